@@ -1,0 +1,42 @@
+namespace Streams.Client;
+
+/// <summary>Why a stream connection closed.</summary>
+public enum ConnectionCloseKind
+{
+    /// <summary>The application closed it.</summary>
+    Application,
+    /// <summary>The broker sent a Close frame.</summary>
+    Server,
+    /// <summary>The socket failed or the peer went away without a Close.</summary>
+    TransportFailure,
+    /// <summary>No data arrived for two heartbeat intervals.</summary>
+    HeartbeatTimeout,
+}
+
+/// <summary>Details of a closed connection.</summary>
+public sealed class ConnectionClosedEventArgs : EventArgs
+{
+    /// <summary>Creates the details.</summary>
+    public ConnectionClosedEventArgs(ConnectionCloseKind kind, string reason, ResponseCode? code = null, Exception? exception = null)
+    {
+        Kind = kind;
+        Reason = reason;
+        Code = code;
+        Exception = exception;
+    }
+
+    /// <summary>Who or what closed the connection.</summary>
+    public ConnectionCloseKind Kind { get; }
+
+    /// <summary>A human-readable reason.</summary>
+    public string Reason { get; }
+
+    /// <summary>The Close code, when a Close frame was involved.</summary>
+    public ResponseCode? Code { get; }
+
+    /// <summary>The failure, for transport failures.</summary>
+    public Exception? Exception { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => Code is { } c ? $"{Kind}: {Reason} ({c})" : $"{Kind}: {Reason}";
+}
