@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Streams.Hosting developer entry point.
+#   ./build.sh test    brings the broker up (scripts/rabbitmq.sh up), builds and runs every test,
+#                      prints "N passed, N failed" last and exits non-zero on any failure
+#   ./build.sh demo    brings the broker up and runs the main sample
+#   ./build.sh build   builds everything (Release)
+# Point at an existing broker with RABBITMQ_STREAM_URI=rabbitmq-stream://user:pass@host:port/vhost.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+results=artifacts/test-results
+
+summarize() { # prints "N passed, N failed" from the TRX files
+  local passed=0 failed=0 p f file counters
+  for file in "$results"/*.trx; do
+    [[ -f $file ]] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$file" | head -n1)
+    p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+    f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+    local e; e=$(sed -E 's/.* error="([0-9]+)".*/\1/' <<<"$counters")
+    local t; t=$(sed -E 's/.* timeout="([0-9]+)".*/\1/' <<<"$counters")
+    passed=$((passed + p)); failed=$((failed + f + e + t))
+  done
+  echo "$passed passed, $failed failed"
+}
+
+cmd_test() {
+  bash scripts/rabbitmq.sh up
+  rm -rf "$results"
+  dotnet build Streams.Hosting.sln -c Release -warnaserror 2>&1 | tail -n 3
+  local rc=0
+  dotnet test Streams.Hosting.sln -c Release --no-build \
+    --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || rc=$?
+  local line; line=$(summarize)
+  local failed=${line#*, }; failed=${failed%% *}
+  local passed=${line%% *}
+  if ((rc == 0 && passed == 0)); then echo "no test ran" >&2; rc=1; fi
+  if ((failed > 0)); then rc=1; fi
+  echo "$line"
+  return $rc
+}
+
+cmd_demo() {
+  bash scripts/rabbitmq.sh up
+  dotnet run --project samples/Tutorials/HelloWorld/Send -c Release
+  dotnet run --project samples/Tutorials/HelloWorld/Receive -c Release -- --count 1
+}
+
+case ${1:-} in
+  test) shift; cmd_test "$@" ;;
+  demo) cmd_demo ;;
+  build) dotnet build Streams.Hosting.sln -c Release ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

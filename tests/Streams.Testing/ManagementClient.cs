@@ -1,0 +1,62 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Streams.Testing;
+
+/// <summary>A small client of the RabbitMQ management HTTP API for test set-up and checks.</summary>
+public sealed class ManagementClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public ManagementClient(Uri baseUri, string user = "guest", string password = "guest")
+    {
+        _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+    }
+
+    /// <summary>Declares a stream queue (the stream protocol cannot choose the replication over the CLI).</summary>
+    public async Task CreateStreamAsync(string name, int initialClusterSize, CancellationToken ct = default)
+    {
+        var body = new
+        {
+            durable = true,
+            arguments = new Dictionary<string, object> { ["x-queue-type"] = "stream", ["x-initial-cluster-size"] = initialClusterSize },
+        };
+        using var response = await _http.PutAsJsonAsync($"api/queues/%2F/{Uri.EscapeDataString(name)}", body, ct).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task DeleteQueueAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync($"api/queues/%2F/{Uri.EscapeDataString(name)}", ct).ConfigureAwait(false);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>GET /api/queues/%2F/name as JSON, or null when it does not exist.</summary>
+    public async Task<JsonElement?> GetQueueAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.GetAsync($"api/queues/%2F/{Uri.EscapeDataString(name)}", ct).ConfigureAwait(false);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The connections the node knows (stream connections appear about 2 s after they open).</summary>
+    public async Task<IReadOnlyList<JsonElement>> GetConnectionsAsync(CancellationToken ct = default)
+    {
+        var all = await _http.GetFromJsonAsync<JsonElement>("api/connections", ct).ConfigureAwait(false);
+        return [.. all.EnumerateArray()];
+    }
+
+    public void Dispose() => _http.Dispose();
+}
