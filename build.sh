@@ -27,6 +27,8 @@ summarize() { # prints "N passed, N failed" from the TRX files
 
 cmd_test() {
   bash scripts/rabbitmq.sh up
+  # The TLS listener restarts the node the first time: do it before any test connects.
+  if [[ -z ${RABBITMQ_STREAM_URI:-} ]]; then bash scripts/rabbitmq.sh tls up; fi
   rm -rf "$results"
   dotnet build Streams.Hosting.sln -c Release -warnaserror 2>&1 | tail -n 3
   local rc=0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions and runs RabbitMQ 4.x brokers on loopback for Streams.Hosting's tests, CI and people.
 #
+#   scripts/rabbitmq.sh provision           only installs the broker root (no node started)
 #   scripts/rabbitmq.sh up                  one node: stream 5552, AMQP 5672, management 15672
 #   scripts/rabbitmq.sh down | status | logs
 #   scripts/rabbitmq.sh cluster up|down     three more nodes joined in one cluster (stream 5561-5563)
@@ -330,6 +331,7 @@ main() {
   local cmd=${1:-}
   shift || true
   case $cmd in
+    provision) provision_root; echo "$ROOT" ;;
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
@@ -338,7 +340,7 @@ main() {
     node) cmd_node "$@" ;;
     close-connections) cmd_close_connections "$@" ;;
     tls) cmd_tls "$@" ;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; [[ -z $cmd ]] && exit 2; die "unknown command: $cmd" ;;
+    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [[ -z $cmd ]] && exit 2; die "unknown command: $cmd" ;;
   esac
 }
 

@@ -5,6 +5,7 @@ namespace Streams.Client.Tests.Foundation;
 
 /// <summary>Issue 2: the broker script brings a real broker up, is idempotent and can drop connections.</summary>
 [Collection(BrokerCollection.Name)]
+[Trait("Category", "LocalBroker")]
 public sealed class BrokerScriptTests(BrokerFixture fixture)
 {
     [Fact]

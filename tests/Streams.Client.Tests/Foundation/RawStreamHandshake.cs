@@ -11,14 +11,17 @@ namespace Streams.Client.Tests.Foundation;
 internal sealed class RawStreamHandshake : IDisposable
 {
     private readonly TcpClient _tcp = new();
-    private NetworkStream? _stream;
+    private Stream? _stream;
 
-    public NetworkStream Stream => _stream ?? throw new InvalidOperationException("not connected");
+    public Stream Stream => _stream ?? throw new InvalidOperationException("not connected");
 
-    public async Task OpenAsync(string host, int port, string user, string password, string vhost, string connectionName, CancellationToken ct)
+    /// <summary>Opens a connection; <paramref name="wrap"/> may turn the socket stream into a TLS stream;
+    /// a null <paramref name="user"/> authenticates with SASL EXTERNAL (the TLS client certificate).</summary>
+    public async Task OpenAsync(string host, int port, string? user, string password, string vhost, string connectionName, CancellationToken ct,
+        Func<Stream, Task<Stream>>? wrap = null)
     {
         await _tcp.ConnectAsync(host, port, ct);
-        _stream = _tcp.GetStream();
+        _stream = wrap is null ? _tcp.GetStream() : await wrap(_tcp.GetStream());
         var props = new List<byte>();
         Int32(props, 1);
         Str(props, "connection_name");
@@ -26,8 +29,8 @@ internal sealed class RawStreamHandshake : IDisposable
         await RequestAsync(0x11, 1, props, ct);
         await RequestAsync(0x12, 2, [], ct);
         var sasl = new List<byte>();
-        Str(sasl, "PLAIN");
-        var data = Encoding.UTF8.GetBytes($"\0{user}\0{password}");
+        Str(sasl, user is null ? "EXTERNAL" : "PLAIN");
+        var data = user is null ? [] : Encoding.UTF8.GetBytes($"\0{user}\0{password}");
         Int32(sasl, data.Length);
         sasl.AddRange(data);
         await RequestAsync(0x13, 3, sasl, ct);
@@ -65,7 +68,11 @@ internal sealed class RawStreamHandshake : IDisposable
         }
     }
 
-    public void Dispose() => _tcp.Dispose();
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _tcp.Dispose();
+    }
 
     private async Task RequestAsync(ushort key, uint correlationId, List<byte> fields, CancellationToken ct)
     {
