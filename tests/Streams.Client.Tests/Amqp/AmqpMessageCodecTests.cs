@@ -368,11 +368,11 @@ public sealed class AmqpMessageCodecTests
         encoded[5] = (byte)'X';
         Assert.Equal("Hi"u8.ToArray(), message.Body.ToArray());
 
-        var copied = AmqpMessageCodec.DecodeCopy(encoded.AsMemory());
+        var copied = AmqpMessageCodec.DecodeCopy(encoded);
         encoded[5] = (byte)'Y';
         Assert.Equal("Xi"u8.ToArray(), copied.Body.ToArray());
 
-        var fromSpan = AmqpMessageCodec.Decode(encoded.AsSpan());
+        var fromSpan = AmqpMessageCodec.DecodeCopy(encoded.AsSpan());
         encoded[5] = (byte)'Z';
         Assert.Equal("Yi"u8.ToArray(), fromSpan.Body.ToArray());
     }
@@ -440,5 +440,49 @@ public sealed class AmqpMessageCodecTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
+
+public sealed class AmqpPublicTypeTests
+{
+    [Fact]
+    public void Symbols_compare_by_text()
+    {
+        AmqpSymbol a = "x-opt";
+        Assert.Equal(new AmqpSymbol("x-opt"), a);
+        Assert.True(a == AmqpSymbol.FromString("x-opt"));
+        Assert.True(a != default);
+        Assert.Equal(string.Empty, default(AmqpSymbol).Value);
+        Assert.Equal("x-opt", a.ToString());
+    }
+
+    [Fact]
+    public void Time_to_live_view_validates_its_range()
+    {
+        var header = new MessageHeader { TimeToLive = TimeSpan.FromMilliseconds(1500) };
+        Assert.Equal(1500u, header.Ttl);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), header.TimeToLive);
+        header.TimeToLive = null;
+        Assert.Null(header.Ttl);
+        Assert.Throws<ArgumentOutOfRangeException>(() => header.TimeToLive = TimeSpan.FromSeconds(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => header.TimeToLive = TimeSpan.FromDays(60));
+    }
+
+    [Fact]
+    public void Decode_exception_is_a_stream_client_exception_with_a_position()
+    {
+        StreamClientException exception = new AmqpDecodeException("bad", 12);
+        Assert.Equal(12, ((AmqpDecodeException)exception).Position);
+        Assert.Equal("bad (at byte 12)", exception.Message);
+        Assert.Equal(-1, new AmqpDecodeException("x").Position);
+    }
+
+    [Fact]
+    public void Non_ascii_symbols_are_rejected_when_encoding()
+    {
+        var message = new Message { Properties = new MessageProperties { ContentType = "text/é" } };
+        Assert.Throws<ArgumentException>(() => Streams.Client.Amqp.AmqpMessageCodec.GetSize(message));
+        var annotated = new Message { MessageAnnotations = new Dictionary<string, object?> { ["ключ"] = 1 } };
+        Assert.Throws<ArgumentException>(() => Streams.Client.Amqp.AmqpMessageCodec.GetSize(annotated));
     }
 }
