@@ -75,6 +75,29 @@ public sealed class AmqpMalformedInputTests
     }
 
     [Fact]
+    public void Zero_width_array_elements_are_bounded_per_message()
+    {
+        // An all-zero uint array encoded with uint0 is valid and decodes...
+        Assert.Equal(255, ((AmqpArray)AmqpMessageCodec.Decode(Hex("00 53 77 e0 02 ff 43").AsMemory()).AmqpValue!).Count);
+        Assert.Equal(4096, ((AmqpArray)AmqpMessageCodec.Decode(Hex("00 53 77 f0 00 00 00 05 00 00 10 00 45").AsMemory()).AmqpValue!).Count);
+
+        // ...but a few bytes cannot expand into more elements than the message budget.
+        AssertRejects("00 53 77 f0 00 00 00 05 00 00 10 01 45");
+        var bytes = new List<byte> { 0x00, 0x53, 0x77, 0xd0, 0, 0, 0, 0, 0, 0, 0x03, 0xe8 };
+        for (var i = 0; i < 1000; i++)
+        {
+            bytes.AddRange([0xe0, 0x02, 0xff, 0x40]);
+        }
+
+        var size = (4 * 1000) + 4;
+        bytes[4] = (byte)(size >> 24);
+        bytes[5] = (byte)(size >> 16);
+        bytes[6] = (byte)(size >> 8);
+        bytes[7] = (byte)size;
+        Assert.Throws<AmqpDecodeException>(() => AmqpMessageCodec.Decode(bytes.ToArray().AsMemory()));
+    }
+
+    [Fact]
     public void Error_reports_the_failing_position()
     {
         Assert.Equal(3, AssertRejects("00 53 77 ff").Position);
