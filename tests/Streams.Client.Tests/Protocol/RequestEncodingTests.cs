@@ -9,8 +9,8 @@ public sealed class RequestEncodingTests
         Hex.Equal("00 00 00 10 | 00 01 00 01 | 00 00 00 01 | 07 | 00 02 \"ab\" | 00 01 \"s\"", Requests.DeclarePublisher(1, 7, "ab", "s"));
 
     [Fact]
-    public void DeclarePublisher_without_reference_writes_null_string() =>
-        Hex.Equal("00 00 00 0e | 00 01 00 01 | 00 00 00 01 | 07 | ff ff | 00 01 \"s\"", Requests.DeclarePublisher(1, 7, null, "s"));
+    public void DeclarePublisher_without_reference_writes_an_empty_string() =>
+        Hex.Equal("00 00 00 0e | 00 01 00 01 | 00 00 00 01 | 07 | 00 00 | 00 01 \"s\"", Requests.DeclarePublisher(1, 7, null, "s"));
 
     [Fact]
     public void QueryPublisherSequence() =>
