@@ -85,3 +85,26 @@ public sealed class ChunkFormatException : StreamClientException
     /// <summary>The chunk id, when the header could be read.</summary>
     public ulong? ChunkId { get; }
 }
+
+/// <summary>The producer was closed before the message was confirmed, or a send was attempted on a closed producer.</summary>
+public sealed class ProducerClosedException : StreamClientException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="publishingId">The publishing id of the unconfirmed message, if any.</param>
+    /// <param name="code">The code that closed the producer (e.g. <see cref="ResponseCode.StreamNotAvailable"/>), or <see cref="ResponseCode.Ok"/> for a normal close.</param>
+    /// <param name="reason">Why the producer closed.</param>
+    public ProducerClosedException(ulong? publishingId, ResponseCode code, string? reason = null)
+        : base(reason ?? (publishingId is { } id
+            ? $"The producer closed before the message with publishing id {id} was confirmed ({code})."
+            : $"The producer is closed ({code})."))
+    {
+        PublishingId = publishingId;
+        Code = code;
+    }
+
+    /// <summary>The publishing id of the unconfirmed message, if any.</summary>
+    public ulong? PublishingId { get; }
+
+    /// <summary>The code that closed the producer.</summary>
+    public ResponseCode Code { get; }
+}

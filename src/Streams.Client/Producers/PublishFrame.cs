@@ -23,8 +23,13 @@ internal sealed class PublishFrame : IDisposable
     public const int SubEntryOverhead = 19;
 
     private byte[] _buffer;
+    private int _limit;
 
-    public PublishFrame(int capacity) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, HeaderSize));
+    public PublishFrame(int capacity)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, HeaderSize));
+        _limit = _buffer.Length;
+    }
 
     public byte PublisherId { get; private set; }
 
@@ -54,6 +59,7 @@ internal sealed class PublishFrame : IDisposable
             _buffer = ArrayPool<byte>.Shared.Rent(capacity);
         }
 
+        _limit = capacity;
         PublisherId = publisherId;
         Version = version;
         Count = 0;
@@ -64,7 +70,8 @@ internal sealed class PublishFrame : IDisposable
         span[8] = publisherId;
     }
 
-    public int Remaining => _buffer.Length - Length;
+    /// <summary>Bytes left before the capacity given to <see cref="Reset"/> (the frame-max budget).</summary>
+    public int Remaining => _limit - Length;
 
     /// <summary>Appends a v1 simple entry; the caller checked <see cref="Remaining"/>.</summary>
     public void AppendV1(ulong publishingId, ReadOnlySpan<byte> message)
@@ -154,6 +161,10 @@ internal sealed class PublishFrame : IDisposable
         Count++;
         return total;
     }
+
+    /// <summary>Overwrites the publishing id of the first entry (written with a placeholder).</summary>
+    public void PatchFirstPublishingId(ulong publishingId) =>
+        BinaryPrimitives.WriteUInt64BigEndian(_buffer.AsSpan(HeaderSize), publishingId);
 
     /// <summary>Writes the size prefix and the entry count; the frame is then ready to send.</summary>
     public ReadOnlyMemory<byte> Seal()
