@@ -17,9 +17,3 @@ public sealed class BrokerFixture : IAsyncLifetime
     /// <summary>A stream name unique to this test run.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 }
-
-[CollectionDefinition(Name)]
-public sealed class BrokerCollection : ICollectionFixture<BrokerFixture>
-{
-    public const string Name = "broker";
-}
