@@ -53,26 +53,6 @@ public sealed class ConfirmationTimeoutException : StreamClientException
     public TimeSpan Timeout { get; }
 }
 
-/// <summary>A message (or batch) does not fit in one frame of the negotiated maximum size; nothing was sent.</summary>
-public sealed class FrameTooLargeException : StreamClientException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="frameSize">The size the frame would have.</param>
-    /// <param name="frameMax">The negotiated maximum.</param>
-    public FrameTooLargeException(long frameSize, int frameMax)
-        : base($"The message needs a {frameSize}-byte frame, more than the negotiated frame max of {frameMax} bytes.")
-    {
-        FrameSize = frameSize;
-        FrameMax = frameMax;
-    }
-
-    /// <summary>The size the frame would have.</summary>
-    public long FrameSize { get; }
-
-    /// <summary>The negotiated maximum.</summary>
-    public int FrameMax { get; }
-}
-
 /// <summary>A chunk failed validation: bad magic, truncated data or a CRC mismatch.</summary>
 public sealed class ChunkFormatException : StreamClientException
 {

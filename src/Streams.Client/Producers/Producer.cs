@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Streams.Client.Amqp;
 using Streams.Client.Connections;
 using Streams.Client.Producers;
 
@@ -33,7 +34,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private readonly PooledBufferWriter _subEntryScratch = new();
     private readonly ushort _version;
     private readonly int _frameMax;
-    private readonly Func<ReadOnlyMemory<byte>, string?>? _filterValue;
+    private readonly Func<Message, string?>? _filterValue;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // In-flight messages in send order (ring buffer); entries complete out of order, slots free from the head.
@@ -150,7 +151,24 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     /// <exception cref="FrameTooLargeException">The message does not fit in a frame; nothing was sent.</exception>
     /// <exception cref="ProducerClosedException">The producer closed before the confirmation.</exception>
     public Task SendAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        SendCoreAsync(null, body, cancellationToken);
+        SendCoreAsync(null, Prepare(body), cancellationToken);
+
+    /// <summary>Publishes <paramref name="message"/> (AMQP 1.0 encoded) and completes when the broker confirms it.</summary>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting (for room or for the confirmation); the message may still be published.</param>
+    /// <exception cref="PublishException">The broker rejected the message.</exception>
+    /// <exception cref="ConfirmationTimeoutException">No confirmation arrived within <see cref="ProducerOptions.ConfirmTimeout"/>.</exception>
+    /// <exception cref="FrameTooLargeException">The message does not fit in a frame; nothing was sent.</exception>
+    /// <exception cref="ProducerClosedException">The producer closed before the confirmation.</exception>
+    public Task SendAsync(Message message, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(null, Prepare(message), cancellationToken);
+
+    /// <summary>Publishes <paramref name="message"/> with an explicit publishing id and completes when the broker confirms it.</summary>
+    /// <param name="publishingId">The publishing id (must increase per <see cref="ProducerOptions.Name"/> for deduplication).</param>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting; the message may still be published.</param>
+    public Task SendAsync(ulong publishingId, Message message, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(publishingId, Prepare(message), cancellationToken);
 
     /// <summary>
     /// Publishes <paramref name="body"/> with an explicit publishing id (for deduplication: ids must increase per
@@ -160,7 +178,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     /// <param name="body">The message bytes; copied before this method returns or yields.</param>
     /// <param name="cancellationToken">Stops waiting; the message may still be published.</param>
     public Task SendAsync(ulong publishingId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        SendCoreAsync(publishingId, body, cancellationToken);
+        SendCoreAsync(publishingId, Prepare(body), cancellationToken);
 
     /// <summary>
     /// Buffered publish: appends <paramref name="body"/> to the frame being filled and returns; <paramref name="onConfirm"/>
@@ -176,7 +194,17 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     public ValueTask Send(ReadOnlyMemory<byte> body, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(onConfirm);
-        return EnqueueAsync(null, body, onConfirm, cancellationToken);
+        return EnqueueAsync(null, Prepare(body), onConfirm, cancellationToken);
+    }
+
+    /// <summary>Buffered publish of an AMQP 1.0 message; see <see cref="Send(ReadOnlyMemory{byte}, Action{Confirmation}, CancellationToken)"/>.</summary>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="onConfirm">Called once with the outcome.</param>
+    /// <param name="cancellationToken">Stops waiting for room (the message is then not sent).</param>
+    public ValueTask Send(Message message, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onConfirm);
+        return EnqueueAsync(null, Prepare(message), onConfirm, cancellationToken);
     }
 
     /// <summary>Buffered publish with an explicit publishing id; see <see cref="Send(ReadOnlyMemory{byte}, Action{Confirmation}, CancellationToken)"/>.</summary>
@@ -187,7 +215,18 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     public ValueTask Send(ulong publishingId, ReadOnlyMemory<byte> body, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(onConfirm);
-        return EnqueueAsync(publishingId, body, onConfirm, cancellationToken);
+        return EnqueueAsync(publishingId, Prepare(body), onConfirm, cancellationToken);
+    }
+
+    /// <summary>Buffered publish of an AMQP 1.0 message with an explicit publishing id.</summary>
+    /// <param name="publishingId">The publishing id.</param>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="onConfirm">Called once with the outcome.</param>
+    /// <param name="cancellationToken">Stops waiting for room (the message is then not sent).</param>
+    public ValueTask Send(ulong publishingId, Message message, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onConfirm);
+        return EnqueueAsync(publishingId, Prepare(message), onConfirm, cancellationToken);
     }
 
     /// <summary>
@@ -196,26 +235,47 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     /// </summary>
     /// <param name="bodies">The messages; copied before this method returns or yields.</param>
     /// <param name="cancellationToken">Stops waiting; messages already handed over may still be published.</param>
-    public async Task SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> bodies, CancellationToken cancellationToken = default)
+    public Task SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> bodies, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bodies);
-        if (bodies.Count == 0)
+        var prepared = new Outgoing[bodies.Count];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = Prepare(bodies[i]);
+        }
+
+        return SendBatchCoreAsync(prepared, cancellationToken);
+    }
+
+    /// <summary>Publishes a caller-made batch of AMQP 1.0 messages; see <see cref="SendBatchAsync(IReadOnlyList{ReadOnlyMemory{byte}}, CancellationToken)"/>.</summary>
+    /// <param name="messages">The messages; encoded before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting; messages already handed over may still be published.</param>
+    public Task SendBatchAsync(IReadOnlyList<Message> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var prepared = new Outgoing[messages.Count];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = Prepare(messages[i] ?? throw new ArgumentException("The batch contains a null message.", nameof(messages)));
+        }
+
+        return SendBatchCoreAsync(prepared, cancellationToken);
+    }
+
+    private async Task SendBatchCoreAsync(Outgoing[] bodies, CancellationToken cancellationToken)
+    {
+        if (bodies.Length == 0)
         {
             return;
         }
 
-        for (int i = 0; i < bodies.Count; i++)
-        {
-            _ = CheckMessageSize(bodies[i], out _);
-        }
-
         ThrowIfClosed();
-        var pending = new PendingCompletion(bodies.Count, _options.ConfirmTimeout);
+        var pending = new PendingCompletion(bodies.Length, _options.ConfirmTimeout);
         int index = 0;
         int group = Math.Max(1, _options.MaxUnconfirmed / 2);
-        while (index < bodies.Count)
+        while (index < bodies.Length)
         {
-            int take = Math.Min(group, bodies.Count - index);
+            int take = Math.Min(group, bodies.Length - index);
             int acquired = 0;
             try
             {
@@ -248,9 +308,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 
                 for (int i = index; i < index + take; i++)
                 {
-                    var body = bodies[i];
-                    string? filter = _filterValue?.Invoke(body);
-                    AppendLocked(null, body.Span, filter, FilterByteCount(filter), pending, now);
+                    AppendLocked(null, bodies[i], pending, now);
                 }
             }
 
@@ -272,6 +330,25 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     /// <exception cref="UnsupportedCompressionException">No codec is registered for <paramref name="compression"/>.</exception>
     public Task SendSubEntryAsync(IReadOnlyList<ReadOnlyMemory<byte>> bodies, CompressionType compression, CancellationToken cancellationToken = default) =>
         SendSubEntryCoreAsync(null, bodies, compression, cancellationToken);
+
+    /// <summary>Publishes AMQP 1.0 messages as one sub-entry batch; see <see cref="SendSubEntryAsync(IReadOnlyList{ReadOnlyMemory{byte}}, CompressionType, CancellationToken)"/>.</summary>
+    /// <param name="messages">The messages (1 to 65,535).</param>
+    /// <param name="compression">The compression.</param>
+    /// <param name="cancellationToken">Stops waiting; the batch may still be published.</param>
+    public Task SendSubEntryAsync(IReadOnlyList<Message> messages, CompressionType compression, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var encoded = new ReadOnlyMemory<byte>[messages.Count];
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            var message = messages[i] ?? throw new ArgumentException("The batch contains a null message.", nameof(messages));
+            var bytes = new byte[AmqpMessageCodec.GetSize(message)];
+            AmqpMessageCodec.Encode(message, bytes);
+            encoded[i] = bytes;
+        }
+
+        return SendSubEntryCoreAsync(null, encoded, compression, cancellationToken);
+    }
 
     /// <summary>Publishes a sub-entry batch with an explicit publishing id; see <see cref="SendSubEntryAsync(IReadOnlyList{ReadOnlyMemory{byte}}, CompressionType, CancellationToken)"/>.</summary>
     /// <param name="publishingId">The publishing id of the whole batch.</param>
@@ -458,33 +535,32 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 
     private static int FilterByteCount(string? filter) => filter is null ? -1 : Encoding.UTF8.GetByteCount(filter);
 
-    private async Task SendCoreAsync(ulong? publishingId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task SendCoreAsync(ulong? publishingId, Outgoing body, CancellationToken cancellationToken)
     {
         var pending = new PendingCompletion(1, _options.ConfirmTimeout);
         await EnqueueAsync(publishingId, body, pending, cancellationToken).ConfigureAwait(false);
         await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask EnqueueAsync(ulong? publishingId, ReadOnlyMemory<byte> body, object completion, CancellationToken cancellationToken)
+    private ValueTask EnqueueAsync(ulong? publishingId, in Outgoing body, object completion, CancellationToken cancellationToken)
     {
-        int filterBytes = CheckMessageSize(body, out string? filter);
         ThrowIfClosed();
         if (_window.Wait(0, CancellationToken.None))
         {
-            Append(publishingId, body.Span, filter, filterBytes, completion);
+            Append(publishingId, body, completion);
             return default;
         }
 
-        return EnqueueSlowAsync(publishingId, body, filter, filterBytes, completion, cancellationToken);
+        return EnqueueSlowAsync(publishingId, body, completion, cancellationToken);
     }
 
-    private async ValueTask EnqueueSlowAsync(ulong? publishingId, ReadOnlyMemory<byte> body, string? filter, int filterBytes, object completion, CancellationToken cancellationToken)
+    private async ValueTask EnqueueSlowAsync(ulong? publishingId, Outgoing body, object completion, CancellationToken cancellationToken)
     {
         await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Append(publishingId, body.Span, filter, filterBytes, completion);
+        Append(publishingId, body, completion);
     }
 
-    private void Append(ulong? publishingId, ReadOnlySpan<byte> body, string? filter, int filterBytes, object completion)
+    private void Append(ulong? publishingId, in Outgoing body, object completion)
     {
         long now = _time.GetTimestamp();
         lock (_lock)
@@ -495,25 +571,21 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
                 throw ClosedException();
             }
 
-            AppendLocked(publishingId, body, filter, filterBytes, completion, now);
+            AppendLocked(publishingId, body, completion, now);
         }
 
         Signal();
     }
 
-    private void AppendLocked(ulong? publishingId, ReadOnlySpan<byte> body, string? filter, int filterBytes, object completion, long now)
+    private void AppendLocked(ulong? publishingId, in Outgoing body, object completion, long now)
     {
         ulong id = publishingId ?? _nextId;
-        int needed = (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(filterBytes)) + body.Length;
+        int needed = (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(body.FilterBytes)) + body.Length;
         var frame = CurrentFrameLocked(needed);
-        if (_version == 1)
-        {
-            frame.AppendV1(id, body);
-        }
-        else
-        {
-            frame.AppendV2(id, filter, body);
-        }
+        var destination = _version == 1
+            ? frame.AppendV1(id, body.Length)
+            : frame.AppendV2(id, body.Filter, body.FilterBytes, body.Length);
+        body.WriteTo(destination);
 
         AddEntryLocked(id, completion, now);
         if (frame.Count >= _options.BatchSize)
@@ -589,23 +661,35 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private int CheckMessageSize(ReadOnlyMemory<byte> body, out string? filter)
+    private Outgoing Prepare(ReadOnlyMemory<byte> body)
     {
-        filter = _filterValue?.Invoke(body);
+        CheckFrameSize(body.Length, -1);
+        return new Outgoing(body, null, body.Length, null, -1);
+    }
+
+    private Outgoing Prepare(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        string? filter = _filterValue?.Invoke(message);
         int filterBytes = FilterByteCount(filter);
         if (filterBytes > short.MaxValue)
         {
-            throw new ArgumentException("A filter value is limited to 32,767 UTF-8 bytes.", nameof(body));
+            throw new ArgumentException("A filter value is limited to 32,767 UTF-8 bytes.", nameof(message));
         }
 
-        long size = PublishFrame.HeaderSize + body.Length
+        int length = AmqpMessageCodec.GetSize(message);
+        CheckFrameSize(length, filterBytes);
+        return new Outgoing(default, message, length, filter, filterBytes);
+    }
+
+    private void CheckFrameSize(int length, int filterBytes)
+    {
+        long size = PublishFrame.HeaderSize + (long)length
             + (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(filterBytes));
         if (size > _frameMax)
         {
-            throw new FrameTooLargeException(size, _frameMax);
+            throw new FrameTooLargeException((int)Math.Min(size, int.MaxValue), _frameMax);
         }
-
-        return filterBytes;
     }
 
     private void ThrowIfClosed()
@@ -962,6 +1046,27 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         else
         {
             ((PendingCompletion)completion).Complete(confirmation);
+        }
+    }
+
+    private readonly struct Outgoing(ReadOnlyMemory<byte> raw, Message? message, int length, string? filter, int filterBytes)
+    {
+        public int Length => length;
+
+        public string? Filter => filter;
+
+        public int FilterBytes => filterBytes;
+
+        public void WriteTo(Span<byte> destination)
+        {
+            if (message is null)
+            {
+                raw.Span.CopyTo(destination);
+            }
+            else
+            {
+                AmqpMessageCodec.Encode(message, destination);
+            }
         }
     }
 

@@ -41,10 +41,11 @@ public sealed class ProducerOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Computes the filter value of each message (Publish v2, broker 3.13+); <see langword="null"/> = no filter value.
-    /// Setting it makes the producer use Publish v2 frames, which the broker must support.
+    /// Computes the filter value of each <see cref="Message"/> (Publish v2, broker 3.13+); <see langword="null"/> = no
+    /// filter value. Setting it makes the producer use Publish v2 frames, which the broker must support. Raw-byte
+    /// messages carry no filter value.
     /// </summary>
-    public Func<ReadOnlyMemory<byte>, string?>? FilterValue { get; set; }
+    public Func<Message, string?>? FilterValue { get; set; }
 
     /// <summary>The clock used for confirm timeouts (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -124,6 +124,34 @@ internal sealed class PublishFrame : IDisposable
     }
 
     /// <summary>
+    /// Starts a v2 entry whose message (<paramref name="messageLength"/> bytes) is written by the caller into the
+    /// returned span; <paramref name="filterBytes"/> is the UTF-8 size of <paramref name="filterValue"/> (−1 when null).
+    /// </summary>
+    public Span<byte> AppendV2(ulong publishingId, string? filterValue, int filterBytes, int messageLength)
+    {
+        var span = _buffer.AsSpan(Length, V2MessageOverhead(filterBytes) + messageLength);
+        BinaryPrimitives.WriteUInt64BigEndian(span, publishingId);
+        int position = 8;
+        if (filterValue is null)
+        {
+            BinaryPrimitives.WriteInt16BigEndian(span[position..], -1);
+            position += 2;
+        }
+        else
+        {
+            BinaryPrimitives.WriteInt16BigEndian(span[position..], checked((short)filterBytes));
+            Encoding.UTF8.GetBytes(filterValue, span[(position + 2)..]);
+            position += 2 + filterBytes;
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(span[position..], (uint)messageLength);
+        position += 4;
+        Length += span.Length;
+        Count++;
+        return span[position..];
+    }
+
+    /// <summary>
     /// Appends a v1 sub-batch entry: <paramref name="messages"/> as <c>size:u32 + bytes</c> records, compressed with
     /// <paramref name="compression"/>. Grows the buffer as needed; returns the bytes the entry took.
     /// </summary>
