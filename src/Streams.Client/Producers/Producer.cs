@@ -17,6 +17,7 @@ namespace Streams.Client;
 public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 {
     private const int DefaultFrameCapacity = 64 * 1024;
+    private const int MinFrameCapacity = 4 * 1024;
     private const int Open = 0;
     private const int Draining = 1;
     private const int Closed = 2;
@@ -34,6 +35,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private readonly PooledBufferWriter _subEntryScratch = new();
     private readonly ushort _version;
     private readonly int _frameMax;
+    private readonly int _framePoolLimit;
     private readonly Func<Message, string?>? _filterValue;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -68,6 +70,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         _filterValue = options.FilterValue;
         _version = _filterValue is null ? (ushort)1 : (ushort)2;
         _frameMax = ops.FrameMax <= 0 ? int.MaxValue : ops.FrameMax;
+        _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 256);
     }
 
     /// <summary>The stream this producer publishes to.</summary>
@@ -723,7 +726,10 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             SealCurrentLocked();
         }
 
-        int capacity = (int)Math.Min(_frameMax, Math.Max(DefaultFrameCapacity, (long)PublishFrame.HeaderSize + needed));
+        // Room for a full batch of messages like this one, within the frame max.
+        long wanted = PublishFrame.HeaderSize + ((long)needed * _options.BatchSize);
+        int capacity = (int)Math.Min(_frameMax, Math.Clamp(wanted, MinFrameCapacity, DefaultFrameCapacity));
+        capacity = Math.Max(capacity, (int)Math.Min(_frameMax, (long)PublishFrame.HeaderSize + needed));
         var frame = _framePool.TryPop(out var pooled) ? pooled : new PublishFrame(capacity);
         frame.Reset(_publisherId, _version, capacity);
         _current = frame;
@@ -790,7 +796,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
                 {
                     lock (_lock)
                     {
-                        if (_framePool.Count < 8 && frame.Capacity <= 4 * DefaultFrameCapacity)
+                        if (_framePool.Count < _framePoolLimit && frame.Capacity <= 4 * DefaultFrameCapacity)
                         {
                             _framePool.Push(frame);
                         }
