@@ -20,8 +20,10 @@ internal static class Requests
         return frame;
     }
 
+    /// <summary>DeclarePublisher; a null reference is sent as an empty string (the broker rejects a null string here with Close 0x0d).</summary>
     public static byte[] DeclarePublisher(uint correlationId, byte publisherId, string? reference, string stream)
     {
+        reference ??= string.Empty;
         var frame = new byte[H + 1 + ProtocolWriter.SizeOf(reference) + ProtocolWriter.SizeOf(stream)];
         var w = new ProtocolWriter(frame);
         w.WriteRequestHeader(frame.Length, CommandKey.DeclarePublisher, correlationId);

@@ -1,0 +1,365 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Streams.Client.Connections;
+using Streams.Client.Protocol;
+
+namespace Streams.Client;
+
+/// <summary>
+/// The entry point of the client: a management connection to the cluster (streams, metadata, offsets) and
+/// the factory of the connections used by producers and consumers.
+/// </summary>
+public sealed class StreamSystem : IAsyncDisposable
+{
+    private readonly StreamSystemOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _reconnectLock = new(1, 1);
+    private StreamConnection _connection;
+    private int _disposed;
+
+    private StreamSystem(StreamSystemOptions options, StreamConnection connection, ILogger logger)
+    {
+        _options = options;
+        _connection = connection;
+        _logger = logger;
+    }
+
+    /// <summary>The options this system was created with.</summary>
+    public StreamSystemOptions Options => _options;
+
+    /// <summary>Whether the management connection is open.</summary>
+    public bool IsOpen => Volatile.Read(ref _disposed) == 0 && _connection.IsOpen;
+
+    /// <summary>The management connection (reopened on demand by the management methods).</summary>
+    internal StreamConnection Connection => _connection;
+
+    internal ILoggerFactory LoggerFactory => _options.LoggerFactory;
+
+    internal TimeProvider TimeProvider => _options.TimeProvider;
+
+    /// <summary>Connects to the first reachable endpoint of <paramref name="options"/>.</summary>
+    /// <param name="options">Connection options.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    public static async Task<StreamSystem> ConnectAsync(StreamSystemOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var logger = options.LoggerFactory.CreateLogger("Streams.Client.StreamSystem");
+        var connection = await ConnectAnyAsync(options, logger, cancellationToken).ConfigureAwait(false);
+        return new StreamSystem(options, connection, logger);
+    }
+
+    private static StreamEndpoint[] EndpointsOf(StreamSystemOptions options) =>
+        options.Endpoints.Count == 0 ? [new StreamEndpoint("localhost")] : options.Endpoints.ToArray();
+
+    private static async Task<StreamConnection> ConnectAnyAsync(StreamSystemOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var failures = new List<Exception>();
+        foreach (var endpoint in EndpointsOf(options))
+        {
+            try
+            {
+                return await OpenAsync(options, endpoint, SuffixedName(options.ConnectionName, "management"), logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AuthenticationFailureException or VirtualHostAccessFailureException)
+            {
+                // Credentials and vhost are cluster-wide: another node will say the same.
+                throw;
+            }
+            catch (Exception ex) when (ex is StreamClientException or System.Net.Sockets.SocketException or IOException)
+            {
+                failures.Add(ex);
+            }
+        }
+
+        var tried = string.Join(", ", EndpointsOf(options));
+        throw new StreamClientException($"Could not connect to any endpoint ({tried}): {string.Join("; ", failures.Select(f => f.Message))}", new AggregateException(failures));
+    }
+
+    private static Task<StreamConnection> OpenAsync(StreamSystemOptions options, StreamEndpoint endpoint, string? connectionName, ILogger logger, CancellationToken cancellationToken) =>
+        StreamConnection.ConnectAsync(options.ToConnectionSettings(endpoint, connectionName), logger, options.TimeProvider, cancellationToken);
+
+    private static string? SuffixedName(string? name, string role) => name is null ? null : $"{name}-{role}";
+
+    /// <summary>Opens an additional connection to a given node (producers and consumers use their own connections).</summary>
+    internal Task<StreamConnection> OpenConnectionAsync(string host, int port, CancellationToken cancellationToken) =>
+        OpenConnectionAsync(host, port, null, cancellationToken);
+
+    /// <summary>Opens an additional connection to a given node, naming it <c>{ConnectionName}-{role}</c>.</summary>
+    internal Task<StreamConnection> OpenConnectionAsync(string host, int port, string? role, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var logger = _options.LoggerFactory.CreateLogger("Streams.Client.Connection");
+        return OpenAsync(_options, new StreamEndpoint(host, port), role is null ? _options.ConnectionName : SuffixedName(_options.ConnectionName, role), logger, cancellationToken);
+    }
+
+    /// <summary>The management connection, reopened if it was lost.</summary>
+    internal async ValueTask<StreamConnection> GetConnectionAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var connection = Volatile.Read(ref _connection);
+        if (connection.IsOpen)
+        {
+            return connection;
+        }
+
+        await _reconnectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            if (!_connection.IsOpen)
+            {
+                await _connection.DisposeAsync().ConfigureAwait(false);
+                Volatile.Write(ref _connection, await ConnectAnyAsync(_options, _logger, cancellationToken).ConfigureAwait(false));
+            }
+
+            return _connection;
+        }
+        finally
+        {
+            _reconnectLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Creates a stream. When it already exists with the same arguments nothing happens; with different arguments
+    /// a <see cref="StreamAlreadyExistsWithDifferentArgumentsException"/> is thrown.
+    /// </summary>
+    /// <param name="name">The stream name.</param>
+    /// <param name="spec">Retention and placement arguments (null = broker defaults). Validated before anything is sent.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when the stream was created, false when it already existed.</returns>
+    public async Task<bool> CreateStreamAsync(string name, StreamSpec? spec = null, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(name);
+        var arguments = spec?.ToArguments() ?? new Dictionary<string, string>();
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await connection.CreateStreamAsync(name, arguments, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PreconditionFailedException ex) when (ex is not StreamAlreadyExistsWithDifferentArgumentsException)
+        {
+            if (await StreamExistsAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                throw new StreamAlreadyExistsWithDifferentArgumentsException(name,
+                    $"Stream '{name}' already exists with arguments different from the requested ones ({spec?.ToString() ?? "(broker defaults)"}). " +
+                    "Stream arguments cannot be changed after creation: use the existing arguments, a policy, or delete and recreate the stream.");
+            }
+
+            throw new PreconditionFailedException(
+                $"Create stream '{name}' was refused by the broker (precondition failed, code 0x11): check the name (not empty, no 'amq.' prefix) and the arguments ({spec?.ToString() ?? "(broker defaults)"}).");
+        }
+    }
+
+    /// <summary>Deletes a stream; throws <see cref="StreamDoesNotExistException"/> when it does not exist.</summary>
+    /// <param name="name">The stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task DeleteStreamAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(name);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.DeleteStreamAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a stream exists.</summary>
+    /// <param name="name">The stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<bool> StreamExistsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(name);
+        var metadata = await QueryMetadataAsync([name], cancellationToken).ConfigureAwait(false);
+        return metadata[0].Exists;
+    }
+
+    /// <summary>Leader and replicas of streams.</summary>
+    /// <param name="streams">Stream names.</param>
+    public Task<IReadOnlyList<StreamMetadata>> QueryMetadataAsync(params string[] streams) => QueryMetadataAsync((IEnumerable<string>)streams, CancellationToken.None);
+
+    /// <summary>Leader and replicas of streams, in the order asked.</summary>
+    /// <param name="streams">Stream names.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<IReadOnlyList<StreamMetadata>> QueryMetadataAsync(IEnumerable<string> streams, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        var names = streams.ToArray();
+        foreach (var name in names)
+        {
+            ValidateStreamName(name, nameof(streams));
+        }
+
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var response = await connection.QueryMetadataAsync(names, cancellationToken).ConfigureAwait(false);
+        var brokers = response.Brokers.ToDictionary(b => b.Reference, b => new StreamEndpoint(b.Host, (int)b.Port));
+        var byName = new Dictionary<string, StreamMetadata>(StringComparer.Ordinal);
+        foreach (var s in response.Streams)
+        {
+            var leader = brokers.GetValueOrDefault(s.LeaderReference);
+            var replicas = s.ReplicaReferences.Where(brokers.ContainsKey).Select(r => brokers[r]).ToArray();
+            byName[s.Name] = new StreamMetadata(s.Name, s.Code, leader, replicas);
+        }
+
+        return names.Select(n => byName.GetValueOrDefault(n) ?? new StreamMetadata(n, ResponseCode.StreamDoesNotExist, null, [])).ToArray();
+    }
+
+    /// <summary>First, committed and last chunk ids of a stream.</summary>
+    /// <param name="stream">The stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<StreamStatistics> GetStreamStatisticsAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(stream);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return StreamStatistics.From(await connection.StreamStatsAsync(stream, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The offset stored by a named consumer, or null when none is.</summary>
+    /// <param name="reference">The consumer name (at most 255 UTF-8 bytes).</param>
+    /// <param name="stream">The stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<ulong?> QueryOffsetAsync(string reference, string stream, CancellationToken cancellationToken = default)
+    {
+        ValidateReference(reference);
+        ValidateStreamName(stream);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QueryOffsetAsync(reference, stream, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores an offset for a named consumer. Fire-and-forget: the broker does not confirm it.</summary>
+    /// <param name="reference">The consumer name (at most 255 UTF-8 bytes).</param>
+    /// <param name="stream">The stream name.</param>
+    /// <param name="offset">The offset to store (conventionally the last processed one).</param>
+    /// <param name="cancellationToken">Cancels reopening the connection if needed.</param>
+    public async Task StoreOffsetAsync(string reference, string stream, ulong offset, CancellationToken cancellationToken = default)
+    {
+        ValidateReference(reference);
+        ValidateStreamName(stream);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.StoreOffsetAsync(reference, stream, offset).ConfigureAwait(false);
+    }
+
+    /// <summary>The last publishing id stored for a producer reference (0 when unknown).</summary>
+    /// <param name="reference">The producer name (at most 255 UTF-8 bytes).</param>
+    /// <param name="stream">The stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<ulong> QueryPublisherSequenceAsync(string reference, string stream, CancellationToken cancellationToken = default)
+    {
+        ValidateReference(reference);
+        ValidateStreamName(stream);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.QueryPublisherSequenceAsync(reference, stream, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates a super stream with <paramref name="partitions"/> partitions named <c>{name}-{i}</c> bound with keys <c>{i}</c>.
+    /// Returns false when it already exists.
+    /// </summary>
+    /// <param name="name">The super stream name.</param>
+    /// <param name="partitions">Number of partitions (1–1000).</param>
+    /// <param name="spec">Arguments applied to every partition.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<bool> CreateSuperStreamAsync(string name, int partitions, StreamSpec? spec = null, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partitions, 1000);
+        var names = Enumerable.Range(0, partitions).Select(i => $"{name}-{i}").ToArray();
+        var keys = Enumerable.Range(0, partitions).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return CreateSuperStreamAsync(name, names, keys, spec, cancellationToken);
+    }
+
+    /// <summary>Creates a super stream with explicit partition names and binding keys. Returns false when it already exists.</summary>
+    /// <param name="name">The super stream name.</param>
+    /// <param name="partitions">Partition stream names, in order.</param>
+    /// <param name="bindingKeys">One binding key per partition.</param>
+    /// <param name="spec">Arguments applied to every partition.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<bool> CreateSuperStreamAsync(string name, IReadOnlyList<string> partitions, IReadOnlyList<string> bindingKeys, StreamSpec? spec = null, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(name);
+        ArgumentNullException.ThrowIfNull(partitions);
+        ArgumentNullException.ThrowIfNull(bindingKeys);
+        if (partitions.Count == 0 || partitions.Count != bindingKeys.Count)
+        {
+            throw new ArgumentException("A super stream needs at least one partition and exactly one binding key per partition.", nameof(bindingKeys));
+        }
+
+        var arguments = spec?.ToArguments() ?? new Dictionary<string, string>();
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.CreateSuperStreamAsync(name, partitions, bindingKeys, arguments, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a super stream and its partitions.</summary>
+    /// <param name="name">The super stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task DeleteSuperStreamAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(name);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.DeleteSuperStreamAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The partitions of a super stream, in order.</summary>
+    /// <param name="superStream">The super stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamName(superStream);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.PartitionsAsync(superStream, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The partitions bound to a routing key (empty when none).</summary>
+    /// <param name="routingKey">The routing key.</param>
+    /// <param name="superStream">The super stream name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public async Task<IReadOnlyList<string>> QueryRouteAsync(string routingKey, string superStream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(routingKey);
+        ValidateStreamName(superStream);
+        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.RouteAsync(routingKey, superStream, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the management connection gracefully.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _reconnectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _reconnectLock.Release();
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private static void ValidateStreamName(string name, string? parameterName = null)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("A stream name must not be null, empty or white space.", parameterName ?? nameof(name));
+        }
+
+        if (Encoding.UTF8.GetByteCount(name) > short.MaxValue)
+        {
+            throw new ArgumentException("A stream name is limited to 32767 UTF-8 bytes.", parameterName ?? nameof(name));
+        }
+    }
+
+    private static void ValidateReference(string reference)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        if (Encoding.UTF8.GetByteCount(reference) > ProtocolConstants.MaxReferenceLength)
+        {
+            throw new ArgumentException($"A reference is limited to {ProtocolConstants.MaxReferenceLength} UTF-8 bytes.", nameof(reference));
+        }
+    }
+}

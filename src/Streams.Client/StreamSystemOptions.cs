@@ -1,0 +1,209 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Streams.Client.Connections;
+
+namespace Streams.Client;
+
+/// <summary>How a <see cref="StreamSystem"/> connects to RabbitMQ.</summary>
+public sealed class StreamSystemOptions
+{
+    /// <summary>The URI scheme accepted by <see cref="FromUri"/>.</summary>
+    public const string UriScheme = "rabbitmq-stream";
+
+    /// <summary>Broker nodes, tried in order. Empty means <c>localhost:5552</c>.</summary>
+    public IList<StreamEndpoint> Endpoints { get; } = new List<StreamEndpoint>();
+
+    /// <summary>User name (default <c>guest</c>).</summary>
+    public string UserName { get; set; } = "guest";
+
+    /// <summary>Password (default <c>guest</c>).</summary>
+    public string Password { get; set; } = "guest";
+
+    /// <summary>Virtual host (default <c>/</c>).</summary>
+    public string VirtualHost { get; set; } = "/";
+
+    /// <summary>Client-provided connection name shown in the management UI; connections get a suffix per role.</summary>
+    public string? ConnectionName { get; set; }
+
+    /// <summary>Requested maximum frame size in bytes (default 1 MiB; 0 = accept the broker's value).</summary>
+    public int RequestedFrameMax { get; set; } = (int)StreamConnectionSettings.DefaultFrameMax;
+
+    /// <summary>Requested heartbeat (default 60 s; <see cref="TimeSpan.Zero"/> disables heartbeats). Whole seconds.</summary>
+    public TimeSpan RequestedHeartbeat { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Time allowed for a broker response (default 10 s).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time allowed to open and authenticate a connection (default 15 s; failed logins are answered after ~3 s).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Logger factory (default: no logging).</summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    /// <summary>Time source for heartbeats and timeouts (default <see cref="TimeProvider.System"/>).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with a message naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (Endpoints.Any(e => e is null))
+        {
+            throw new ArgumentException("Endpoints must not contain null entries.", nameof(Endpoints));
+        }
+
+        if (UserName is null)
+        {
+            throw new ArgumentException("UserName must be set.", nameof(UserName));
+        }
+
+        if (Password is null)
+        {
+            throw new ArgumentException("Password must be set.", nameof(Password));
+        }
+
+        if (string.IsNullOrEmpty(VirtualHost))
+        {
+            throw new ArgumentException("VirtualHost must not be empty (the default virtual host is \"/\").", nameof(VirtualHost));
+        }
+
+        if (RequestedFrameMax < 0 || (RequestedFrameMax > 0 && RequestedFrameMax < 1024))
+        {
+            throw new ArgumentException($"RequestedFrameMax must be 0 (broker value) or at least 1024 bytes; got {RequestedFrameMax}.", nameof(RequestedFrameMax));
+        }
+
+        if (RequestedHeartbeat < TimeSpan.Zero || RequestedHeartbeat.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new ArgumentException($"RequestedHeartbeat must be zero (disabled) or a positive whole number of seconds; got {RequestedHeartbeat}.", nameof(RequestedHeartbeat));
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"RequestTimeout must be positive; got {RequestTimeout}.", nameof(RequestTimeout));
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ConnectTimeout must be positive; got {ConnectTimeout}.", nameof(ConnectTimeout));
+        }
+
+        if (LoggerFactory is null)
+        {
+            throw new ArgumentException("LoggerFactory must not be null.", nameof(LoggerFactory));
+        }
+
+        if (TimeProvider is null)
+        {
+            throw new ArgumentException("TimeProvider must not be null.", nameof(TimeProvider));
+        }
+    }
+
+    /// <summary>
+    /// Parses <c>rabbitmq-stream://user:pass@host:port/vhost</c> (user, password and vhost percent-encoded, <c>%2f</c> = <c>/</c>;
+    /// an empty path means the default vhost <c>/</c>; several hosts may be given comma-separated: <c>host1:5552,host2:5552</c>).
+    /// </summary>
+    /// <param name="uri">The connection URI.</param>
+    public static StreamSystemOptions FromUri(string uri)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(uri);
+        var prefix = UriScheme + "://";
+        if (!uri.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The connection URI must start with '{prefix}' (got '{Redact(uri)}').", nameof(uri));
+        }
+
+        var rest = uri[prefix.Length..];
+        var options = new StreamSystemOptions();
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var authority = slash < 0 ? rest : rest[..slash];
+        var path = slash < 0 ? string.Empty : rest[(slash + 1)..];
+        var query = path.IndexOf('?', StringComparison.Ordinal);
+        if (query >= 0)
+        {
+            path = path[..query];
+        }
+
+        var at = authority.LastIndexOf('@');
+        if (at >= 0)
+        {
+            var userInfo = authority[..at];
+            authority = authority[(at + 1)..];
+            var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
+            options.UserName = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
+            options.Password = colon < 0 ? string.Empty : Uri.UnescapeDataString(userInfo[(colon + 1)..]);
+        }
+
+        foreach (var hostPort in authority.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            options.Endpoints.Add(ParseHostPort(hostPort, uri));
+        }
+
+        if (options.Endpoints.Count == 0)
+        {
+            throw new ArgumentException($"The connection URI '{Redact(uri)}' has no host.", nameof(uri));
+        }
+
+        options.VirtualHost = path.Length == 0 ? "/" : Uri.UnescapeDataString(path);
+        return options;
+    }
+
+    private static StreamEndpoint ParseHostPort(string hostPort, string uri)
+    {
+        string host;
+        var portText = string.Empty;
+        if (hostPort.StartsWith('['))
+        {
+            var close = hostPort.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0)
+            {
+                throw new ArgumentException($"Invalid IPv6 host in '{Redact(uri)}'.", nameof(uri));
+            }
+
+            host = hostPort[1..close];
+            if (close + 1 < hostPort.Length && hostPort[close + 1] == ':')
+            {
+                portText = hostPort[(close + 2)..];
+            }
+        }
+        else
+        {
+            var colon = hostPort.LastIndexOf(':');
+            host = colon < 0 ? hostPort : hostPort[..colon];
+            portText = colon < 0 ? string.Empty : hostPort[(colon + 1)..];
+        }
+
+        if (string.IsNullOrWhiteSpace(host))
+        {
+            throw new ArgumentException($"The connection URI '{Redact(uri)}' has an empty host.", nameof(uri));
+        }
+
+        var port = StreamEndpoint.DefaultPort;
+        if (portText.Length > 0 && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        {
+            throw new ArgumentException($"Invalid port '{portText}' in '{Redact(uri)}'.", nameof(uri));
+        }
+
+        return new StreamEndpoint(host, port);
+    }
+
+    private static string Redact(string uri)
+    {
+        var at = uri.LastIndexOf('@');
+        var scheme = uri.IndexOf("://", StringComparison.Ordinal);
+        return at > 0 && scheme >= 0 && at > scheme ? string.Concat(uri.AsSpan(0, scheme + 3), "***", uri.AsSpan(at)) : uri;
+    }
+
+    internal StreamConnectionSettings ToConnectionSettings(StreamEndpoint endpoint, string? connectionName) => new()
+    {
+        Host = endpoint.Host,
+        Port = endpoint.Port,
+        UserName = UserName,
+        Password = Password,
+        VirtualHost = VirtualHost,
+        ConnectionName = connectionName,
+        RequestedFrameMax = (uint)RequestedFrameMax,
+        RequestedHeartbeat = RequestedHeartbeat,
+        RequestTimeout = RequestTimeout,
+        HandshakeTimeout = ConnectTimeout,
+    };
+}
