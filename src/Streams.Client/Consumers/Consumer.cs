@@ -52,7 +52,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     {
         get
         {
-            long value = Interlocked.Read(ref _lastOffset);
+            long value = Volatile.Read(ref _lastOffset);
             return value < 0 ? null : (ulong)value;
         }
     }
@@ -149,7 +149,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                     {
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
-                            Interlocked.Exchange(ref _lastOffset, (long)offset);
+                            Volatile.Write(ref _lastOffset, (long)offset);
                             yield return new Delivery(this, offset, chunk.ChunkId, timestamp, body);
                         }
                     }
@@ -240,7 +240,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         }
 
         var offset = await ResolveStartAsync(CancellationToken.None).ConfigureAwait(false);
-        long last = Interlocked.Read(ref _lastOffset);
+        long last = Volatile.Read(ref _lastOffset);
         if (last >= 0 && (offset.Type != OffsetType.Offset || offset.OffsetValue <= (ulong)last))
         {
             offset = OffsetSpecification.Offset((ulong)last + 1);
@@ -309,7 +309,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
                             await handler(new Delivery(this, offset, chunk.ChunkId, timestamp, body), token).ConfigureAwait(false);
-                            Interlocked.Exchange(ref _lastOffset, (long)offset);
+                            Volatile.Write(ref _lastOffset, (long)offset);
                         }
                     }
                     finally
