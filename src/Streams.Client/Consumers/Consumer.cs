@@ -73,13 +73,13 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var consumer = new Consumer(ops, options, logger ?? NullLogger.Instance);
+        var consumer = new Consumer(ops, options, logger ?? NullLogger.Instance) { _active = !options.SingleActiveConsumer };
         var offset = await consumer.ResolveStartAsync(cancellationToken).ConfigureAwait(false);
         consumer._minOffset = offset.Type == OffsetType.Offset ? offset.OffsetValue : 0;
         consumer._subscriptionId = ops.RegisterSubscription(options.Stream, consumer);
         try
         {
-            await ops.SubscribeAsync(consumer._subscriptionId, options.Stream, offset, options.InitialCredits, options.Properties, cancellationToken).ConfigureAwait(false);
+            await ops.SubscribeAsync(consumer._subscriptionId, options.Stream, offset, options.InitialCredits, options.BuildSubscribeProperties(), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -120,6 +120,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
             var reader = _chunks.Reader;
+            var postFilter = _options.PostFilter;
             while (true)
             {
                 bool more;
@@ -150,7 +151,11 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
                             Volatile.Write(ref _lastOffset, (long)offset);
-                            yield return new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                            var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                            if (postFilter is null || postFilter(delivery))
+                            {
+                                yield return delivery;
+                            }
                         }
                     }
                     finally
@@ -295,6 +300,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     private async Task DispatchLoopAsync()
     {
         var handler = _options.Handler!;
+        var postFilter = _options.PostFilter;
         var token = _stopping.Token;
         var reader = _chunks.Reader;
         try
@@ -308,7 +314,12 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                     {
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
-                            await handler(new Delivery(this, offset, chunk.ChunkId, timestamp, body), token).ConfigureAwait(false);
+                            var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                            if (postFilter is null || postFilter(delivery))
+                            {
+                                await handler(delivery, token).ConfigureAwait(false);
+                            }
+
                             Volatile.Write(ref _lastOffset, (long)offset);
                         }
                     }

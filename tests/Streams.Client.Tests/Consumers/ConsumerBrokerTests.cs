@@ -165,4 +165,99 @@ public sealed class ConsumerBrokerTests(BrokerFixture fixture)
         await using var s = await NewStream();
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream) { InitialCredits = 0 }, Ct));
     }
+
+    [Fact]
+    public async Task Single_active_consumer_hands_over_from_the_stored_offset()
+    {
+        await using var s = await NewStream();
+        var group = BrokerFixture.UniqueName("group");
+        var firstSeen = new List<ulong>();
+        var secondSeen = new List<string>();
+        var consumer1 = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream)
+        {
+            Name = group,
+            SingleActiveConsumer = true,
+            Offset = OffsetSpecification.First,
+            Handler = async (d, _) =>
+            {
+                lock (firstSeen)
+                {
+                    firstSeen.Add(d.Offset);
+                }
+
+                await d.StoreOffsetAsync();
+            },
+        }, Ct);
+        await using var consumer2 = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream)
+        {
+            Name = group,
+            SingleActiveConsumer = true,
+            Offset = OffsetSpecification.First,
+            Handler = (d, _) =>
+            {
+                lock (secondSeen)
+                {
+                    secondSeen.Add(System.Text.Encoding.UTF8.GetString(d.Body.Span));
+                }
+
+                return ValueTask.CompletedTask;
+            },
+        }, Ct);
+
+        await PublishAsync(s, 0, 5);
+        await WaitFor(() => { lock (firstSeen) { return firstSeen.Count == 5; } });
+        Assert.True(consumer1.IsActive);
+        Assert.False(consumer2.IsActive);
+        Assert.Empty(secondSeen);
+        await WaitFor(async () => await consumer1.QueryOffsetAsync(Ct) == 4ul);
+
+        await consumer1.DisposeAsync();
+        await PublishAsync(s, 5, 3);
+        await WaitFor(() => { lock (secondSeen) { return secondSeen.Count >= 3; } });
+        Assert.True(consumer2.IsActive);
+        // Offsets are not contiguous (each StoreOffset takes one), so compare bodies: exactly the new messages.
+        Assert.Equal(["message-5", "message-6", "message-7"], secondSeen);
+    }
+
+    [Fact]
+    public async Task Filtering_delivers_matching_chunks_and_post_filter_drops_the_rest()
+    {
+        await using var s = await NewStream();
+        await using (var producer = await s.System.CreateProducerAsync(new ProducerOptions(s.Stream)
+        {
+            FilterValue = m => m.ApplicationProperties?["region"] as string,
+        }, Ct))
+        {
+            foreach (var region in new[] { "eu", "us", "eu", "us" })
+            {
+                // One batch per region so that chunks hold one filter value each.
+                await producer.SendBatchAsync(Enumerable.Range(0, 10).Select(_ => new Message(System.Text.Encoding.UTF8.GetBytes(region))
+                {
+                    ApplicationProperties = new Dictionary<string, object?> { ["region"] = region },
+                }).ToArray(), Ct);
+            }
+        }
+
+        await using var consumer = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream)
+        {
+            Offset = OffsetSpecification.First,
+            FilterValues = ["eu"],
+            PostFilter = d => d.DecodeMessage().ApplicationProperties?["region"] as string == "eu",
+        }, Ct);
+        var read = await BrokerStream.ReadAsync(consumer, 20);
+        Assert.All(read, r => Assert.Equal("eu", System.Text.Encoding.UTF8.GetString(Streams.Client.Amqp.AmqpMessageCodec.Decode(r.Body).Body.Span)));
+        await BrokerStream.AssertNothingMoreAsync(consumer);
+    }
+
+    private static async Task WaitFor(Func<bool> condition) => await WaitFor(() => Task.FromResult(condition()));
+
+    private static async Task WaitFor(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
+            await Task.Delay(20, Ct);
+        }
+    }
 }
