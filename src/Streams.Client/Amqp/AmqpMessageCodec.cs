@@ -636,13 +636,9 @@ internal static class AmqpMessageCodec
         return message;
     }
 
-    /// <summary>Decodes a message, copying the bytes first so that the result does not alias <paramref name="encoded"/>.</summary>
-    /// <exception cref="AmqpDecodeException">The bytes are not a valid AMQP 1.0 message.</exception>
-    public static Message Decode(ReadOnlySpan<byte> encoded) => Decode(new ReadOnlyMemory<byte>(encoded.ToArray()));
-
     /// <summary>Decodes a message whose bodies are copies, independent of <paramref name="encoded"/>.</summary>
     /// <exception cref="AmqpDecodeException">The bytes are not a valid AMQP 1.0 message.</exception>
-    public static Message DecodeCopy(ReadOnlyMemory<byte> encoded) => Decode(encoded.Span);
+    public static Message DecodeCopy(ReadOnlySpan<byte> encoded) => Decode(new ReadOnlyMemory<byte>(encoded.ToArray()));
 
     private static ulong ReadSectionCode(ref AmqpReader reader)
     {

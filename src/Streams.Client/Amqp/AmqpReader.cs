@@ -12,19 +12,30 @@ namespace Streams.Client.Amqp;
 /// </summary>
 internal ref struct AmqpReader
 {
-    /// <summary>The largest element count accepted for an array whose elements take no bytes (e.g. an array of nulls).</summary>
-    internal const int MaxZeroWidthArrayCount = 4096;
+    /// <summary>
+    /// Elements of arrays whose element type takes no bytes (null, true, false, uint0, ulong0, list0) are not bounded
+    /// by the input size, so a whole message may hold at most max(input length, this) of them: a forged count cannot
+    /// amplify a few bytes into millions of objects.
+    /// </summary>
+    internal const int MinZeroWidthElementBudget = 4096;
+
+    private static readonly object BoxedTrue = true;
+    private static readonly object BoxedFalse = false;
+    private static readonly object BoxedUInt0 = 0u;
+    private static readonly object BoxedULong0 = 0ul;
 
     private static readonly long MinTimestamp = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
     private static readonly long MaxTimestamp = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     private readonly ReadOnlySpan<byte> _buffer;
     private int _position;
+    private int _zeroWidthBudget;
 
     public AmqpReader(ReadOnlySpan<byte> buffer)
     {
         _buffer = buffer;
         _position = 0;
+        _zeroWidthBudget = Math.Max(buffer.Length, MinZeroWidthElementBudget);
     }
 
     public readonly int Position => _position;
@@ -126,11 +137,15 @@ internal ref struct AmqpReader
             case AmqpTypeCode.Null:
                 return null;
             case AmqpTypeCode.BooleanTrue:
-                return true;
+                return BoxedTrue;
             case AmqpTypeCode.BooleanFalse:
-                return false;
+                return BoxedFalse;
             case AmqpTypeCode.Boolean:
-                return ReadBooleanByte();
+                return ReadBooleanByte() ? BoxedTrue : BoxedFalse;
+            case AmqpTypeCode.UInt0:
+                return BoxedUInt0;
+            case AmqpTypeCode.ULong0:
+                return BoxedULong0;
             case AmqpTypeCode.UByte:
                 return ReadRawByte();
             case AmqpTypeCode.Byte:
@@ -139,11 +154,9 @@ internal ref struct AmqpReader
                 return BinaryPrimitives.ReadUInt16BigEndian(ReadRaw(2));
             case AmqpTypeCode.Short:
                 return BinaryPrimitives.ReadInt16BigEndian(ReadRaw(2));
-            case AmqpTypeCode.UInt0:
             case AmqpTypeCode.SmallUInt:
             case AmqpTypeCode.UInt:
                 return ReadUIntBody(code);
-            case AmqpTypeCode.ULong0:
             case AmqpTypeCode.SmallULong:
             case AmqpTypeCode.ULong:
                 return ReadULongBody(code);
@@ -393,13 +406,22 @@ internal ref struct AmqpReader
         var available = (long)(end - _position);
         var fits = width switch
         {
-            0 => count <= MaxZeroWidthArrayCount,
+            0 => count <= _zeroWidthBudget,
             > 0 => (long)count * width <= available,
             _ => count <= available,
         };
         if (!fits)
         {
-            throw Error($"Array element count {count} does not fit in the {available} bytes of the array", at);
+            throw Error(
+                width == 0
+                    ? $"Array element count {count} exceeds the {_zeroWidthBudget} zero-width elements left for this message"
+                    : $"Array element count {count} does not fit in the {available} bytes of the array",
+                at);
+        }
+
+        if (width == 0)
+        {
+            _zeroWidthBudget -= count;
         }
 
         var items = new List<object?>(count);

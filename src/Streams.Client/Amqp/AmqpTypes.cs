@@ -51,6 +51,7 @@ public readonly struct AmqpSymbol : IEquatable<AmqpSymbol>
 }
 
 /// <summary>An AMQP 1.0 described value: a descriptor (usually a <see cref="ulong"/> or an <see cref="AmqpSymbol"/>) and a value.</summary>
+/// <remarks>Equality compares descriptor and value with <see cref="object.Equals(object?, object?)"/>, so lists and maps compare by reference.</remarks>
 public sealed class AmqpDescribed : IEquatable<AmqpDescribed>
 {
     /// <summary>Creates a described value.</summary>
@@ -100,7 +101,10 @@ public readonly record struct AmqpDecimal128(ulong High, ulong Low);
 /// An AMQP 1.0 <c>array</c>: a sequence of values that share one type. Elements must all be of the same .NET type
 /// (<see cref="bool"/>, <see cref="byte"/>, <see cref="int"/>, <see cref="string"/>, <see cref="AmqpSymbol"/>,
 /// a list, a map, another <see cref="AmqpArray"/>, ...). An empty array is encoded with the null element constructor.
+/// Decoded AMQP arrays are always <see cref="AmqpArray"/>; a .NET array such as <c>int[]</c> given as a value is
+/// encoded as an AMQP list, not an array.
 /// </summary>
+/// <remarks>Equality compares elements with <see cref="object.Equals(object?, object?)"/>.</remarks>
 public sealed class AmqpArray : IEquatable<AmqpArray>
 {
     /// <summary>Creates an array.</summary>

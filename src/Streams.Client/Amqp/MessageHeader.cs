@@ -18,10 +18,23 @@ public sealed class MessageHeader
     /// <summary>The number of prior unsuccessful delivery attempts. Defaults to 0.</summary>
     public uint DeliveryCount { get; set; }
 
-    /// <summary>The time-to-live as a <see cref="TimeSpan"/> view over <see cref="Ttl"/>.</summary>
+    /// <summary>The time-to-live as a <see cref="TimeSpan"/> view over <see cref="Ttl"/> (whole milliseconds).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than <see cref="uint.MaxValue"/> milliseconds.</exception>
     public TimeSpan? TimeToLive
     {
         get => Ttl is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
-        set => Ttl = value is { } ts ? checked((uint)ts.TotalMilliseconds) : null;
+        set
+        {
+            if (value is not { } ts)
+            {
+                Ttl = null;
+                return;
+            }
+
+            var ms = (long)ts.TotalMilliseconds;
+            ArgumentOutOfRangeException.ThrowIfNegative(ms, nameof(value));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(ms, uint.MaxValue, nameof(value));
+            Ttl = (uint)ms;
+        }
     }
 }
