@@ -41,7 +41,7 @@ public readonly struct Delivery
 
     /// <summary>Decodes <see cref="Body"/> as an AMQP 1.0 message into a detached copy.</summary>
     /// <exception cref="AmqpDecodeException">The bytes are not an AMQP 1.0 message.</exception>
-    public Message DecodeMessage() => AmqpMessageCodec.DecodeCopy(Body);
+    public Message DecodeMessage() => AmqpMessageCodec.DecodeCopy(Body.Span);
 
     /// <summary>Stores this message's offset for the consumer's <see cref="ConsumerOptions.Name"/>.</summary>
     public ValueTask StoreOffsetAsync() => _consumer.StoreOffsetAsync(Offset);
