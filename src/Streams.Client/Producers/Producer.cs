@@ -50,6 +50,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 
     private PublishFrame? _current;
     private int _signaled;
+    private long _framesWritten;
     private int _state;
     private int _disposed;
     private ResponseCode _closeCode = ResponseCode.Ok;
@@ -107,6 +108,9 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     public bool IsOpen => Volatile.Read(ref _state) == Open;
 
     internal byte PublisherId => _publisherId;
+
+    /// <summary>Publish frames written so far (diagnostics).</summary>
+    internal long FramesWritten => Interlocked.Read(ref _framesWritten);
 
     internal static async Task<Producer> CreateAsync(IStreamOperations ops, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken)
     {
@@ -785,6 +789,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
                     if (Volatile.Read(ref _state) != Closed)
                     {
                         await _ops.WriteAsync(frame.Seal(), CancellationToken.None).ConfigureAwait(false);
+                        _framesWritten++;
                     }
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
