@@ -27,10 +27,12 @@ public sealed class ConsumerOptions
     public bool ResumeFromStoredOffset { get; set; } = true;
 
     /// <summary>
-    /// Chunks the broker may send ahead (default 4, at most 1,000). One credit is returned per chunk once processed,
-    /// so at most this many chunks are buffered. Values above 32,767 stall the subscription (protocol §9).
+    /// Chunks the broker may send ahead (default 10, at most 1,000). One credit is returned per chunk once processed,
+    /// so at most this many chunks are buffered. The broker resumes sending only when more than half of this is
+    /// available again, so very small values cost throughput on streams made of small chunks; values above 32,767
+    /// would stall the subscription (protocol §9).
     /// </summary>
-    public ushort InitialCredits { get; set; } = 4;
+    public ushort InitialCredits { get; set; } = 10;
 
     /// <summary>Validate each chunk's CRC-32 before delivering it (default true).</summary>
     public bool CrcCheck { get; set; } = true;

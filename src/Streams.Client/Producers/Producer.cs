@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _window;
+    private readonly PublishWindow _window;
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Queue<PublishFrame> _sealed = new();
@@ -66,7 +67,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         _options = options;
         _logger = logger;
         _time = options.TimeProvider;
-        _window = new SemaphoreSlim(options.MaxUnconfirmed, int.MaxValue);
+        _window = new PublishWindow(options.MaxUnconfirmed, Math.Max(1, Math.Min(options.BatchSize, options.MaxUnconfirmed / 4)));
         _ring = new Entry[(int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)options.MaxUnconfirmed))];
         _filterValue = options.FilterValue;
         _version = _filterValue is null ? (ushort)1 : (ushort)2;
@@ -279,29 +280,20 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         ThrowIfClosed();
         var pending = new PendingCompletion(bodies.Length, _options.ConfirmTimeout);
         int index = 0;
-        int group = Math.Max(1, _options.MaxUnconfirmed / 2);
         while (index < bodies.Length)
         {
-            int take = Math.Min(group, bodies.Length - index);
-            int acquired = 0;
-            try
+            // Take what room there is at once (one lock, shared frames); wait only when there is none, with the
+            // messages taken so far already in flight, so concurrent batches can never hold the window hostage.
+            int take = 0;
+            while (index + take < bodies.Length && _window.TryTake())
             {
-                for (; acquired < take; acquired++)
-                {
-                    if (!_window.Wait(0, CancellationToken.None))
-                    {
-                        await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
+                take++;
             }
-            catch
-            {
-                if (acquired > 0)
-                {
-                    _window.Release(acquired);
-                }
 
-                throw;
+            if (take == 0)
+            {
+                await _window.TakeAsync(cancellationToken).ConfigureAwait(false);
+                take = 1;
             }
 
             long now = _time.GetTimestamp();
@@ -552,7 +544,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private ValueTask EnqueueAsync(ulong? publishingId, in Outgoing body, object completion, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        if (_window.Wait(0, CancellationToken.None))
+        if (_window.TryTake())
         {
             Append(publishingId, body, completion);
             return default;
@@ -561,9 +553,10 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         return EnqueueSlowAsync(publishingId, body, completion, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask EnqueueSlowAsync(ulong? publishingId, Outgoing body, object completion, CancellationToken cancellationToken)
     {
-        await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _window.TakeAsync(cancellationToken).ConfigureAwait(false);
         Append(publishingId, body, completion);
     }
 
@@ -574,7 +567,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         {
             if (_state != Open)
             {
-                _window.Release();
+                _window.Release(1);
                 throw ClosedException();
             }
 
@@ -636,9 +629,9 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         var pending = new PendingCompletion(1, _options.ConfirmTimeout);
         try
         {
-            if (!_window.Wait(0, CancellationToken.None))
+            if (!_window.TryTake())
             {
-                await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _window.TakeAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -652,7 +645,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         {
             if (_state != Open)
             {
-                _window.Release();
+                _window.Release(1);
                 frame.Dispose();
                 throw ClosedException();
             }
@@ -1028,7 +1021,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         if (wasOpen)
         {
             // Wake every sender waiting for room: each finds the producer closed.
-            _window.Release(_options.MaxUnconfirmed + failed.Count);
+            _window.Open();
             if (failed.Count > 0 || code != ResponseCode.Ok)
             {
                 ProducerLog.Closed(_logger, Stream, reason, failed.Count);
