@@ -18,7 +18,7 @@ namespace Streams.Client;
 public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 {
     private const int DefaultFrameCapacity = 64 * 1024;
-    private const int MinFrameCapacity = 4 * 1024;
+    private const int MinFrameCapacity = 1024;
     private const int Open = 0;
     private const int Draining = 1;
     private const int Closed = 2;
@@ -72,7 +72,9 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         _filterValue = options.FilterValue;
         _version = _filterValue is null ? (ushort)1 : (ushort)2;
         _frameMax = ops.FrameMax <= 0 ? int.MaxValue : ops.FrameMax;
-        _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 256);
+        // Every frame that can exist at once (the window bounds the messages not yet written), so frames are reused
+        // instead of reallocated when the socket is slower than the senders.
+        _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 1024);
     }
 
     /// <summary>The stream this producer publishes to.</summary>
