@@ -28,6 +28,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     private byte _subscriptionId;
     private ulong _minOffset;
     private long _lastOffset = -1;
+    private long _committedChunkId = -1;
     private Task _dispatch = Task.CompletedTask;
     private int _reading;
     private int _disposed;
@@ -53,6 +54,19 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         get
         {
             long value = Volatile.Read(ref _lastOffset);
+            return value < 0 ? null : (ulong)value;
+        }
+    }
+
+    /// <summary>
+    /// The broker's committed chunk id from the latest Deliver v2 frame (null before one, or with Deliver v1): with
+    /// <see cref="LastOffset"/> it gives an estimate of the consumer lag.
+    /// </summary>
+    public ulong? CommittedChunkId
+    {
+        get
+        {
+            long value = Volatile.Read(ref _committedChunkId);
             return value < 0 ? null : (ulong)value;
         }
     }
@@ -228,6 +242,11 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
 
     void ISubscriptionFrameHandler.OnDeliver(FrameBuffer buffer, ReadOnlyMemory<byte> chunk, ulong? committedChunkId)
     {
+        if (committedChunkId is { } committed)
+        {
+            Volatile.Write(ref _committedChunkId, (long)committed);
+        }
+
         if (!_chunks.Writer.TryWrite(new ChunkItem(buffer, chunk)))
         {
             buffer.Release();

@@ -27,6 +27,9 @@ public sealed class ConsumerBrokerTests(BrokerFixture fixture)
         {
             var read = await BrokerStream.ReadAsync(first, 20);
             Assert.Equal(Enumerable.Range(0, 20).Select(i => (ulong)i), read.Select(r => r.Offset));
+            Assert.Equal(19ul, first.LastOffset);
+            Assert.InRange(first.CommittedChunkId!.Value, 10ul, 19ul); // Deliver v2: a chunk of the second batch
+
         }
 
         await using (var fromOffset = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream) { Offset = OffsetSpecification.Offset(15) }, Ct))
