@@ -72,6 +72,12 @@ public sealed class StreamSystem : IAsyncDisposable
             }
         }
 
+        if (failures.Count > 0 && failures.TrueForAll(f => f is StreamTlsException))
+        {
+            // Certificates and names are configuration: the first node's precise reason is the useful one.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failures[0]).Throw();
+        }
+
         var tried = string.Join(", ", EndpointsOf(options));
         throw new StreamClientException($"Could not connect to any endpoint ({tried}): {string.Join("; ", failures.Select(f => f.Message))}", new AggregateException(failures));
     }
