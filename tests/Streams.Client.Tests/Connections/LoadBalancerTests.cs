@@ -113,6 +113,19 @@ public sealed class LoadBalancerTests(BrokerFixture fixture)
             }
 
             Assert.Equal(Enumerable.Range(0, 5).Select(i => $"lb-{i}"), bodies);
+
+            // The locating helper accepts any replica through the resolver, and the leader for producers.
+            await using (var replica = await system.OpenConnectionForStreamAsync(stream, preferReplica: true, "lb-replica", Ct))
+            {
+                Assert.NotEqual(leaderPort, replica.AdvertisedPort);
+                Assert.Contains(metadata.Replicas, r => r.Port == replica.AdvertisedPort);
+            }
+
+            await using (var leaderConnection = await system.OpenConnectionForStreamAsync(stream, preferReplica: false, "lb-leader", Ct))
+            {
+                Assert.Equal(leaderPort, leaderConnection.AdvertisedPort);
+                Assert.Equal(leaderPort, proxy.Connections.Last().BackendPort);
+            }
         }
         finally
         {
