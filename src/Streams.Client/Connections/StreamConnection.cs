@@ -59,6 +59,12 @@ internal sealed class StreamConnection : IAsyncDisposable
         _stream = stream;
         _lastReadTimestamp = _lastWriteTimestamp = timeProvider.GetTimestamp();
         ServerProperties = new Dictionary<string, string>();
+        if (stream is System.Net.Security.SslStream ssl)
+        {
+            IsTls = true;
+            ClientCertificateSubject = ssl.LocalCertificate?.Subject;
+        }
+
         AdvertisedHost = settings.Host;
         AdvertisedPort = settings.Port;
     }
@@ -106,7 +112,10 @@ internal sealed class StreamConnection : IAsyncDisposable
     public ConnectionClosedEventArgs? CloseReason => Volatile.Read(ref _closeReason);
 
     /// <summary>Whether the connection runs over TLS.</summary>
-    public bool IsTls => _stream is System.Net.Security.SslStream;
+    public bool IsTls { get; }
+
+    /// <summary>The subject of the client certificate presented in the TLS handshake, if any.</summary>
+    public string? ClientCertificateSubject { get; }
 
     /// <summary>Default request timeout.</summary>
     public TimeSpan RequestTimeout => _settings.RequestTimeout;
@@ -297,10 +306,9 @@ internal sealed class StreamConnection : IAsyncDisposable
 
         if (external)
         {
-            var certificate = (_stream as System.Net.Security.SslStream)?.LocalCertificate;
-            var detail = certificate is null
+            var detail = ClientCertificateSubject is not { } subject
                 ? "no client certificate was presented (add one to Tls.ClientCertificates; the broker must trust its CA)"
-                : $"the broker did not accept the identity of the client certificate '{certificate.Subject}' (check ssl_cert_login_from and that the user exists)";
+                : $"the broker did not accept the identity of the client certificate '{subject}' (check ssl_cert_login_from and that the user exists)";
             throw new AuthenticationFailureException(auth.Code,
                 $"SASL EXTERNAL authentication on {Host}:{Port} failed: {detail}; {StreamProtocolException.Describe(auth.Code)} (code 0x{(ushort)auth.Code:x2}).");
         }

@@ -55,6 +55,7 @@ public sealed class TlsTests(BrokerFixture fixture)
 
         await using var system = await StreamSystem.ConnectAsync(options, Ct);
         Assert.True(system.Connection.IsTls);
+        Assert.Equal("CN=guest", system.Connection.ClientCertificateSubject);
         var stream = BrokerFixture.UniqueName("tls-roundtrip");
         await system.CreateStreamAsync(stream, null, Ct);
         try
@@ -131,6 +132,7 @@ public sealed class TlsTests(BrokerFixture fixture)
         options.Tls.TrustCertificateAuthority(otherCa);
 
         var tls = await Assert.ThrowsAsync<StreamTlsException>(() => StreamSystem.ConnectAsync(options, Ct));
+        TestContext.Current.TestOutputHelper?.WriteLine(tls.Message);
         Assert.Equal("localhost", tls.Host);
         Assert.Equal(TlsPort, tls.Port);
         Assert.True(tls.PolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors), tls.Message);
@@ -146,6 +148,7 @@ public sealed class TlsTests(BrokerFixture fixture)
         var options = TlsOptions("tls-system-trust", trustCa: false);
 
         var tls = await Assert.ThrowsAsync<StreamTlsException>(() => StreamSystem.ConnectAsync(options, Ct));
+        TestContext.Current.TestOutputHelper?.WriteLine(tls.Message);
         Assert.True(tls.PolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors), tls.Message);
         Assert.Contains("TrustCertificateAuthority", tls.Message, StringComparison.Ordinal);
     }
@@ -158,6 +161,7 @@ public sealed class TlsTests(BrokerFixture fixture)
         options.Tls.TargetHost = "not-the-broker.example";
 
         var tls = await Assert.ThrowsAsync<StreamTlsException>(() => StreamSystem.ConnectAsync(options, Ct));
+        TestContext.Current.TestOutputHelper?.WriteLine(tls.Message);
         Assert.Equal("not-the-broker.example", tls.TargetHost);
         Assert.True(tls.PolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch), tls.Message);
         Assert.False(tls.PolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors), tls.Message);
@@ -172,6 +176,7 @@ public sealed class TlsTests(BrokerFixture fixture)
         options.SaslMechanism = StreamSaslMechanism.External;
 
         var auth = await Assert.ThrowsAsync<AuthenticationFailureException>(() => StreamSystem.ConnectAsync(options, Ct));
+        TestContext.Current.TestOutputHelper?.WriteLine(auth.Message);
         Assert.Contains("no client certificate was presented", auth.Message, StringComparison.Ordinal);
     }
 
