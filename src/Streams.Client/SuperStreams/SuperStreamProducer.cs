@@ -150,6 +150,45 @@ public sealed class SuperStreamProducer : IAsyncDisposable
         await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Routes every message and publishes them as one batch per partition (order kept within a partition); completes
+    /// when every message is confirmed, fails with the first failure. Nothing is sent when a message cannot be routed.
+    /// </summary>
+    /// <param name="messages">The messages.</param>
+    /// <param name="cancellationToken">Cancels waiting for room, Route queries or producer creations (not sent messages).</param>
+    /// <exception cref="SuperStreamRoutingException">A message matches no partition.</exception>
+    public async Task SendBatchAsync(IReadOnlyList<Message> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var batches = new Dictionary<string, List<Message>>(StringComparer.Ordinal);
+        foreach (var message in messages)
+        {
+            if (message is null)
+            {
+                throw new ArgumentException("The batch contains a null message.", nameof(messages));
+            }
+
+            foreach (var partition in await RouteAsync(message, cancellationToken).ConfigureAwait(false))
+            {
+                if (!batches.TryGetValue(partition, out var batch))
+                {
+                    batches[partition] = batch = [];
+                }
+
+                batch.Add(message);
+            }
+        }
+
+        var sends = new List<Task>(batches.Count);
+        foreach (var (partition, batch) in batches)
+        {
+            var producer = await GetProducerAsync(partition, cancellationToken).ConfigureAwait(false);
+            sends.Add(producer.SendBatchAsync(batch, cancellationToken));
+        }
+
+        await Task.WhenAll(sends).ConfigureAwait(false);
+    }
+
     /// <summary>The producer of <paramref name="partition"/>, created (or re-created when it was closed) on demand.</summary>
     /// <param name="partition">A partition stream of this super stream.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>

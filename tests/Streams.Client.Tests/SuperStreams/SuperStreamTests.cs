@@ -135,7 +135,8 @@ public sealed class SuperStreamTests(BrokerFixture fixture)
         try
         {
             await using var producer = await system.CreateSuperStreamProducerAsync(new SuperStreamProducerOptions(superStream, KeyOf), Ct);
-            for (var i = 0; i < 30; i++)
+            await producer.SendBatchAsync([.. Enumerable.Range(0, 20).Select(i => Keyed($"key-{i}"))], Ct);
+            for (var i = 20; i < 30; i++)
             {
                 await producer.SendAsync(Keyed($"key-{i}"), Ct);
             }
