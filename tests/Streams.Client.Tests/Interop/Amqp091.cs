@@ -14,6 +14,11 @@ internal sealed record Amqp091Delivery(
     DeliveryModes DeliveryMode,
     bool IsDeliveryModePresent,
     long? TimestampSeconds,
+    byte Priority,
+    string? Expiration,
+    string? ReplyTo,
+    string? UserId,
+    string? ContentEncoding,
     IReadOnlyDictionary<string, object?> Headers)
 {
     public object? Header(string key) => Headers.TryGetValue(key, out var value) ? value : null;
@@ -51,6 +56,12 @@ internal static class Amqp091
 
         var received = new List<Amqp091Delivery>();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        channel.ChannelShutdownAsync += (_, args) =>
+        {
+            done.TrySetException(new Xunit.Sdk.XunitException(
+                $"The AMQP 0.9.1 channel closed after {received.Count} of {expected} deliveries: {args.ReplyCode} {args.ReplyText}"));
+            return Task.CompletedTask;
+        };
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += async (_, d) =>
         {
@@ -64,6 +75,11 @@ internal static class Amqp091
                 p.DeliveryMode,
                 p.IsDeliveryModePresent(),
                 p.IsTimestampPresent() ? p.Timestamp.UnixTime : null,
+                p.Priority,
+                p.Expiration,
+                p.ReplyTo,
+                p.UserId,
+                p.ContentEncoding,
                 p.Headers is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(p.Headers));
             lock (received)
             {
@@ -88,7 +104,11 @@ internal static class Amqp091
             Assert.Fail($"Only {received.Count} of {expected} messages reached the AMQP 0.9.1 consumer within {seconds} s.");
         }
 
-        await channel.BasicCancelAsync(tag, noWait: false, ct);
+        if (channel.IsOpen)
+        {
+            await channel.BasicCancelAsync(tag, noWait: false, ct);
+        }
+
         lock (received)
         {
             return [.. received];

@@ -95,6 +95,77 @@ public sealed class Amqp091ToStreamTests(BrokerFixture fixture)
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_763_700_000), m.Properties?.CreationTime);
     }
 
+    [Fact]
+    public async Task Other_091_field_types_properties_and_body_sizes_decode_into_the_matching_types()
+    {
+        await using var s = await BrokerStream.CreateAsync(fixture, "interop-in-types", Ct);
+        var typed = new BasicProperties
+        {
+            MessageId = "urn:uuid:3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            CorrelationId = "42",
+            Priority = 7,
+            Expiration = "60000",
+            Type = "order-created",
+            UserId = fixture.Endpoint.UserName,
+            ReplyTo = "reply-queue",
+            ContentEncoding = "gzip",
+            Headers = new Dictionary<string, object?>
+            {
+                ["byte"] = (byte)7,
+                ["sbyte"] = (sbyte)-7,
+                ["short"] = (short)-300,
+                ["ushort"] = (ushort)300,
+                ["uint"] = 4_000_000_000u,
+                ["float"] = 1.5f,
+                ["double"] = 2.25,
+                ["timestamp"] = new AmqpTimestamp(1_763_700_000),
+                ["binary"] = new BinaryTableValue([4, 5]),
+                ["null"] = null,
+            },
+        };
+        var large = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
+        await Amqp091.PublishAsync(fixture, s.Stream, [(typed, Array.Empty<byte>()), (new BasicProperties(), large)], Ct);
+
+        await using var consumer = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream) { Offset = OffsetSpecification.First }, Ct);
+        var messages = await ReadAsync(consumer, 2);
+
+        var m = messages[0].Message;
+        Assert.Equal(MessageBodyKind.Data, m.BodyKind);
+        Assert.Equal(0, m.Body.Length);
+        Assert.NotNull(m.Properties);
+
+        // The broker turns a urn:uuid: message id into an AMQP uuid; other strings stay strings.
+        Assert.Equal(Guid.Parse("3f2504e0-4f89-11d3-9a0c-0305e82c3301"), Assert.IsType<Guid>(m.Properties.MessageId));
+        Assert.Equal("42", Assert.IsType<string>(m.Properties.CorrelationId));
+        Assert.Equal(fixture.Endpoint.UserName, Encoding.UTF8.GetString(m.Properties.UserId!));
+        Assert.Equal("reply-queue", m.Properties.ReplyTo);
+        Assert.Equal("gzip", m.Properties.ContentEncoding);
+        Assert.NotNull(m.Header);
+        Assert.Equal(7, m.Header.Priority);
+        Assert.Equal(60_000u, m.Header.Ttl);
+        Assert.Equal("order-created", m.MessageAnnotations?["x-basic-type"]);
+
+        var app = m.ApplicationProperties;
+        Assert.NotNull(app);
+        Assert.Equal((byte)7, Assert.IsType<byte>(app["byte"]));
+        Assert.Equal((sbyte)-7, Assert.IsType<sbyte>(app["sbyte"]));
+        Assert.Equal((short)-300, Assert.IsType<short>(app["short"]));
+        Assert.Equal((ushort)300, Assert.IsType<ushort>(app["ushort"]));
+        Assert.Equal(4_000_000_000u, Assert.IsType<uint>(app["uint"]));
+        Assert.Equal(1.5f, Assert.IsType<float>(app["float"]));
+        Assert.Equal(2.25, Assert.IsType<double>(app["double"]));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_763_700_000), Assert.IsType<DateTimeOffset>(app["timestamp"]));
+        Assert.Equal(new byte[] { 4, 5 }, Assert.IsType<byte[]>(app["binary"]));
+        Assert.True(app.ContainsKey("null"));
+        Assert.Null(app["null"]);
+
+        // A body over 255 bytes is stored as vbin32 and must come back intact; no properties means no properties section.
+        var big = messages[1].Message;
+        Assert.Equal(MessageBodyKind.Data, big.BodyKind);
+        Assert.Equal(large, big.Body.ToArray());
+        Assert.Null(big.Properties?.MessageId);
+    }
+
     /// <summary>Reads <paramref name="count"/> deliveries, decoding each (the body is copied by DecodeMessage).</summary>
     private static async Task<List<(ulong Offset, Message Message)>> ReadAsync(Consumer consumer, int count, int seconds = 20)
     {
