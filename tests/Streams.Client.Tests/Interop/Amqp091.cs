@@ -19,6 +19,7 @@ internal sealed record Amqp091Delivery(
     string? ReplyTo,
     string? UserId,
     string? ContentEncoding,
+    string? Type,
     IReadOnlyDictionary<string, object?> Headers)
 {
     public object? Header(string key) => Headers.TryGetValue(key, out var value) ? value : null;
@@ -80,6 +81,7 @@ internal static class Amqp091
                 p.ReplyTo,
                 p.UserId,
                 p.ContentEncoding,
+                p.Type,
                 p.Headers is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(p.Headers));
             lock (received)
             {

@@ -225,5 +225,36 @@ public sealed class StreamToAmqp091Tests(BrokerFixture fixture)
         Assert.Null(d.Header("null"));
     }
 
+    [Fact]
+    public async Task Several_data_sections_are_concatenated_and_other_body_kinds_arrive_AMQP_encoded()
+    {
+        await using var s = await BrokerStream.CreateAsync(fixture, "interop-bodies", Ct);
+        var messages = new[]
+        {
+            new Message { DataSections = [new byte[] { 1, 2 }, new byte[] { 3, 4, 5 }] },
+            new Message { AmqpValue = "hello value" },
+            new Message { AmqpSequence = [1, "two", true] },
+        };
+        await using (var producer = await s.System.CreateProducerAsync(new ProducerOptions(s.Stream), Ct))
+        {
+            await producer.SendBatchAsync(messages, Ct);
+        }
+
+        var received = await Amqp091.ConsumeAsync(fixture, s.Stream, messages.Length, Ct);
+
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5 }, received[0].Body);
+
+        // Non-data bodies reach 0.9.1 as their AMQP 1.0 encoding (type amqp-1.0), which our codec reads back.
+        Assert.Equal("amqp-1.0", received[1].Type);
+        var value = Message.DecodeCopy(received[1].Body);
+        Assert.Equal(MessageBodyKind.AmqpValue, value.BodyKind);
+        Assert.Equal("hello value", value.AmqpValue);
+
+        Assert.Equal("amqp-1.0", received[2].Type);
+        var sequence = Message.DecodeCopy(received[2].Body);
+        Assert.Equal(MessageBodyKind.AmqpSequence, sequence.BodyKind);
+        Assert.Equal(new object?[] { 1, "two", true }, sequence.AmqpSequence);
+    }
+
     private const int DeliveryModesPersistent = 2;
 }
