@@ -9,6 +9,7 @@ namespace Streams.Benchmarks;
 /// data body; plus the data-only fast path used for raw bodies wrapped as AMQP.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class AmqpCodecBenchmarks
 {
     private readonly byte[] _body = new byte[100];

@@ -9,6 +9,7 @@ namespace Streams.Benchmarks;
 /// over the data section, then iterating every record (offset + body slice) as the consumer does.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class ChunkParsingBenchmarks
 {
     private byte[] _chunk = null!;
@@ -35,6 +36,7 @@ public class ChunkParsingBenchmarks
 
 /// <summary>A chunk of 10 sub-batch entries × 100 records of 100 bytes, uncompressed and gzip, CRC on.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class SubBatchChunkBenchmarks
 {
     private byte[] _chunk = null!;

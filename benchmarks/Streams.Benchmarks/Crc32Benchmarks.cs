@@ -9,6 +9,7 @@ namespace Streams.Benchmarks;
 
 /// <summary>CRC-32 (slice-by-16) throughput over a chunk-sized buffer; the extra column reports GB/s from the median.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [Config(typeof(Config))]
 public class Crc32Benchmarks
 {

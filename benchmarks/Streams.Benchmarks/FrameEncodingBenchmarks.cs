@@ -10,6 +10,7 @@ namespace Streams.Benchmarks;
 /// v2 (no filter value, and with a filter value), into a reused pooled buffer.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class PublishFrameBenchmarks
 {
     private const int Messages = 100;
@@ -67,27 +68,11 @@ public class PublishFrameBenchmarks
 
         return frame.Seal().Length;
     }
-
-    [Benchmark(Description = "Publish v1 via Protocol.PublishFrame helpers")]
-    public int PublishV1Helpers()
-    {
-        Span<byte> buffer = _scratch;
-        PublishFrame.WriteHeader(buffer, 1, 1);
-        int position = PublishFrame.HeaderSize;
-        for (int i = 0; i < Messages; i++)
-        {
-            position += PublishFrame.WriteV1Entry(buffer[position..], _publishingId++, _body);
-        }
-
-        PublishFrame.Complete(buffer, position, Messages);
-        return position;
-    }
-
-    private readonly byte[] _scratch = new byte[64 * 1024];
 }
 
 /// <summary>Small request frames the consumer sends: Subscribe (allocating), Credit (in place and allocating), StoreOffset.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RequestFrameBenchmarks
 {
     private readonly byte[] _creditBuffer = new byte[Requests.CreditFrameSize];

@@ -6,6 +6,7 @@ namespace Streams.Benchmarks;
 
 /// <summary>Super stream hash routing (MurmurHash3 x86 32, seed 104729) of short routing keys to 3 partitions.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class MurmurHash3Benchmarks
 {
     private const uint Seed = 104729;
