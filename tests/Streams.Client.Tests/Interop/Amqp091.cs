@@ -130,6 +130,27 @@ internal static class Amqp091
         }
     }
 
+    /// <summary>
+    /// Publishes with publisher confirms, keeping up to <paramref name="window"/> publishes in flight, so the broker
+    /// writes many messages per chunk; completes when all are confirmed.
+    /// </summary>
+    public static async Task PublishPipelinedAsync(BrokerFixture fixture, string stream, IReadOnlyList<(BasicProperties Properties, byte[] Body)> messages, CancellationToken ct, int window = 100)
+    {
+        await using var connection = await Factory(fixture).CreateConnectionAsync(ct);
+        await using var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
+        for (int start = 0; start < messages.Count; start += window)
+        {
+            var inFlight = new List<Task>(window);
+            for (int i = start; i < Math.Min(start + window, messages.Count); i++)
+            {
+                inFlight.Add(channel.BasicPublishAsync(string.Empty, stream, mandatory: true, messages[i].Properties, messages[i].Body, ct).AsTask());
+            }
+
+            await Task.WhenAll(inFlight);
+        }
+    }
+
     /// <summary>A 0.9.1 longstr header value as text (RabbitMQ.Client surfaces longstr as byte[]).</summary>
     public static string? Text(object? value) => value switch
     {

@@ -68,6 +68,26 @@ public sealed class Amqp091ToStreamTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Many_pipelined_091_publishes_are_read_in_order_with_contiguous_offsets()
+    {
+        await using var s = await BrokerStream.CreateAsync(fixture, "interop-in-many", Ct);
+        const int N = 1_000;
+        await Amqp091.PublishPipelinedAsync(fixture, s.Stream, Enumerable.Range(0, N).Select(Published).ToList(), Ct);
+
+        await using var consumer = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream) { Offset = OffsetSpecification.First }, Ct);
+        var messages = await ReadAsync(consumer, N);
+
+        for (int i = 0; i < N; i++)
+        {
+            var (offset, m) = messages[i];
+            Assert.Equal((ulong)i, offset);
+            Assert.Equal($"hello {i} from 0.9.1", Encoding.UTF8.GetString(m.Body.Span));
+            Assert.Equal($"msg-{i}", m.Properties?.MessageId);
+            Assert.Equal(i, m.ApplicationProperties?["int"]);
+        }
+    }
+
+    [Fact]
     public async Task X_headers_become_message_annotations_and_other_basic_properties_are_kept()
     {
         await using var s = await BrokerStream.CreateAsync(fixture, "interop-in-x", Ct);
