@@ -825,8 +825,14 @@ public sealed class Producer : IAsyncDisposable
         _ = CompressionCodecs.Get(compression);
         ThrowIfClosed();
 
-        // Encode (and compress) outside the lock, with a placeholder id patched in below.
-        var frame = new PublishFrame(DefaultFrameCapacity);
+        // Encode (and compress) outside the lock, with a placeholder id patched in below; reuse a pooled frame.
+        PublishFrame? pooled;
+        lock (_lock)
+        {
+            _framePool.TryPop(out pooled);
+        }
+
+        var frame = pooled ?? new PublishFrame(DefaultFrameCapacity);
         try
         {
             lock (_subEntryScratch)
