@@ -9,7 +9,7 @@ internal static class CommandRunner
           streams publish --stream S --count N [--size B | --body TEXT] [--amqp] [--message-id ID]
                           [--correlation-id ID] [--content-type T] [--property key=value ...] [--producer-name P]
           streams tail --stream S [--from first|last|next|<offset>|<ISO-8601 time>] [--count N] [--format text|json]
-          streams perf publish|consume|latency [--count N] [--size B] [--amqp] [--rate R] [--stream S]
+          streams perf publish|consume|latency [--count N] [--size B] [--amqp] [--rate R] [--stream S] [--sub-entry N [--compression none|gzip]]
 
         Every command takes --uri rabbitmq-stream://user:pass@host:port/vhost
         (default rabbitmq-stream://guest:guest@localhost:5552/%2f).

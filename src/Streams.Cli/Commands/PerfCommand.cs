@@ -13,7 +13,7 @@ namespace Streams.Cli.Commands;
 internal static class PerfCommand
 {
     public const string DefaultStream = "streams-perf";
-    private static readonly string[] ValueOptions = [Connection.UriOption, "count", "size", "rate", "stream"];
+    private static readonly string[] ValueOptions = [Connection.UriOption, "count", "size", "rate", "stream", "sub-entry", "compression"];
     private static readonly string[] FlagOptions = ["amqp"];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
@@ -30,7 +30,18 @@ internal static class PerfCommand
             Size: (int)arguments.Int64("size", 100, min: 9, max: 1_000_000),
             Rate: arguments.Int64("rate", args[0] == "latency" ? 20_000 : 0, min: 0),
             Amqp: arguments.Flag("amqp"),
-            Stream: arguments.Value("stream") ?? (args[0] == "latency" ? DefaultStream + "-latency" : DefaultStream));
+            Stream: arguments.Value("stream") ?? (args[0] == "latency" ? DefaultStream + "-latency" : DefaultStream),
+            SubEntry: (int)arguments.Int64("sub-entry", 0, min: 0, max: ushort.MaxValue),
+            Compression: ParseCompression(arguments.Value("compression")));
+        if (settings.SubEntry > 0 && settings.Workload != "publish")
+        {
+            throw new UsageException("--sub-entry applies to perf publish only");
+        }
+
+        if (settings.SubEntry > 0 && settings.Amqp)
+        {
+            throw new UsageException("--sub-entry publishes raw bodies; it cannot be combined with --amqp");
+        }
 
         await using var system = await Connection.ConnectAsync(arguments, cancellationToken).ConfigureAwait(false);
         var result = settings.Workload switch
@@ -54,8 +65,62 @@ internal static class PerfCommand
         await system.CreateStreamAsync(stream, new StreamSpec { MaxLengthBytes = 2_000_000_000 }, ct).ConfigureAwait(false);
     }
 
+    private static CompressionType ParseCompression(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "none" => CompressionType.None,
+        "gzip" => CompressionType.Gzip,
+        var other => throw new UsageException($"unknown --compression '{other}' (none, gzip)"),
+    };
+
+    /// <summary>
+    /// Publishes <c>count</c> messages as sub-entry batches of <c>--sub-entry</c> messages (one publishing id and one
+    /// chunk entry per batch, compressed with <c>--compression</c>), keeping many batches in flight.
+    /// </summary>
+    private static async Task<string> PublishSubEntriesAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
+    {
+        await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
+        await using var producer = await system.CreateProducerAsync(new ProducerOptions(s.Stream), ct).ConfigureAwait(false);
+        var body = new byte[s.Size];
+        Random.Shared.NextBytes(body);
+        long batches = (s.Count + s.SubEntry - 1) / s.SubEntry;
+        var full = Enumerable.Repeat((ReadOnlyMemory<byte>)body, s.SubEntry).ToArray();
+        var inflight = new Queue<Task>();
+        const int MaxInflightBatches = 2_000;
+
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        var pacer = new Pacer(s.Rate / s.SubEntry);
+        long sent = 0;
+        for (long b = 0; b < batches; b++)
+        {
+            await pacer.WaitAsync(b, ct).ConfigureAwait(false);
+            int n = (int)Math.Min(s.SubEntry, s.Count - sent);
+            var batch = n == s.SubEntry ? full : full[..n];
+            inflight.Enqueue(producer.SendSubEntryAsync(batch, s.Compression, ct));
+            sent += n;
+            if (inflight.Count >= MaxInflightBatches)
+            {
+                await inflight.Dequeue().ConfigureAwait(false);
+            }
+        }
+
+        while (inflight.TryDequeue(out var task))
+        {
+            await task.ConfigureAwait(false);
+        }
+
+        watch.Stop();
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        return Throughput($"publish-sub-entry-{s.SubEntry}-{s.Compression.ToString().ToLowerInvariant()}", s.Count, watch.Elapsed, allocated);
+    }
+
     private static async Task<string> PublishAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
     {
+        if (s.SubEntry > 0)
+        {
+            return await PublishSubEntriesAsync(system, s, ct).ConfigureAwait(false);
+        }
+
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
         await using var producer = await system.CreateProducerAsync(new ProducerOptions(s.Stream), ct).ConfigureAwait(false);
         var body = new byte[s.Size];
@@ -234,7 +299,7 @@ internal static class PerfCommand
         ApplicationProperties = new Dictionary<string, object?> { ["region"] = "eu-west", ["priority"] = 5 },
     };
 
-    private sealed record PerfSettings(string Workload, long Count, int Size, long Rate, bool Amqp, string Stream);
+    private sealed record PerfSettings(string Workload, long Count, int Size, long Rate, bool Amqp, string Stream, int SubEntry, CompressionType Compression);
 
     /// <summary>Holds a loop to <c>rate</c> iterations per second (0 = unlimited).</summary>
     private sealed class Pacer(long rate)

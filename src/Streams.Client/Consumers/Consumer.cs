@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Streams.Client.Connections;
 using Streams.Client.Consumers;
 using Streams.Client.Producers;
+using Streams.Client.Recovery;
 
 namespace Streams.Client;
 
@@ -14,18 +15,28 @@ namespace Streams.Client;
 /// messages below the requested offset skipped, and one credit is returned per processed chunk, so at most
 /// <see cref="ConsumerOptions.InitialCredits"/> chunks are held in memory.
 /// </summary>
-public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
+public sealed class Consumer : IAsyncDisposable
 {
     private static readonly TimeSpan UnsubscribeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DeactivationWait = TimeSpan.FromSeconds(30);
 
-    private readonly IStreamOperations _ops;
+    private readonly IStreamConnector? _connector;
+    private readonly bool _recoveryEnabled;
+    private readonly StatusTracker _status;
+    private readonly CancellationTokenSource _recoveryCts = new();
+    private readonly Lock _lock = new();
+    private readonly bool _sac;
     private readonly ConsumerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<ChunkItem> _chunks = Channel.CreateUnbounded<ChunkItem>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IStreamOperations _ops;
     private byte _subscriptionId;
+    private int _generation;
+    private Task _recoveryTask = Task.CompletedTask;
+    private int _inDelivery;
     private ulong _minOffset;
     private long _lastOffset = -1;
     private long _committedChunkId = -1;
@@ -35,12 +46,25 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     private int _closed;
     private volatile bool _active = true;
 
-    private Consumer(IStreamOperations ops, ConsumerOptions options, ILogger logger)
+    private Consumer(IStreamOperations ops, IStreamConnector? connector, ConsumerOptions options, ILogger logger)
     {
         _ops = ops;
+        _connector = connector;
         _options = options;
         _logger = logger;
+        _recoveryEnabled = connector is not null && options.Recovery.Enabled;
+        _sac = options.SingleActiveConsumer;
+        _status = new StatusTracker("Consumer", options.Stream, logger);
     }
+
+    /// <summary>The current status: connected, reconnecting, recovered, failed or closed.</summary>
+    public StreamStatus Status => _status.Status;
+
+    /// <summary>
+    /// Raised on every status change (connection lost, each reconnection attempt, recovered, failed, closed). Runs on
+    /// the thread that observed the change: keep handlers short; exceptions are logged and ignored.
+    /// </summary>
+    public event EventHandler<StreamStatusChangedEventArgs>? StatusChanged;
 
     /// <summary>The stream this consumer reads.</summary>
     public string Stream => _options.Stream;
@@ -75,22 +99,27 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     public bool IsActive => _active;
 
     /// <summary>
-    /// Completes when the consumer stops: successfully when disposed, faulted when a handler throws, a chunk fails
-    /// validation, the stream becomes unavailable or the connection closes.
+    /// Completes when the consumer stops: successfully when disposed; faulted when a handler throws, a chunk fails
+    /// validation, the stream is deleted (<see cref="StreamDeletedException"/>), recovery gives up, or — with recovery
+    /// disabled — the stream becomes unavailable or the connection closes.
     /// </summary>
     public Task Completion => _completion.Task;
 
     internal byte SubscriptionId => _subscriptionId;
 
-    internal static async Task<Consumer> CreateAsync(IStreamOperations ops, ConsumerOptions options, ILogger? logger, CancellationToken cancellationToken)
+    internal static Task<Consumer> CreateAsync(IStreamOperations ops, ConsumerOptions options, ILogger? logger, CancellationToken cancellationToken) =>
+        CreateAsync(ops, null, options, logger, cancellationToken);
+
+    /// <summary>Subscribes on <paramref name="ops"/>; with a <paramref name="connector"/> the consumer can recover.</summary>
+    internal static async Task<Consumer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ConsumerOptions options, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var consumer = new Consumer(ops, options, logger ?? NullLogger.Instance) { _active = !options.SingleActiveConsumer };
+        var consumer = new Consumer(ops, connector, options, logger ?? NullLogger.Instance) { _active = !options.SingleActiveConsumer };
         var offset = await consumer.ResolveStartAsync(cancellationToken).ConfigureAwait(false);
         consumer._minOffset = offset.Type == OffsetType.Offset ? offset.OffsetValue : 0;
-        consumer._subscriptionId = ops.RegisterSubscription(options.Stream, consumer);
+        consumer._subscriptionId = ops.RegisterSubscription(options.Stream, new Binding(consumer, 0));
         try
         {
             await ops.SubscribeAsync(consumer._subscriptionId, options.Stream, offset, options.InitialCredits, options.BuildSubscribeProperties(), cancellationToken).ConfigureAwait(false);
@@ -159,26 +188,46 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
 
                 while (reader.TryRead(out var item))
                 {
+                    if (IsStale(item))
+                    {
+                        continue;
+                    }
+
                     var chunk = Open(item, out long timestamp);
                     try
                     {
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
+                            if (_sac && !EnterDelivery())
+                            {
+                                break;
+                            }
+
                             Volatile.Write(ref _lastOffset, (long)offset);
                             var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
                             if (postFilter is null || postFilter(delivery))
                             {
                                 yield return delivery;
                             }
+
+                            if (_sac)
+                            {
+                                Volatile.Write(ref _inDelivery, 0);
+                            }
                         }
                     }
                     finally
                     {
+                        if (_sac)
+                        {
+                            Volatile.Write(ref _inDelivery, 0);
+                        }
+
                         chunk.Dispose();
                         item.Buffer.Release();
                     }
 
-                    await CreditAsync().ConfigureAwait(false);
+                    await CreditAsync(item.Generation).ConfigureAwait(false);
                 }
             }
         }
@@ -192,13 +241,13 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     /// <param name="offset">The offset of the last processed message.</param>
     /// <exception cref="InvalidOperationException">The consumer has no name.</exception>
     public ValueTask StoreOffsetAsync(ulong offset) =>
-        _ops.StoreOffsetAsync(RequireName(nameof(StoreOffsetAsync)), _options.Stream, offset);
+        Volatile.Read(ref _ops).StoreOffsetAsync(RequireName(nameof(StoreOffsetAsync)), _options.Stream, offset);
 
     /// <summary>The offset stored for <see cref="ConsumerOptions.Name"/>, or <see langword="null"/> when none is.</summary>
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <exception cref="InvalidOperationException">The consumer has no name.</exception>
     public Task<ulong?> QueryOffsetAsync(CancellationToken cancellationToken = default) =>
-        _ops.QueryOffsetAsync(RequireName(nameof(QueryOffsetAsync)), _options.Stream, cancellationToken);
+        Volatile.Read(ref _ops).QueryOffsetAsync(RequireName(nameof(QueryOffsetAsync)), _options.Stream, cancellationToken);
 
     /// <summary>Unsubscribes, stops the handler loop, and returns every buffered chunk to the pool.</summary>
     public async ValueTask DisposeAsync()
@@ -210,20 +259,46 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
 
         bool wasClosed = Interlocked.Exchange(ref _closed, 1) == 1;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _recoveryCts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _recoveryTask.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ConsumerLog.Stopped(_logger, Stream, ex);
+        }
+
+        IStreamOperations ops;
+        byte subscriptionId;
+        lock (_lock)
+        {
+            ops = _ops;
+            subscriptionId = _subscriptionId;
+        }
+
         if (!wasClosed)
         {
+            if (_sac && _active && _options.StoreOffsetOnDeactivation && _options.Name is not null)
+            {
+                // Hand over cleanly: let the handler finish, then store what was processed before leaving the group,
+                // so the next active consumer starts right after it.
+                await WaitForDispatchAsync().ConfigureAwait(false);
+                await StoreLastProcessedAsync(ops).ConfigureAwait(false);
+            }
+
             try
             {
                 using var timeout = new CancellationTokenSource(UnsubscribeTimeout);
-                await _ops.UnsubscribeAsync(_subscriptionId, timeout.Token).ConfigureAwait(false);
+                await ops.UnsubscribeAsync(subscriptionId, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                ConsumerLog.UnsubscribeFailed(_logger, _subscriptionId, Stream, ex);
+                ConsumerLog.UnsubscribeFailed(_logger, subscriptionId, Stream, ex);
             }
         }
 
-        _ops.UnregisterSubscription(_subscriptionId);
+        ops.UnregisterSubscription(subscriptionId);
         _chunks.Writer.TryComplete();
         try
         {
@@ -237,56 +312,299 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         ReleaseQueuedChunks();
         _completion.TrySetResult();
         _stopping.Dispose();
-        await _ops.ReleaseAsync().ConfigureAwait(false);
+        await ops.ReleaseAsync().ConfigureAwait(false);
+        _recoveryCts.Dispose();
+        _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Closed, "disposed"));
     }
 
-    void ISubscriptionFrameHandler.OnDeliver(FrameBuffer buffer, ReadOnlyMemory<byte> chunk, ulong? committedChunkId)
+    private async Task WaitForDispatchAsync()
     {
+        try
+        {
+            await _dispatch.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Reported through Completion.
+        }
+    }
+
+    private async ValueTask StoreLastProcessedAsync(IStreamOperations ops)
+    {
+        long last = Volatile.Read(ref _lastOffset);
+        if (last < 0 || _options.Name is not { } name)
+        {
+            return;
+        }
+
+        try
+        {
+            await ops.StoreOffsetAsync(name, Stream, (ulong)last).ConfigureAwait(false);
+            ConsumerLog.StoredOnDeactivation(_logger, Stream, name, (ulong)last);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ConsumerLog.StoreFailed(_logger, Stream, ex);
+        }
+    }
+
+    /// <summary>Single active consumer: marks a delivery in progress unless the consumer was deactivated.</summary>
+    private bool EnterDelivery()
+    {
+        Interlocked.Exchange(ref _inDelivery, 1);
+        if (_active)
+        {
+            return true;
+        }
+
+        Volatile.Write(ref _inDelivery, 0);
+        return false;
+    }
+
+    /// <summary>A chunk of an older connection generation: dropped (the resubscription delivers it again).</summary>
+    private bool IsStale(in ChunkItem item)
+    {
+        if (item.Generation == Volatile.Read(ref _generation) && (!_sac || _active))
+        {
+            return false;
+        }
+
+        item.Buffer.Release();
+        return true;
+    }
+
+    private void OnDeliver(int generation, FrameBuffer buffer, ReadOnlyMemory<byte> chunk, ulong? committedChunkId)
+    {
+        if (generation != Volatile.Read(ref _generation))
+        {
+            buffer.Release();
+            return;
+        }
+
         if (committedChunkId is { } committed)
         {
             Volatile.Write(ref _committedChunkId, (long)committed);
         }
 
-        if (!_chunks.Writer.TryWrite(new ChunkItem(buffer, chunk)))
+        if (!_chunks.Writer.TryWrite(new ChunkItem(buffer, chunk, generation)))
         {
             buffer.Release();
         }
     }
 
-    void ISubscriptionFrameHandler.OnCreditError(ResponseCode code) => ConsumerLog.CreditError(_logger, _subscriptionId, Stream, code);
-
-    async ValueTask<OffsetSpecification> ISubscriptionFrameHandler.OnConsumerUpdateAsync(bool active)
+    private async ValueTask<OffsetSpecification> OnConsumerUpdateAsync(int generation, bool active)
     {
-        _active = active;
-        if (!active)
+        if (generation != Volatile.Read(ref _generation))
         {
             return OffsetSpecification.None;
         }
 
-        var offset = await ResolveStartAsync(CancellationToken.None).ConfigureAwait(false);
+        if (!active)
+        {
+            _active = false;
+            Interlocked.MemoryBarrier();
+            ConsumerLog.Deactivated(_logger, Stream, _options.Name);
+            if (_options.StoreOffsetOnDeactivation)
+            {
+                // Let the message being processed finish (bounded), then store the last processed offset before answering:
+                // the broker activates the next consumer only after this answer.
+                long deadline = Environment.TickCount64 + (long)DeactivationWait.TotalMilliseconds;
+                while (Volatile.Read(ref _inDelivery) == 1 && Environment.TickCount64 < deadline)
+                {
+                    await Task.Delay(1).ConfigureAwait(false);
+                }
+
+                await StoreLastProcessedAsync(Volatile.Read(ref _ops)).ConfigureAwait(false);
+            }
+
+            return OffsetSpecification.None;
+        }
+
+        ulong? stored = null;
+        if (_options.Name is { } name)
+        {
+            stored = await Volatile.Read(ref _ops).QueryOffsetAsync(name, _options.Stream, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var offset = stored is { } value && _options.ResumeFromStoredOffset ? OffsetSpecification.Offset(value + 1) : _options.Offset;
         long last = Volatile.Read(ref _lastOffset);
         if (last >= 0 && (offset.Type != OffsetType.Offset || offset.OffsetValue <= (ulong)last))
         {
             offset = OffsetSpecification.Offset((ulong)last + 1);
         }
 
+        if (_options.ActivationHandler is { } callback)
+        {
+            using var timeout = new CancellationTokenSource(DeactivationWait);
+            offset = await callback(new ConsumerActivation(this, Stream, _options.Name!, stored, offset), timeout.Token).ConfigureAwait(false);
+            if (offset.Type == OffsetType.None)
+            {
+                offset = _options.Offset;
+            }
+        }
+
         _minOffset = offset.Type == OffsetType.Offset ? offset.OffsetValue : 0;
+        _active = true;
+        ConsumerLog.Activated(_logger, Stream, _options.Name, offset);
         return offset;
     }
 
-    void ISubscriptionFrameHandler.OnMetadataUpdate(ResponseCode code) =>
-        Close(new StreamNotAvailableException(Stream, $"The stream {Stream} is no longer available ({code}); the consumer stopped."));
+    /// <summary>
+    /// The connection of <paramref name="generation"/> was lost, or the broker dropped the subscription (MetadataUpdate).
+    /// Without recovery the consumer stops. With recovery, one resubscription runs for this generation; chunks of the old
+    /// subscription still queued are dropped.
+    /// </summary>
+    private void OnConnectionLost(int generation, ConnectionClosedEventArgs? closed, ResponseCode? metadataCode)
+    {
+        if (!_recoveryEnabled || Volatile.Read(ref _disposed) == 1)
+        {
+            if (closed is not null)
+            {
+                Close(closed.Kind == ConnectionCloseKind.Application && Volatile.Read(ref _disposed) == 1
+                    ? null
+                    : new StreamConnectionClosedException($"The connection of the consumer on stream {Stream} closed: {closed}.", closed));
+            }
+            else
+            {
+                Close(new StreamNotAvailableException(Stream, $"The stream {Stream} is no longer available ({metadataCode}); the consumer stopped."));
+            }
 
-    void ISubscriptionFrameHandler.OnConnectionClosed(ConnectionClosedEventArgs reason) =>
-        Close(reason.Kind == ConnectionCloseKind.Application && Volatile.Read(ref _disposed) == 1
-            ? null
-            : new StreamConnectionClosedException($"The connection of the consumer on stream {Stream} closed: {reason}.", reason));
+            return;
+        }
 
-    private async Task<OffsetSpecification> ResolveStartAsync(CancellationToken cancellationToken)
+        string reason = closed is not null ? $"the connection closed ({closed})" : $"the stream {Stream} is no longer available on this connection ({metadataCode})";
+        IStreamOperations old;
+        byte oldId;
+        int next;
+        lock (_lock)
+        {
+            if (generation != _generation || Volatile.Read(ref _closed) == 1)
+            {
+                return;
+            }
+
+            next = _generation + 1;
+            Volatile.Write(ref _generation, next);
+            old = _ops;
+            oldId = _subscriptionId;
+        }
+
+        old.UnregisterSubscription(oldId);
+        DropQueuedChunks();
+        _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason));
+        _recoveryTask = Task.Run(() => RecoverAsync(old, next, reason), CancellationToken.None);
+    }
+
+    private async Task RecoverAsync(IStreamOperations old, int generation, string reason)
+    {
+        try
+        {
+            await old.ReleaseAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ConsumerLog.UnsubscribeFailed(_logger, 0, Stream, ex);
+        }
+
+        try
+        {
+            var offset = await Reconnector.RunAsync(
+                _options.Recovery,
+                _options.Recovery.TimeProvider ?? _options.TimeProvider,
+                Stream,
+                _logger,
+                attempt => _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason, null, attempt)),
+                (_, ct) => ResubscribeAsync(generation, ct),
+                _recoveryCts.Token).ConfigureAwait(false);
+            if (offset is not null)
+            {
+                _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Recovered, $"resubscribed at {offset} after: {reason}"));
+            }
+        }
+        catch (OperationCanceledException) when (_recoveryCts.IsCancellationRequested)
+        {
+            // Disposed while recovering.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            if (generation != Volatile.Read(ref _generation))
+            {
+                return;
+            }
+
+            Exception error = ex is StreamDoesNotExistException ? new StreamDeletedException(Stream) : ex;
+            _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Failed, error.Message, error));
+            Close(error);
+        }
+    }
+
+    /// <summary>
+    /// One recovery attempt: connect (to a replica when there is one), then subscribe right after the last offset
+    /// delivered to the application, or as configured when nothing was delivered yet. Returns null when superseded.
+    /// </summary>
+    private async Task<OffsetSpecification?> ResubscribeAsync(int generation, CancellationToken cancellationToken)
+    {
+        var ops = await _connector!.ConnectAsync(Stream, preferReplica: true, cancellationToken).ConfigureAwait(false);
+        byte id = 0;
+        bool registered = false;
+        try
+        {
+            long last = Volatile.Read(ref _lastOffset);
+            var offset = last >= 0 ? OffsetSpecification.Offset((ulong)last + 1) : await ResolveStartAsync(ops, cancellationToken).ConfigureAwait(false);
+            id = ops.RegisterSubscription(Stream, new Binding(this, generation));
+            registered = true;
+            lock (_lock)
+            {
+                if (generation != _generation || Volatile.Read(ref _closed) == 1)
+                {
+                    throw new OperationCanceledException("superseded");
+                }
+
+                _ops = ops;
+                _subscriptionId = id;
+                _minOffset = offset.Type == OffsetType.Offset ? offset.OffsetValue : 0;
+                if (_sac)
+                {
+                    _active = false;
+                }
+            }
+
+            await ops.SubscribeAsync(id, Stream, offset, _options.InitialCredits, _options.BuildSubscribeProperties(), cancellationToken).ConfigureAwait(false);
+            ConsumerLog.Subscribed(_logger, id, Stream, offset);
+            return offset;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            ops.UnregisterSubscription(id);
+            await ops.ReleaseAsync().ConfigureAwait(false);
+            return null;
+        }
+        catch
+        {
+            if (registered)
+            {
+                ops.UnregisterSubscription(id);
+            }
+
+            await ops.ReleaseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private void DropQueuedChunks()
+    {
+        // Only stale chunks can be queued here: the new subscription does not exist yet.
+        ReleaseQueuedChunks();
+    }
+
+    private Task<OffsetSpecification> ResolveStartAsync(CancellationToken cancellationToken) =>
+        ResolveStartAsync(_ops, cancellationToken);
+
+    private async Task<OffsetSpecification> ResolveStartAsync(IStreamOperations ops, CancellationToken cancellationToken)
     {
         if (_options.Name is { } name && _options.ResumeFromStoredOffset)
         {
-            var stored = await _ops.QueryOffsetAsync(name, _options.Stream, cancellationToken).ConfigureAwait(false);
+            var stored = await ops.QueryOffsetAsync(name, _options.Stream, cancellationToken).ConfigureAwait(false);
             if (stored is { } value)
             {
                 return OffsetSpecification.Offset(value + 1);
@@ -328,18 +646,38 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
             {
                 while (reader.TryRead(out var item))
                 {
+                    if (IsStale(item))
+                    {
+                        continue;
+                    }
+
                     var chunk = Open(item, out long timestamp);
                     try
                     {
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
-                            var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
-                            if (postFilter is null || postFilter(delivery))
+                            if (_sac && !EnterDelivery())
                             {
-                                await handler(delivery, token).ConfigureAwait(false);
+                                break;
                             }
 
-                            Volatile.Write(ref _lastOffset, (long)offset);
+                            try
+                            {
+                                var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                                if (postFilter is null || postFilter(delivery))
+                                {
+                                    await handler(delivery, token).ConfigureAwait(false);
+                                }
+
+                                Volatile.Write(ref _lastOffset, (long)offset);
+                            }
+                            finally
+                            {
+                                if (_sac)
+                                {
+                                    Volatile.Write(ref _inDelivery, 0);
+                                }
+                            }
                         }
                     }
                     finally
@@ -348,7 +686,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                         item.Buffer.Release();
                     }
 
-                    await CreditAsync().ConfigureAwait(false);
+                    await CreditAsync(item.Generation).ConfigureAwait(false);
                 }
             }
         }
@@ -376,7 +714,11 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
             }
 
             timestamp = header.Timestamp;
-            return new ChunkReader(item.Chunk, header, _minOffset);
+
+            // Never deliver an offset twice: after a resubscription the first chunk starts before the resume point.
+            long last = Volatile.Read(ref _lastOffset);
+            ulong min = last >= 0 ? Math.Max(_minOffset, (ulong)last + 1) : _minOffset;
+            return new ChunkReader(item.Chunk, header, min);
         }
         catch (Exception ex)
         {
@@ -386,20 +728,22 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         }
     }
 
-    private async ValueTask CreditAsync()
+    private async ValueTask CreditAsync(int generation)
     {
-        if (Volatile.Read(ref _closed) == 1)
+        if (Volatile.Read(ref _closed) == 1 || generation != Volatile.Read(ref _generation) || (_sac && !_active))
         {
             return;
         }
 
+        var ops = Volatile.Read(ref _ops);
+        byte subscriptionId = _subscriptionId;
         try
         {
-            await _ops.CreditAsync(_subscriptionId, 1).ConfigureAwait(false);
+            await ops.CreditAsync(subscriptionId, 1).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            ConsumerLog.CreditFailed(_logger, _subscriptionId, Stream, ex);
+            ConsumerLog.CreditFailed(_logger, subscriptionId, Stream, ex);
         }
     }
 
@@ -414,5 +758,20 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     private string RequireName(string operation) =>
         _options.Name ?? throw new InvalidOperationException($"{operation} needs a named consumer (ConsumerOptions.Name).");
 
-    private readonly record struct ChunkItem(FrameBuffer Buffer, ReadOnlyMemory<byte> Chunk);
+    private readonly record struct ChunkItem(FrameBuffer Buffer, ReadOnlyMemory<byte> Chunk, int Generation);
+
+    /// <summary>Routes one connection's subscription frames to the consumer, tagged with the connection generation.</summary>
+    private sealed class Binding(Consumer consumer, int generation) : ISubscriptionFrameHandler
+    {
+        public void OnDeliver(FrameBuffer buffer, ReadOnlyMemory<byte> chunk, ulong? committedChunkId) =>
+            consumer.OnDeliver(generation, buffer, chunk, committedChunkId);
+
+        public void OnCreditError(ResponseCode code) => ConsumerLog.CreditError(consumer._logger, consumer._subscriptionId, consumer.Stream, code);
+
+        public ValueTask<OffsetSpecification> OnConsumerUpdateAsync(bool active) => consumer.OnConsumerUpdateAsync(generation, active);
+
+        public void OnMetadataUpdate(ResponseCode code) => consumer.OnConnectionLost(generation, null, code);
+
+        public void OnConnectionClosed(ConnectionClosedEventArgs reason) => consumer.OnConnectionLost(generation, reason, null);
+    }
 }

@@ -21,4 +21,16 @@ internal static partial class ConsumerLog
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The consumer on stream {Stream} stopped")]
     public static partial void Stopped(ILogger logger, string stream, Exception exception);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Consumer {Name} on stream {Stream} deactivated (single active consumer)")]
+    public static partial void Deactivated(ILogger logger, string stream, string? name);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "Consumer {Name} on stream {Stream} activated at {Offset} (single active consumer)")]
+    public static partial void Activated(ILogger logger, string stream, string? name, OffsetSpecification offset);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Consumer {Name} on stream {Stream} stored offset {Offset} before handing over")]
+    public static partial void StoredOnDeactivation(ILogger logger, string stream, string name, ulong offset);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Storing the offset of the consumer on stream {Stream} failed")]
+    public static partial void StoreFailed(ILogger logger, string stream, Exception exception);
 }

@@ -66,6 +66,33 @@ public sealed class ConsumerOptions
     /// <summary>Client-side predicate: messages for which it returns false are skipped (neither handled nor yielded).</summary>
     public Func<Delivery, bool>? PostFilter { get; set; }
 
+    /// <summary>
+    /// Single active consumer: chooses where this consumer starts when the broker activates it. It receives the offset
+    /// stored for <see cref="Name"/> (if any) and the default choice — right after the stored offset, else
+    /// <see cref="Offset"/> (and never before what this consumer already delivered). Must answer within 30 s (the token
+    /// fires then); returning <see cref="OffsetSpecification.None"/> means <see cref="Offset"/>.
+    /// </summary>
+    public Func<ConsumerActivation, CancellationToken, ValueTask<OffsetSpecification>>? ActivationHandler { get; set; }
+
+    /// <summary>
+    /// Single active consumer: when the broker deactivates this consumer (or it is disposed while active), store the
+    /// offset of the last processed message for <see cref="Name"/> before answering, so the next active consumer resumes
+    /// right after it (default true).
+    /// </summary>
+    public bool StoreOffsetOnDeactivation { get; set; } = true;
+
+    /// <summary>
+    /// How the consumer recovers from a lost connection or a moved stream member (default <see cref="RecoveryPolicy.Default"/>):
+    /// it re-locates the stream, reconnects (to a replica when there is one) and resubscribes right after the last offset
+    /// it delivered — no gap, no redelivery; before the first delivery it starts as configured. A deleted stream ends
+    /// <see cref="Consumer.Completion"/> with <see cref="StreamDeletedException"/>. <see cref="RecoveryPolicy.Disabled"/>
+    /// faults the consumer on the first loss instead.
+    /// </summary>
+    public RecoveryPolicy Recovery { get; set; } = RecoveryPolicy.Default;
+
+    /// <summary>The clock of the recovery back-off (default <see cref="TimeProvider.System"/>).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>The Subscribe properties: <see cref="Properties"/> plus the single-active-consumer and filter entries.</summary>
     internal IReadOnlyDictionary<string, string>? BuildSubscribeProperties()
     {
@@ -125,9 +152,33 @@ public sealed class ConsumerOptions
             throw new ArgumentException("ConsumerOptions.FilterValues must not contain null or empty values.", nameof(FilterValues));
         }
 
+        if (Recovery is null)
+        {
+            throw new ArgumentException("ConsumerOptions.Recovery must not be null (use RecoveryPolicy.Disabled to turn recovery off).", nameof(Recovery));
+        }
+
+        Recovery.Validate();
+        if (TimeProvider is null)
+        {
+            throw new ArgumentException("ConsumerOptions.TimeProvider must not be null.", nameof(TimeProvider));
+        }
+
+        if (ActivationHandler is not null && !SingleActiveConsumer)
+        {
+            throw new ArgumentException("ConsumerOptions.ActivationHandler only applies with SingleActiveConsumer.", nameof(ActivationHandler));
+        }
+
         if (Offset.Type == OffsetType.None)
         {
             throw new ArgumentException("OffsetSpecification.None is only valid in a consumer-update answer; use First, Last, Next, Offset or Timestamp.", nameof(Offset));
         }
     }
 }
+
+/// <summary>What a single active consumer's <see cref="ConsumerOptions.ActivationHandler"/> receives when the broker activates it.</summary>
+/// <param name="Consumer">The activated consumer.</param>
+/// <param name="Stream">The stream (partition) it reads.</param>
+/// <param name="Name">The group name (<see cref="ConsumerOptions.Name"/>).</param>
+/// <param name="StoredOffset">The offset stored for the group, or <see langword="null"/> when none is.</param>
+/// <param name="DefaultOffset">The client's default choice: right after the stored offset, else the configured offset.</param>
+public readonly record struct ConsumerActivation(Consumer Consumer, string Stream, string Name, ulong? StoredOffset, OffsetSpecification DefaultOffset);

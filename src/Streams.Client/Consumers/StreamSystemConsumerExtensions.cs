@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Streams.Client.Producers;
+using Streams.Client.Recovery;
 
 namespace Streams.Client;
 
@@ -9,6 +10,7 @@ public static class StreamSystemConsumerExtensions
     /// <summary>
     /// Creates a consumer on its own connection (to a replica when there is one, else the leader) and subscribes.
     /// A named consumer with a stored offset resumes right after it (see <see cref="ConsumerOptions.ResumeFromStoredOffset"/>).
+    /// The consumer recovers from connection loss as <see cref="ConsumerOptions.Recovery"/> says.
     /// </summary>
     /// <param name="system">The stream system.</param>
     /// <param name="options">The consumer settings (validated).</param>
@@ -23,7 +25,8 @@ public static class StreamSystemConsumerExtensions
         try
         {
             var logger = system.LoggerFactory.CreateLogger<Consumer>();
-            return await Consumer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), options, logger, cancellationToken).ConfigureAwait(false);
+            var connector = new StreamSystemConnector(system, "consumer");
+            return await Consumer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -11,6 +11,13 @@ public enum ConfirmationStatus
     TimedOut,
     /// <summary>The producer was closed (disposed, connection lost or stream unavailable) before a confirmation arrived.</summary>
     ProducerClosed,
+    /// <summary>
+    /// An unnamed producer lost its connection after writing the message and before its confirmation: whether it was
+    /// stored is unknown, so it is not re-sent (<see cref="ProducerRecoveryException"/>). The producer recovers.
+    /// </summary>
+    ConnectionLost,
+    /// <summary>The stream was deleted before the confirmation (<see cref="StreamDeletedException"/>); the producer closed.</summary>
+    StreamDeleted,
 }
 
 /// <summary>The confirmation of one message sent with <see cref="Producer.Send(ReadOnlyMemory{byte}, Action{Confirmation}, CancellationToken)"/>.</summary>
@@ -29,6 +36,8 @@ public readonly record struct Confirmation(ulong PublishingId, ConfirmationStatu
         ConfirmationStatus.Confirmed => null,
         ConfirmationStatus.Rejected => new PublishException(PublishingId, Code),
         ConfirmationStatus.TimedOut => new ConfirmationTimeoutException(PublishingId, confirmTimeout),
+        ConfirmationStatus.ConnectionLost => new ProducerRecoveryException(PublishingId),
+        ConfirmationStatus.StreamDeleted => new StreamDeletedException(null, PublishingId),
         _ => new ProducerClosedException(PublishingId, Code),
     };
 }

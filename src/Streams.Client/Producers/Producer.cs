@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Streams.Client.Amqp;
 using Streams.Client.Connections;
 using Streams.Client.Producers;
+using Streams.Client.Recovery;
 
 namespace Streams.Client;
 
@@ -15,7 +16,7 @@ namespace Streams.Client;
 /// at most <see cref="ProducerOptions.MaxUnconfirmed"/> messages await confirmation at a time (senders wait
 /// asynchronously for room). Thread-safe.
 /// </summary>
-public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
+public sealed class Producer : IAsyncDisposable
 {
     private const int DefaultFrameCapacity = 64 * 1024;
     private const int MinFrameCapacity = 1024;
@@ -23,7 +24,13 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private const int Draining = 1;
     private const int Closed = 2;
 
-    private readonly IStreamOperations _ops;
+    private readonly IStreamConnector? _connector;
+    private readonly RecoveryPolicy _recovery;
+    private readonly bool _recoveryEnabled;
+    private readonly bool _resend;
+    private readonly StatusTracker _status;
+    private readonly CancellationTokenSource _recoveryCts = new();
+    private readonly Queue<PublishFrame> _written = new();
     private readonly ProducerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -57,16 +64,31 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private ResponseCode _closeCode = ResponseCode.Ok;
     private string? _closeReason;
     private byte _publisherId;
+    private IStreamOperations _ops;
+
+    // Recovery: the connection generation (bumped on each loss), whether frames may be written, the resumption the
+    // write loop applies next, the sequence numbers of the first ring entry and of the last message handed to a write.
+    private int _generation;
+    private bool _connected = true;
+    private Resumption? _resume;
+    private long _headSeq;
+    private long _writtenSeq = -1;
+    private Task _recoveryTask = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
     private ITimer? _timeoutTimer;
     private (object Completion, ulong Id)[] _confirmScratch = new (object, ulong)[64];
 
-    private Producer(IStreamOperations ops, ProducerOptions options, ILogger logger)
+    private Producer(IStreamOperations ops, IStreamConnector? connector, ProducerOptions options, ILogger logger)
     {
         _ops = ops;
+        _connector = connector;
         _options = options;
         _logger = logger;
         _time = options.TimeProvider;
+        _recovery = options.Recovery;
+        _recoveryEnabled = connector is not null && options.Recovery.Enabled;
+        _resend = _recoveryEnabled && options.Name is not null;
+        _status = new StatusTracker("Producer", options.Stream, logger);
         _window = new PublishWindow(options.MaxUnconfirmed, Math.Max(1, Math.Min(options.BatchSize, options.MaxUnconfirmed / 4)));
         _ring = new Entry[(int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)options.MaxUnconfirmed))];
         _filterValue = options.FilterValue;
@@ -107,15 +129,28 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         }
     }
 
-    /// <summary>Whether the producer still accepts messages.</summary>
+    /// <summary>Whether the producer still accepts messages (also while it recovers).</summary>
     public bool IsOpen => Volatile.Read(ref _state) == Open;
+
+    /// <summary>The current status: connected, reconnecting, recovered, failed or closed.</summary>
+    public StreamStatus Status => _status.Status;
+
+    /// <summary>
+    /// Raised on every status change (connection lost, each reconnection attempt, recovered, failed, closed). Runs on
+    /// the thread that observed the change: keep handlers short; exceptions are logged and ignored.
+    /// </summary>
+    public event EventHandler<StreamStatusChangedEventArgs>? StatusChanged;
 
     internal byte PublisherId => _publisherId;
 
     /// <summary>Publish frames written so far (diagnostics).</summary>
     internal long FramesWritten => Interlocked.Read(ref _framesWritten);
 
-    internal static async Task<Producer> CreateAsync(IStreamOperations ops, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken)
+    internal static Task<Producer> CreateAsync(IStreamOperations ops, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken) =>
+        CreateAsync(ops, null, options, logger, cancellationToken);
+
+    /// <summary>Declares a producer on <paramref name="ops"/>; with a <paramref name="connector"/> it can recover.</summary>
+    internal static async Task<Producer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(options);
@@ -125,8 +160,8 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             throw new NotSupportedException("Filter values need Publish v2 (RabbitMQ 3.13+), which this broker does not offer.");
         }
 
-        var producer = new Producer(ops, options, logger ?? NullLogger.Instance);
-        producer._publisherId = ops.RegisterPublisher(options.Stream, producer);
+        var producer = new Producer(ops, connector, options, logger ?? NullLogger.Instance);
+        producer._publisherId = ops.RegisterPublisher(options.Stream, new Binding(producer, 0));
         try
         {
             await ops.DeclarePublisherAsync(producer._publisherId, options.Name, options.Stream, cancellationToken).ConfigureAwait(false);
@@ -369,7 +404,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             throw new InvalidOperationException("GetLastPublishingIdAsync needs a named producer (ProducerOptions.Name).");
         }
 
-        return _ops.QueryPublisherSequenceAsync(_options.Name, _options.Stream, cancellationToken);
+        return Volatile.Read(ref _ops).QueryPublisherSequenceAsync(_options.Name, _options.Stream, cancellationToken);
     }
 
     /// <summary>
@@ -413,6 +448,16 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             }
         }
 
+        await _recoveryCts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _recoveryTask.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ProducerLog.WriteFailed(_logger, Stream, ex);
+        }
+
         bool wasClosed = Volatile.Read(ref _state) == Closed;
         FailAll(ResponseCode.Ok, "the producer was disposed");
         _signal.Writer.TryComplete();
@@ -430,20 +475,31 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (!wasClosed)
+        IStreamOperations ops;
+        byte publisherId;
+        bool connected;
+        lock (_lock)
+        {
+            ops = _resume?.Ops ?? _ops;
+            publisherId = _resume?.PublisherId ?? _publisherId;
+            connected = _connected || _resume is not null;
+            _resume = null;
+        }
+
+        if (!wasClosed && connected)
         {
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
-                await _ops.DeletePublisherAsync(_publisherId, cts.Token).ConfigureAwait(false);
+                await ops.DeletePublisherAsync(publisherId, cts.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                ProducerLog.DeleteFailed(_logger, _publisherId, Stream, ex);
+                ProducerLog.DeleteFailed(_logger, publisherId, Stream, ex);
             }
         }
 
-        _ops.UnregisterPublisher(_publisherId);
+        ops.UnregisterPublisher(publisherId);
         lock (_lock)
         {
             _current?.Dispose();
@@ -461,10 +517,12 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             _subEntryScratch.Dispose();
         }
 
-        await _ops.ReleaseAsync().ConfigureAwait(false);
+        await ops.ReleaseAsync().ConfigureAwait(false);
+        _recoveryCts.Dispose();
+        _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Closed, "disposed"));
     }
 
-    void IPublisherFrameHandler.OnConfirm(ReadOnlySpan<byte> publishingIds, int count)
+    private void OnConfirm(ReadOnlySpan<byte> publishingIds, int count)
     {
         if (_confirmScratch.Length < count)
         {
@@ -500,7 +558,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         }
     }
 
-    void IPublisherFrameHandler.OnError(ulong publishingId, ResponseCode code)
+    private void OnError(ulong publishingId, ResponseCode code)
     {
         object? completion;
         int freed;
@@ -525,13 +583,172 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         }
     }
 
-    void IPublisherFrameHandler.OnMetadataUpdate(ResponseCode code) =>
-        FailAll(code, $"the stream {Stream} is no longer available ({code})");
-
-    void IPublisherFrameHandler.OnConnectionClosed(ConnectionClosedEventArgs reason)
+    /// <summary>
+    /// The connection of <paramref name="generation"/> was lost (or the broker dropped the publisher after a
+    /// MetadataUpdate). Without recovery the producer closes. With recovery it stops writing, fails what an unnamed
+    /// producer already wrote (its fate is unknown), and starts one recovery for this generation.
+    /// </summary>
+    private void OnConnectionLost(int generation, ResponseCode code, string reason, bool connectionClosed)
     {
-        FailAll(reason.Code ?? ResponseCode.Ok, $"the connection closed ({reason})");
-        _signal.Writer.TryComplete();
+        if (!_recoveryEnabled)
+        {
+            FailAll(code, reason);
+            if (connectionClosed)
+            {
+                _signal.Writer.TryComplete();
+            }
+
+            _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Failed, reason));
+            return;
+        }
+
+        IStreamOperations old;
+        byte oldId;
+        int next;
+        int freed = 0;
+        List<(object Completion, ulong Id)>? failed = null;
+        lock (_lock)
+        {
+            if (generation != _generation || _state == Closed)
+            {
+                return;
+            }
+
+            next = ++_generation;
+            _connected = false;
+            if (_resume is { } pending)
+            {
+                old = pending.Ops;
+                oldId = pending.PublisherId;
+                _resume = null;
+            }
+            else
+            {
+                old = _ops;
+                oldId = _publisherId;
+            }
+
+            if (!_resend)
+            {
+                int mask = _ring.Length - 1;
+                long written = _writtenSeq - _headSeq;
+                for (int i = 0; i < _count && i <= written; i++)
+                {
+                    ref var entry = ref _ring[(_head + i) & mask];
+                    if (!entry.Done)
+                    {
+                        (failed ??= []).Add((entry.Completion!, entry.Id));
+                        entry.Completion = null;
+                        entry.Done = true;
+                    }
+                }
+
+                freed = AdvanceHeadLocked();
+            }
+        }
+
+        old.UnregisterPublisher(oldId);
+        if (freed > 0)
+        {
+            _window.Release(freed);
+        }
+
+        if (failed is not null)
+        {
+            ProducerLog.FailedUnconfirmed(_logger, Stream, failed.Count);
+            foreach (var (completion, id) in failed)
+            {
+                Dispatch(completion, new Confirmation(id, ConfirmationStatus.ConnectionLost, code));
+            }
+        }
+
+        _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason));
+        _recoveryTask = Task.Run(() => RecoverAsync(old, next, reason), CancellationToken.None);
+    }
+
+    private async Task RecoverAsync(IStreamOperations old, int generation, string reason)
+    {
+        try
+        {
+            await old.ReleaseAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ProducerLog.WriteFailed(_logger, Stream, ex);
+        }
+
+        try
+        {
+            var resume = await Reconnector.RunAsync(
+                _recovery,
+                _recovery.TimeProvider ?? _time,
+                Stream,
+                _logger,
+                attempt => _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason, null, attempt)),
+                (_, ct) => ReconnectAsync(generation, ct),
+                _recoveryCts.Token).ConfigureAwait(false);
+            bool stale;
+            lock (_lock)
+            {
+                stale = generation != _generation || _state == Closed;
+                if (!stale)
+                {
+                    _resume = resume;
+                }
+            }
+
+            if (stale)
+            {
+                resume.Ops.UnregisterPublisher(resume.PublisherId);
+                await resume.Ops.ReleaseAsync().ConfigureAwait(false);
+                return;
+            }
+
+            Signal();
+            _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Recovered, $"re-declared after: {reason}"));
+        }
+        catch (OperationCanceledException) when (_recoveryCts.IsCancellationRequested)
+        {
+            // Disposed while recovering.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            bool deleted = ex is StreamDoesNotExistException;
+            Exception error = deleted ? new StreamDeletedException(Stream) : ex;
+            FailAll(
+                deleted ? ResponseCode.StreamDoesNotExist : ResponseCode.StreamNotAvailable,
+                deleted ? $"the stream {Stream} was deleted" : $"recovery failed: {ex.Message}",
+                deleted ? ConfirmationStatus.StreamDeleted : ConfirmationStatus.ProducerClosed);
+            _signal.Writer.TryComplete();
+            _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Failed, error.Message, error));
+        }
+    }
+
+    private async Task<Resumption> ReconnectAsync(int generation, CancellationToken cancellationToken)
+    {
+        var ops = await _connector!.ConnectAsync(Stream, preferReplica: false, cancellationToken).ConfigureAwait(false);
+        byte id = 0;
+        bool registered = false;
+        try
+        {
+            id = ops.RegisterPublisher(Stream, new Binding(this, generation));
+            registered = true;
+            await ops.DeclarePublisherAsync(id, _options.Name, Stream, cancellationToken).ConfigureAwait(false);
+            ulong last = _options.Name is { } name
+                ? await ops.QueryPublisherSequenceAsync(name, Stream, cancellationToken).ConfigureAwait(false)
+                : 0;
+            return new Resumption(ops, id, last);
+        }
+        catch
+        {
+            if (registered)
+            {
+                ops.UnregisterPublisher(id);
+            }
+
+            await ops.ReleaseAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static int FilterByteCount(string? filter) => filter is null ? -1 : Encoding.UTF8.GetByteCount(filter);
@@ -590,6 +807,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         body.WriteTo(destination);
 
         AddEntryLocked(id, completion, now);
+        frame.LastSequence = _headSeq + _count - 1;
         if (frame.Count >= _options.BatchSize)
         {
             SealCurrentLocked();
@@ -607,8 +825,14 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         _ = CompressionCodecs.Get(compression);
         ThrowIfClosed();
 
-        // Encode (and compress) outside the lock, with a placeholder id patched in below.
-        var frame = new PublishFrame(DefaultFrameCapacity);
+        // Encode (and compress) outside the lock, with a placeholder id patched in below; reuse a pooled frame.
+        PublishFrame? pooled;
+        lock (_lock)
+        {
+            _framePool.TryPop(out pooled);
+        }
+
+        var frame = pooled ?? new PublishFrame(DefaultFrameCapacity);
         try
         {
             lock (_subEntryScratch)
@@ -654,9 +878,11 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 
             ulong id = publishingId ?? _nextId;
             frame.PatchFirstPublishingId(id);
+            frame.PatchPublisherId(_publisherId);
             SealCurrentLocked();
             _sealed.Enqueue(frame);
             AddEntryLocked(id, pending, now);
+            frame.LastSequence = _headSeq + _count - 1;
         }
 
         Signal();
@@ -751,22 +977,91 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         }
     }
 
-    private PublishFrame? TakeFrame()
+    private PublishFrame? TakeFrame(out IStreamOperations ops, out int generation)
     {
         lock (_lock)
         {
-            if (_sealed.TryDequeue(out var frame))
+            if (_resume is { } resume)
             {
-                return frame;
+                ApplyResumptionLocked(resume);
             }
 
-            if (_current is { Count: > 0 } current)
+            ops = _ops;
+            generation = _generation;
+            if (!_connected)
+            {
+                return null;
+            }
+
+            PublishFrame? frame = null;
+            if (_sealed.TryDequeue(out var next))
+            {
+                frame = next;
+            }
+            else if (_current is { Count: > 0 } current)
             {
                 _current = null;
-                return current;
+                frame = current;
             }
 
-            return null;
+            if (frame is not null && frame.LastSequence > _writtenSeq)
+            {
+                _writtenSeq = frame.LastSequence;
+            }
+
+            return frame;
+        }
+    }
+
+    /// <summary>
+    /// Switches to the recovered connection (on the write loop, so no frame is being written): frames written but not
+    /// fully confirmed go first, in their original order and with their original publishing ids, then the rest.
+    /// </summary>
+    private void ApplyResumptionLocked(Resumption resume)
+    {
+        _resume = null;
+        _ops = resume.Ops;
+        _publisherId = resume.PublisherId;
+        _connected = true;
+        if (_written.Count > 0)
+        {
+            var notWritten = _sealed.ToArray();
+            _sealed.Clear();
+            while (_written.TryDequeue(out var frame))
+            {
+                _sealed.Enqueue(frame);
+            }
+
+            foreach (var frame in notWritten)
+            {
+                _sealed.Enqueue(frame);
+            }
+        }
+
+        foreach (var frame in _sealed)
+        {
+            frame.PatchPublisherId(resume.PublisherId);
+        }
+
+        _current?.PatchPublisherId(resume.PublisherId);
+        _writtenSeq = _headSeq - 1;
+        if (_options.Name is not null && resume.LastStored >= _nextId)
+        {
+            _nextId = resume.LastStored + 1;
+        }
+
+        ProducerLog.Resumed(_logger, Stream, resume.PublisherId, _sealed.Count, resume.LastStored);
+    }
+
+    private void ReturnFrameLocked(PublishFrame frame)
+    {
+        if (_framePool.Count < _framePoolLimit && frame.Capacity <= 4 * DefaultFrameCapacity)
+        {
+            _framePool.Push(frame);
+        }
+        else
+        {
+            frame.Dispose();
         }
     }
 
@@ -777,32 +1072,34 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         {
             reader.TryRead(out _);
             Volatile.Write(ref _signaled, 0);
-            while (TakeFrame() is { } frame)
+            while (TakeFrame(out var ops, out int generation) is { } frame)
             {
                 try
                 {
                     if (Volatile.Read(ref _state) != Closed)
                     {
-                        await _ops.WriteAsync(frame.Seal(), CancellationToken.None).ConfigureAwait(false);
+                        await ops.WriteAsync(frame.Seal(), CancellationToken.None).ConfigureAwait(false);
                         _framesWritten++;
                     }
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     ProducerLog.WriteFailed(_logger, Stream, ex);
-                    FailAll(ResponseCode.Ok, $"writing to the connection failed: {ex.Message}");
+                    OnConnectionLost(generation, ResponseCode.Ok, $"writing to the connection failed: {ex.Message}", connectionClosed: false);
                 }
                 finally
                 {
                     lock (_lock)
                     {
-                        if (_framePool.Count < _framePoolLimit && frame.Capacity <= 4 * DefaultFrameCapacity)
+                        // A named producer keeps written frames until every message in them is settled: a recovery
+                        // re-sends them (deduplication drops what the broker already has).
+                        if (_resend && _state != Closed && frame.LastSequence >= _headSeq)
                         {
-                            _framePool.Push(frame);
+                            _written.Enqueue(frame);
                         }
                         else
                         {
-                            frame.Dispose();
+                            ReturnFrameLocked(frame);
                         }
                     }
                 }
@@ -926,6 +1223,12 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
             freed++;
         }
 
+        _headSeq += freed;
+        while (_written.Count > 0 && _written.Peek().LastSequence < _headSeq)
+        {
+            ReturnFrameLocked(_written.Dequeue());
+        }
+
         if (_count == 0 && _state == Draining)
         {
             _drained.TrySetResult();
@@ -979,7 +1282,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         }
     }
 
-    private void FailAll(ResponseCode code, string reason)
+    private void FailAll(ResponseCode code, string reason, ConfirmationStatus status = ConfirmationStatus.ProducerClosed)
     {
         List<(object Completion, ulong Id)> failed = [];
         bool wasOpen;
@@ -1005,10 +1308,16 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
                 entry = default;
             }
 
+            _headSeq += _count;
             _head = 0;
             _count = 0;
             _drained.TrySetResult();
             while (_sealed.TryDequeue(out var frame))
+            {
+                _framePool.Push(frame);
+            }
+
+            while (_written.TryDequeue(out var frame))
             {
                 _framePool.Push(frame);
             }
@@ -1032,7 +1341,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 
         foreach (var (completion, id) in failed)
         {
-            Dispatch(completion, new Confirmation(id, ConfirmationStatus.ProducerClosed, code));
+            Dispatch(completion, new Confirmation(id, status, code));
         }
     }
 
@@ -1074,6 +1383,23 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
                 AmqpMessageCodec.Encode(message, destination);
             }
         }
+    }
+
+    /// <summary>A recovered connection, applied by the write loop: the new operations, publisher id and last stored id.</summary>
+    private sealed record Resumption(IStreamOperations Ops, byte PublisherId, ulong LastStored);
+
+    /// <summary>Routes one connection's publisher frames to the producer, tagged with the connection generation.</summary>
+    private sealed class Binding(Producer producer, int generation) : IPublisherFrameHandler
+    {
+        public void OnConfirm(ReadOnlySpan<byte> publishingIds, int count) => producer.OnConfirm(publishingIds, count);
+
+        public void OnError(ulong publishingId, ResponseCode code) => producer.OnError(publishingId, code);
+
+        public void OnMetadataUpdate(ResponseCode code) =>
+            producer.OnConnectionLost(generation, code, $"the stream {producer.Stream} is no longer available on this connection ({code})", connectionClosed: false);
+
+        public void OnConnectionClosed(ConnectionClosedEventArgs reason) =>
+            producer.OnConnectionLost(generation, reason.Code ?? ResponseCode.Ok, $"the connection closed ({reason})", connectionClosed: true);
     }
 
     private struct Entry

@@ -21,4 +21,10 @@ internal static partial class ProducerLog
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "Deleting publisher {PublisherId} of stream {Stream} failed")]
     public static partial void DeleteFailed(ILogger logger, byte publisherId, string stream, Exception exception);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "The producer on stream {Stream} resumed as publisher {PublisherId}: {Frames} frames to (re-)send, last stored publishing id {LastStored}")]
+    public static partial void Resumed(ILogger logger, string stream, byte publisherId, int frames, ulong lastStored);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "The unnamed producer on stream {Stream} lost its connection: {Count} written but unconfirmed messages failed (their fate is unknown)")]
+    public static partial void FailedUnconfirmed(ILogger logger, string stream, int count);
 }

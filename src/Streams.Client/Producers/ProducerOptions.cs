@@ -47,7 +47,17 @@ public sealed class ProducerOptions
     /// </summary>
     public Func<Message, string?>? FilterValue { get; set; }
 
-    /// <summary>The clock used for confirm timeouts (default <see cref="TimeProvider.System"/>).</summary>
+    /// <summary>
+    /// How the producer recovers from a lost connection or a moved stream leader (default <see cref="RecoveryPolicy.Default"/>:
+    /// on, unlimited attempts with back-off). A named producer re-declares itself and re-sends its unconfirmed messages
+    /// with their original publishing ids (deduplication drops what was already stored); an unnamed producer fails the
+    /// messages it had written but not seen confirmed with <see cref="ConfirmationStatus.ConnectionLost"/> and keeps
+    /// the rest. A deleted stream closes the producer (<see cref="ConfirmationStatus.StreamDeleted"/>).
+    /// Use <see cref="RecoveryPolicy.Disabled"/> to close on the first loss instead.
+    /// </summary>
+    public RecoveryPolicy Recovery { get; set; } = RecoveryPolicy.Default;
+
+    /// <summary>The clock used for confirm timeouts and recovery back-off (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Throws an <see cref="ArgumentException"/> describing the first invalid setting.</summary>
@@ -90,5 +100,12 @@ public sealed class ProducerOptions
         {
             throw new ArgumentException("ProducerOptions.TimeProvider must not be null.", nameof(TimeProvider));
         }
+
+        if (Recovery is null)
+        {
+            throw new ArgumentException("ProducerOptions.Recovery must not be null (use RecoveryPolicy.Disabled to turn recovery off).", nameof(Recovery));
+        }
+
+        Recovery.Validate();
     }
 }

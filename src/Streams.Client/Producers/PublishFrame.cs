@@ -43,6 +43,10 @@ internal sealed class PublishFrame : IDisposable
 
     public int Capacity => _buffer.Length;
 
+    /// <summary>The producer's sequence number of the last message in this frame (−1 when empty): the frame may be
+    /// recycled once every message up to it is settled.</summary>
+    public long LastSequence { get; set; } = -1;
+
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
 
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
@@ -60,6 +64,7 @@ internal sealed class PublishFrame : IDisposable
         }
 
         _limit = capacity;
+        LastSequence = -1;
         PublisherId = publisherId;
         Version = version;
         Count = 0;
@@ -188,6 +193,13 @@ internal sealed class PublishFrame : IDisposable
         Length += total;
         Count++;
         return total;
+    }
+
+    /// <summary>Overwrites the publisher id (after a producer re-declared itself on a new connection).</summary>
+    public void PatchPublisherId(byte publisherId)
+    {
+        PublisherId = publisherId;
+        _buffer[8] = publisherId;
     }
 
     /// <summary>Overwrites the publishing id of the first entry (written with a placeholder).</summary>

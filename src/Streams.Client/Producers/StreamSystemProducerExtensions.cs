@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Streams.Client.Connections;
 using Streams.Client.Producers;
+using Streams.Client.Recovery;
 
 namespace Streams.Client;
 
@@ -10,7 +11,7 @@ public static class StreamSystemProducerExtensions
     /// <summary>
     /// Creates a producer on its own connection to the stream's leader, declares it (with the deduplication reference
     /// when <see cref="ProducerOptions.Name"/> is set) and, for a named producer, resumes the publishing ids after the
-    /// last stored one.
+    /// last stored one. The producer recovers from connection loss as <see cref="ProducerOptions.Recovery"/> says.
     /// </summary>
     /// <param name="system">The stream system.</param>
     /// <param name="options">The producer settings (validated).</param>
@@ -26,7 +27,8 @@ public static class StreamSystemProducerExtensions
         try
         {
             var logger = system.LoggerFactory.CreateLogger<Producer>();
-            return await Producer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), options, logger, cancellationToken).ConfigureAwait(false);
+            var connector = new StreamSystemConnector(system, "producer");
+            return await Producer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -153,7 +153,8 @@ public sealed class ConsumerBrokerTests(BrokerFixture fixture)
         await using var consumer = await s.System.CreateConsumerAsync(new ConsumerOptions(s.Stream) { Offset = OffsetSpecification.First }, Ct);
         await BrokerStream.ReadAsync(consumer, 1);
         await s.System.DeleteStreamAsync(s.Stream, Ct);
-        await Assert.ThrowsAsync<StreamNotAvailableException>(() => consumer.Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        await Assert.ThrowsAsync<StreamDeletedException>(() => consumer.Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.Equal(StreamStatus.Failed, consumer.Status);
         await s.System.CreateStreamAsync(s.Stream, null, Ct);
     }
 

@@ -168,8 +168,8 @@ public sealed class ConsumerTests
             builder.Simple(new byte[100]);
         }
 
-        var chunk = builder.Build(0);
-        var frames = Enumerable.Range(0, Chunks).Select(_ => Frame(chunk)).ToArray();
+        // Distinct chunk ids: the consumer never delivers an offset twice.
+        var frames = Enumerable.Range(0, Chunks).Select(c => Frame(builder.Build((ulong)c * PerChunk))).ToArray();
         long before = GC.GetTotalAllocatedBytes(precise: true);
         foreach (var (buffer, memory) in frames)
         {

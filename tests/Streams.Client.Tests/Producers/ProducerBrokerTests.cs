@@ -239,7 +239,8 @@ public sealed class ProducerBrokerTests(BrokerFixture fixture)
 
         Assert.False(producer.IsOpen);
         var ex = await Assert.ThrowsAsync<ProducerClosedException>(() => producer.SendAsync(BrokerStream.Body(1), Ct));
-        Assert.Equal(ResponseCode.StreamNotAvailable, ex.Code);
+        Assert.Equal(ResponseCode.StreamDoesNotExist, ex.Code);
+        Assert.Equal(StreamStatus.Failed, producer.Status);
         await s.System.CreateStreamAsync(s.Stream, null, Ct); // for the fixture's cleanup
     }
 }
