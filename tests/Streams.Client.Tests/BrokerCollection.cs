@@ -16,3 +16,13 @@ public sealed class ClusterCollection : ICollectionFixture<BrokerFixture>
 {
     public const string Name = "cluster";
 }
+
+/// <summary>
+/// Unit tests that count process-wide allocations run alone (xunit runs non-parallel collections after the
+/// parallel ones), so other tests' allocations never land in their measurement.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationSensitiveCollection
+{
+    public const string Name = "allocation-sensitive";
+}

@@ -4,6 +4,7 @@ using Streams.Client.Tests.Producers;
 
 namespace Streams.Client.Tests.Consumers;
 
+[Collection(Streams.Testing.AllocationSensitiveCollection.Name)]
 public sealed class ConsumerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

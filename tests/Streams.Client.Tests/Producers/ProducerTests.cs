@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 
 namespace Streams.Client.Tests.Producers;
 
+[Collection(Streams.Testing.AllocationSensitiveCollection.Name)]
 public sealed class ProducerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
