@@ -1,0 +1,38 @@
+using Streams.Client;
+
+namespace Streams.Hosting;
+
+/// <summary>
+/// The settings of one consumer: initialized from its <see cref="StreamConsumerAttribute"/> and the
+/// <see cref="RabbitStreamsConsumerOptions"/> defaults, adjustable with
+/// <see cref="IRabbitStreamsBuilder.AddConsumer{THandler}(Action{StreamConsumerOptions}?)"/>.
+/// </summary>
+public sealed class StreamConsumerOptions
+{
+    /// <summary>The stream (or super stream) consumed.</summary>
+    public string Stream { get; set; } = string.Empty;
+
+    /// <summary>The consumer name (offset-tracking reference); null = anonymous, no offsets stored.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Where to start when nothing is stored for <see cref="Name"/>. Default <see cref="OffsetSpecification.First"/>.</summary>
+    public OffsetSpecification Offset { get; set; } = OffsetSpecification.First;
+
+    /// <summary>Single active consumer per <see cref="Name"/> (requires a name).</summary>
+    public bool SingleActiveConsumer { get; set; }
+
+    /// <summary><see cref="Stream"/> is a super stream.</summary>
+    public bool SuperStream { get; set; }
+
+    /// <summary>Handler invocations in flight at once (1 = strictly ordered).</summary>
+    public int MaxConcurrency { get; set; } = 1;
+
+    /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.FailurePolicy"/> for this consumer.</summary>
+    public HandlerFailurePolicy? FailurePolicy { get; set; }
+
+    /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.CommitEveryMessages"/> for this consumer.</summary>
+    public int? CommitEveryMessages { get; set; }
+
+    /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.CommitInterval"/> for this consumer.</summary>
+    public TimeSpan? CommitInterval { get; set; }
+}

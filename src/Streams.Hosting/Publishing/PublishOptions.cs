@@ -1,0 +1,32 @@
+namespace Streams.Hosting;
+
+/// <summary>Per-message settings for <see cref="IStreamPublisher.PublishAsync{T}"/>.</summary>
+public sealed class PublishOptions
+{
+    /// <summary>The application property carrying <see cref="FilterValue"/> so consumers can re-check it (filtering is probabilistic).</summary>
+    public const string FilterValueHeader = "x-stream-filter-value";
+
+    /// <summary>The AMQP message id.</summary>
+    public string? MessageId { get; set; }
+
+    /// <summary>The AMQP correlation id.</summary>
+    public string? CorrelationId { get; set; }
+
+    /// <summary>Application properties (strings, numbers, booleans, <see cref="Guid"/>, <see cref="DateTimeOffset"/>, byte arrays).</summary>
+    public IDictionary<string, object?>? Headers { get; set; }
+
+    /// <summary>The routing key for super streams (reserved: super-stream publishing is not available yet).</summary>
+    public string? RoutingKey { get; set; }
+
+    /// <summary>
+    /// The filter value indexed in the chunk's Bloom filter (RabbitMQ 3.13+); also written to the
+    /// <see cref="FilterValueHeader"/> application property.
+    /// </summary>
+    public string? FilterValue { get; set; }
+
+    /// <summary>
+    /// A strictly increasing id: the broker confirms but does not store a message whose id is not greater than the last
+    /// one stored for <see cref="RabbitStreamsPublishingOptions.DeduplicationProducerName"/> on this stream.
+    /// </summary>
+    public ulong? DeduplicationId { get; set; }
+}
