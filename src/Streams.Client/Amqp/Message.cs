@@ -255,4 +255,36 @@ public sealed class Message
 
         return result;
     }
+    /// <summary>
+    /// Decodes an AMQP 1.0 message. The returned message's body aliases <paramref name="encoded"/>: copy it
+    /// (<see cref="DecodeCopy"/>) when the bytes are reused.
+    /// </summary>
+    /// <param name="encoded">The encoded sections.</param>
+    /// <exception cref="AmqpDecodeException">The bytes are not a valid AMQP 1.0 message.</exception>
+    public static Message Decode(ReadOnlyMemory<byte> encoded) => Amqp.AmqpMessageCodec.Decode(encoded);
+
+    /// <summary>Decodes an AMQP 1.0 message into an independent copy.</summary>
+    /// <param name="encoded">The encoded sections.</param>
+    /// <exception cref="AmqpDecodeException">The bytes are not a valid AMQP 1.0 message.</exception>
+    public static Message DecodeCopy(ReadOnlySpan<byte> encoded) => Amqp.AmqpMessageCodec.DecodeCopy(encoded);
+
+    /// <summary>True when <paramref name="encoded"/> starts like an AMQP 1.0 message section (a quick check, not a validation).</summary>
+    /// <param name="encoded">The entry bytes.</param>
+    public static bool LooksLikeAmqp(ReadOnlySpan<byte> encoded) =>
+        encoded.Length >= 3 && encoded[0] == 0x00 && encoded[1] == 0x53 && encoded[2] is >= 0x70 and <= 0x78;
+
+    /// <summary>The exact size of this message encoded as AMQP 1.0.</summary>
+    public int GetEncodedSize() => Amqp.AmqpMessageCodec.GetSize(this);
+
+    /// <summary>Encodes this message as AMQP 1.0 into <paramref name="destination"/>; returns the bytes written.</summary>
+    /// <param name="destination">At least <see cref="GetEncodedSize"/> bytes.</param>
+    public int Encode(Span<byte> destination) => Amqp.AmqpMessageCodec.Encode(this, destination);
+
+    /// <summary>Encodes this message as AMQP 1.0 into a new array.</summary>
+    public byte[] ToArray()
+    {
+        var bytes = new byte[GetEncodedSize()];
+        Encode(bytes);
+        return bytes;
+    }
 }

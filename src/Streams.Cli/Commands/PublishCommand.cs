@@ -1,0 +1,199 @@
+using System.Text;
+using Streams.Client;
+
+namespace Streams.Cli.Commands;
+
+/// <summary><c>streams publish</c>: publishes N messages and waits until every one is confirmed.</summary>
+internal static class PublishCommand
+{
+    private static readonly string[] ValueOptions =
+        [Connection.UriOption, "stream", "count", "size", "body", "message-id", "correlation-id", "content-type", "property", "producer-name"];
+
+    private static readonly string[] FlagOptions = ["amqp"];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var arguments = Arguments.Parse(args, ValueOptions, FlagOptions);
+        var plan = PublishPlan.From(arguments);
+        var systemOptions = Connection.Options(arguments);
+
+        await using var system = await StreamSystem.ConnectAsync(systemOptions, cancellationToken).ConfigureAwait(false);
+        if (await system.CreateStreamAsync(plan.Stream, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            await Console.Error.WriteLineAsync($"streams: created stream {plan.Stream}").ConfigureAwait(false);
+        }
+
+        await using var producer = await system.CreateProducerAsync(
+            new ProducerOptions(plan.Stream) { Name = plan.ProducerName }, cancellationToken).ConfigureAwait(false);
+
+        var tracker = new ConfirmTracker(plan.Count);
+        Action<Confirmation> onConfirm = tracker.OnConfirm;
+        for (long seq = 1; seq <= plan.Count; seq++)
+        {
+            if (plan.Amqp)
+            {
+                await producer.Send(plan.BuildMessage(seq), onConfirm, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await producer.Send(plan.BuildBody(seq), onConfirm, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await tracker.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (tracker.Failed > 0)
+        {
+            await Console.Error.WriteLineAsync(
+                $"streams: {tracker.Failed} of {plan.Count} messages were not confirmed; first error: {tracker.FirstError}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await output.WriteLineAsync($"published {plan.Count} messages to {plan.Stream} (all confirmed)").ConfigureAwait(false);
+        return 0;
+    }
+}
+
+/// <summary>What <c>streams publish</c> sends, built from the options.</summary>
+internal sealed class PublishPlan
+{
+    public required string Stream { get; init; }
+
+    public required long Count { get; init; }
+
+    public string? ProducerName { get; init; }
+
+    public bool Amqp { get; init; }
+
+    public int? Size { get; init; }
+
+    public MessageTemplate? Body { get; init; }
+
+    public MessageTemplate? MessageId { get; init; }
+
+    public MessageTemplate? CorrelationId { get; init; }
+
+    public string? ContentType { get; init; }
+
+    public IReadOnlyList<PropertyTemplate> Properties { get; init; } = [];
+
+    private byte[]? _fixedBody;
+
+    public static PublishPlan From(Arguments arguments)
+    {
+        var stream = arguments.Required("stream");
+        if (stream.Length == 0)
+        {
+            throw new UsageException("option --stream must not be empty");
+        }
+
+        var size = arguments.Value("size");
+        var body = arguments.Value("body");
+        if (size is not null && body is not null)
+        {
+            throw new UsageException("options --size and --body exclude each other");
+        }
+
+        var properties = arguments.Values("property").Select(PropertyTemplate.Parse).ToList();
+        var messageId = arguments.Value("message-id");
+        var correlationId = arguments.Value("correlation-id");
+        var contentType = arguments.Value("content-type");
+        var needsAmqp = messageId is not null || correlationId is not null || contentType is not null || properties.Count > 0;
+        var amqp = arguments.Flag("amqp");
+        if (needsAmqp && !amqp)
+        {
+            throw new UsageException("--message-id, --correlation-id, --content-type and --property need --amqp (raw messages have no properties)");
+        }
+
+        return new PublishPlan
+        {
+            Stream = stream,
+            Count = arguments.Int64("count", 1, min: 1, max: 1_000_000_000),
+            ProducerName = arguments.Value("producer-name"),
+            Amqp = amqp,
+            Size = size is null ? null : (int)arguments.Int64("size", 0, min: 0, max: 64 * 1024 * 1024),
+            Body = body is null ? (size is null ? new MessageTemplate("message {seq}") : null) : new MessageTemplate(body),
+            MessageId = messageId is null ? null : new MessageTemplate(messageId),
+            CorrelationId = correlationId is null ? null : new MessageTemplate(correlationId),
+            ContentType = contentType,
+            Properties = properties,
+        };
+    }
+
+    /// <summary>The body of message <paramref name="sequence"/>: the rendered --body, or --size bytes.</summary>
+    public ReadOnlyMemory<byte> BuildBody(long sequence)
+    {
+        if (Body is { } template)
+        {
+            return template.HasPlaceholder || _fixedBody is null
+                ? (_fixedBody = Encoding.UTF8.GetBytes(template.Render(sequence)))
+                : _fixedBody;
+        }
+
+        return _fixedBody ??= FilledBody(Size ?? 0);
+    }
+
+    public Message BuildMessage(long sequence)
+    {
+        var message = new Message(BuildBody(sequence).ToArray());
+        if (MessageId is not null || CorrelationId is not null || ContentType is not null)
+        {
+            message.Properties = new MessageProperties
+            {
+                MessageId = MessageId?.Render(sequence),
+                CorrelationId = CorrelationId?.Render(sequence),
+                ContentType = ContentType,
+            };
+        }
+
+        if (Properties.Count > 0)
+        {
+            var map = new Dictionary<string, object?>(Properties.Count, StringComparer.Ordinal);
+            foreach (var property in Properties)
+            {
+                map[property.Key] = property.Render(sequence);
+            }
+
+            message.ApplicationProperties = map;
+        }
+
+        return message;
+    }
+
+    private static byte[] FilledBody(int size)
+    {
+        var bytes = new byte[size];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)('a' + (i % 26));
+        }
+
+        return bytes;
+    }
+}
+
+/// <summary>Counts confirmations and completes when every message has an outcome.</summary>
+internal sealed class ConfirmTracker(long expected)
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _outcomes;
+    private long _failed;
+
+    public Task Completion => expected == 0 ? Task.CompletedTask : _done.Task;
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public string? FirstError { get; private set; }
+
+    public void OnConfirm(Confirmation confirmation)
+    {
+        if (!confirmation.IsConfirmed && Interlocked.Increment(ref _failed) == 1)
+        {
+            FirstError = confirmation.ToException()?.Message ?? confirmation.Status.ToString();
+        }
+
+        if (Interlocked.Increment(ref _outcomes) == expected)
+        {
+            _done.TrySetResult();
+        }
+    }
+}

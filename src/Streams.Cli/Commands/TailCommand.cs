@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Streams.Client;
+
+namespace Streams.Cli.Commands;
+
+/// <summary><c>streams tail</c>: prints the messages of a stream from a starting point.</summary>
+internal static class TailCommand
+{
+    private static readonly string[] ValueOptions = [Connection.UriOption, "stream", "from", "count", "format"];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var arguments = Arguments.Parse(args, ValueOptions, []);
+        var stream = arguments.Required("stream");
+        var offset = ParseFrom(arguments.Value("from") ?? "first");
+        var count = arguments.Int64("count", long.MaxValue, min: 1);
+        var json = (arguments.Value("format") ?? "text") switch
+        {
+            "text" => false,
+            "json" => true,
+            var other => throw new UsageException($"option --format: '{other}' is not text or json"),
+        };
+
+        await using var system = await Connection.ConnectAsync(arguments, cancellationToken).ConfigureAwait(false);
+        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = offset }, cancellationToken)
+            .ConfigureAwait(false);
+        var printed = 0L;
+        await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var line = json ? DeliveryFormatter.Json(delivery.Offset, delivery.Timestamp, delivery.Body)
+                : DeliveryFormatter.Text(delivery.Offset, delivery.Timestamp, delivery.Body);
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+            if (++printed >= count)
+            {
+                break;
+            }
+        }
+
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>first | last | next | an offset | an ISO-8601 point in time.</summary>
+    public static OffsetSpecification ParseFrom(string from) => from switch
+    {
+        "first" => OffsetSpecification.First,
+        "last" => OffsetSpecification.Last,
+        "next" => OffsetSpecification.Next,
+        _ when ulong.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) => OffsetSpecification.Offset(offset),
+        _ when DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            => OffsetSpecification.Timestamp(time),
+        _ => throw new UsageException($"option --from: '{from}' is not first, last, next, an offset or an ISO-8601 time"),
+    };
+}
+
+/// <summary>Renders a delivered message as a line of text or of JSON.</summary>
+internal static class DeliveryFormatter
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static string Text(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry)
+    {
+        var (message, body) = Decode(entry);
+        var text = TryUtf8(body.Span) ?? "base64:" + Convert.ToBase64String(body.Span);
+        var id = message?.Properties?.MessageId is { } messageId ? $"\tmessage-id={messageId}" : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"{offset}\t{timestamp:O}{id}\t{text}");
+    }
+
+    public static string Json(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry)
+    {
+        var (message, body) = Decode(entry);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("offset", offset);
+            writer.WriteString("timestamp", timestamp);
+            if (TryUtf8(body.Span) is { } text)
+            {
+                writer.WriteString("body", text);
+            }
+            else
+            {
+                writer.WriteBase64String("bodyBase64", body.Span);
+            }
+
+            writer.WriteStartObject("properties");
+            if (message?.Properties is { } p)
+            {
+                WriteIfSet(writer, "messageId", p.MessageId);
+                WriteIfSet(writer, "userId", p.UserId);
+                WriteIfSet(writer, "to", p.To);
+                WriteIfSet(writer, "subject", p.Subject);
+                WriteIfSet(writer, "replyTo", p.ReplyTo);
+                WriteIfSet(writer, "correlationId", p.CorrelationId);
+                WriteIfSet(writer, "contentType", p.ContentType);
+                WriteIfSet(writer, "contentEncoding", p.ContentEncoding);
+                WriteIfSet(writer, "absoluteExpiryTime", p.AbsoluteExpiryTime);
+                WriteIfSet(writer, "creationTime", p.CreationTime);
+                WriteIfSet(writer, "groupId", p.GroupId);
+                WriteIfSet(writer, "groupSequence", p.GroupSequence);
+                WriteIfSet(writer, "replyToGroupId", p.ReplyToGroupId);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartObject("applicationProperties");
+            if (message?.ApplicationProperties is { } properties)
+            {
+                foreach (var (key, value) in properties)
+                {
+                    writer.WritePropertyName(key);
+                    WriteValue(writer, value);
+                }
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>An AMQP 1.0 message (its data body) when the entry is one, else the raw entry.</summary>
+    internal static (Message? Message, ReadOnlyMemory<byte> Body) Decode(ReadOnlyMemory<byte> entry)
+    {
+        if (Message.LooksLikeAmqp(entry.Span))
+        {
+            try
+            {
+                var message = Message.Decode(entry);
+                return (message, message.Body);
+            }
+            catch (AmqpDecodeException)
+            {
+                // not AMQP after all: show the raw bytes
+            }
+        }
+
+        return (null, entry);
+    }
+
+    private static string? TryUtf8(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter writer, string name, object? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        writer.WritePropertyName(name);
+        WriteValue(writer, value);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, object? value)
+    {
+        switch (value)
+        {
+            case null: writer.WriteNullValue(); break;
+            case bool b: writer.WriteBooleanValue(b); break;
+            case string s: writer.WriteStringValue(s); break;
+            case byte or sbyte or short or ushort or int: writer.WriteNumberValue(Convert.ToInt32(value, CultureInfo.InvariantCulture)); break;
+            case uint u: writer.WriteNumberValue(u); break;
+            case long l: writer.WriteNumberValue(l); break;
+            case ulong ul: writer.WriteNumberValue(ul); break;
+            case float f: writer.WriteNumberValue(f); break;
+            case double d: writer.WriteNumberValue(d); break;
+            case decimal m: writer.WriteNumberValue(m); break;
+            case DateTimeOffset t: writer.WriteStringValue(t); break;
+            case DateTime t: writer.WriteStringValue(t); break;
+            case Guid g: writer.WriteStringValue(g); break;
+            case byte[] bytes: writer.WriteBase64StringValue(bytes); break;
+            case ReadOnlyMemory<byte> memory: writer.WriteBase64StringValue(memory.Span); break;
+            default: writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
+        }
+    }
+}

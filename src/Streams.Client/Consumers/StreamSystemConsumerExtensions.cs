@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using Streams.Client.Producers;
+
+namespace Streams.Client;
+
+/// <summary>Creates consumers from a <see cref="StreamSystem"/>.</summary>
+public static class StreamSystemConsumerExtensions
+{
+    /// <summary>
+    /// Creates a consumer on its own connection (to a replica when there is one, else the leader) and subscribes.
+    /// A named consumer with a stored offset resumes right after it (see <see cref="ConsumerOptions.ResumeFromStoredOffset"/>).
+    /// </summary>
+    /// <param name="system">The stream system.</param>
+    /// <param name="options">The consumer settings (validated).</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <exception cref="StreamDoesNotExistException">The stream does not exist.</exception>
+    public static async Task<Consumer> CreateConsumerAsync(this StreamSystem system, ConsumerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var metadata = (await system.QueryMetadataAsync([options.Stream], cancellationToken).ConfigureAwait(false))[0];
+        var node = StreamSystemProducerExtensions.Locate(metadata, preferReplica: true);
+        var connection = await system.OpenConnectionAsync(node.Host, node.Port, "consumer", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var logger = system.LoggerFactory.CreateLogger<Consumer>();
+            return await Consumer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), options, logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}

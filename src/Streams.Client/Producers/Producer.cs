@@ -1,0 +1,1086 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Streams.Client.Amqp;
+using Streams.Client.Connections;
+using Streams.Client.Producers;
+
+namespace Streams.Client;
+
+/// <summary>
+/// Publishes messages to one stream. Messages from concurrent senders are packed into shared Publish frames;
+/// at most <see cref="ProducerOptions.MaxUnconfirmed"/> messages await confirmation at a time (senders wait
+/// asynchronously for room). Thread-safe.
+/// </summary>
+public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
+{
+    private const int DefaultFrameCapacity = 64 * 1024;
+    private const int MinFrameCapacity = 4 * 1024;
+    private const int Open = 0;
+    private const int Draining = 1;
+    private const int Closed = 2;
+
+    private readonly IStreamOperations _ops;
+    private readonly ProducerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _window;
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Queue<PublishFrame> _sealed = new();
+    private readonly Stack<PublishFrame> _framePool = new();
+    private readonly PooledBufferWriter _subEntryScratch = new();
+    private readonly ushort _version;
+    private readonly int _frameMax;
+    private readonly int _framePoolLimit;
+    private readonly Func<Message, string?>? _filterValue;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // In-flight messages in send order (ring buffer); entries complete out of order, slots free from the head.
+    private Entry[] _ring;
+    private int _head;
+    private int _count;
+    private bool _monotonic = true;
+    private ulong _lastAppendedId;
+    private bool _anyAppended;
+    private ulong _nextId;
+
+    private PublishFrame? _current;
+    private int _signaled;
+    private int _state;
+    private int _disposed;
+    private ResponseCode _closeCode = ResponseCode.Ok;
+    private string? _closeReason;
+    private byte _publisherId;
+    private Task _writer = Task.CompletedTask;
+    private ITimer? _timeoutTimer;
+    private (object Completion, ulong Id)[] _confirmScratch = new (object, ulong)[64];
+
+    private Producer(IStreamOperations ops, ProducerOptions options, ILogger logger)
+    {
+        _ops = ops;
+        _options = options;
+        _logger = logger;
+        _time = options.TimeProvider;
+        _window = new SemaphoreSlim(options.MaxUnconfirmed, int.MaxValue);
+        _ring = new Entry[(int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)options.MaxUnconfirmed))];
+        _filterValue = options.FilterValue;
+        _version = _filterValue is null ? (ushort)1 : (ushort)2;
+        _frameMax = ops.FrameMax <= 0 ? int.MaxValue : ops.FrameMax;
+        _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 256);
+    }
+
+    /// <summary>The stream this producer publishes to.</summary>
+    public string Stream => _options.Stream;
+
+    /// <summary>The publisher reference (deduplication name), if any.</summary>
+    public string? Name => _options.Name;
+
+    /// <summary>The number of messages awaiting confirmation.</summary>
+    public int UnconfirmedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>The publishing id the next message without an explicit id will get.</summary>
+    public ulong NextPublishingId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextId;
+            }
+        }
+    }
+
+    /// <summary>Whether the producer still accepts messages.</summary>
+    public bool IsOpen => Volatile.Read(ref _state) == Open;
+
+    internal byte PublisherId => _publisherId;
+
+    internal static async Task<Producer> CreateAsync(IStreamOperations ops, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ops);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.FilterValue is not null && !ops.PublishV2)
+        {
+            throw new NotSupportedException("Filter values need Publish v2 (RabbitMQ 3.13+), which this broker does not offer.");
+        }
+
+        var producer = new Producer(ops, options, logger ?? NullLogger.Instance);
+        producer._publisherId = ops.RegisterPublisher(options.Stream, producer);
+        try
+        {
+            await ops.DeclarePublisherAsync(producer._publisherId, options.Name, options.Stream, cancellationToken).ConfigureAwait(false);
+            if (options.Name is not null)
+            {
+                ulong last = await ops.QueryPublisherSequenceAsync(options.Name, options.Stream, cancellationToken).ConfigureAwait(false);
+                producer._nextId = last + 1;
+            }
+        }
+        catch
+        {
+            ops.UnregisterPublisher(producer._publisherId);
+            throw;
+        }
+
+        producer._writer = Task.Run(producer.WriteLoopAsync, CancellationToken.None);
+        if (options.ConfirmTimeout != Timeout.InfiniteTimeSpan)
+        {
+            var period = TimeSpan.FromTicks(Math.Clamp(options.ConfirmTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+            producer._timeoutTimer = producer._time.CreateTimer(static s => ((Producer)s!).OnTimeoutTick(), producer, period, period);
+        }
+
+        ProducerLog.Declared(producer._logger, producer._publisherId, options.Stream, options.Name, producer._nextId);
+        return producer;
+    }
+
+    /// <summary>Publishes <paramref name="body"/> and completes when the broker confirms it.</summary>
+    /// <param name="body">The message bytes (normally an AMQP 1.0 encoded message); copied before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting (for room or for the confirmation); the message may still be published.</param>
+    /// <exception cref="PublishException">The broker rejected the message.</exception>
+    /// <exception cref="ConfirmationTimeoutException">No confirmation arrived within <see cref="ProducerOptions.ConfirmTimeout"/>.</exception>
+    /// <exception cref="FrameTooLargeException">The message does not fit in a frame; nothing was sent.</exception>
+    /// <exception cref="ProducerClosedException">The producer closed before the confirmation.</exception>
+    public Task SendAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(null, Prepare(body), cancellationToken);
+
+    /// <summary>Publishes <paramref name="message"/> (AMQP 1.0 encoded) and completes when the broker confirms it.</summary>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting (for room or for the confirmation); the message may still be published.</param>
+    /// <exception cref="PublishException">The broker rejected the message.</exception>
+    /// <exception cref="ConfirmationTimeoutException">No confirmation arrived within <see cref="ProducerOptions.ConfirmTimeout"/>.</exception>
+    /// <exception cref="FrameTooLargeException">The message does not fit in a frame; nothing was sent.</exception>
+    /// <exception cref="ProducerClosedException">The producer closed before the confirmation.</exception>
+    public Task SendAsync(Message message, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(null, Prepare(message), cancellationToken);
+
+    /// <summary>Publishes <paramref name="message"/> with an explicit publishing id and completes when the broker confirms it.</summary>
+    /// <param name="publishingId">The publishing id (must increase per <see cref="ProducerOptions.Name"/> for deduplication).</param>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting; the message may still be published.</param>
+    public Task SendAsync(ulong publishingId, Message message, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(publishingId, Prepare(message), cancellationToken);
+
+    /// <summary>
+    /// Publishes <paramref name="body"/> with an explicit publishing id (for deduplication: ids must increase per
+    /// <see cref="ProducerOptions.Name"/>) and completes when the broker confirms it.
+    /// </summary>
+    /// <param name="publishingId">The publishing id.</param>
+    /// <param name="body">The message bytes; copied before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting; the message may still be published.</param>
+    public Task SendAsync(ulong publishingId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(publishingId, Prepare(body), cancellationToken);
+
+    /// <summary>
+    /// Buffered publish: appends <paramref name="body"/> to the frame being filled and returns; <paramref name="onConfirm"/>
+    /// runs when the outcome is known (on the connection's thread: keep it short). The returned task completes at once
+    /// unless <see cref="ProducerOptions.MaxUnconfirmed"/> messages are in flight, in which case it completes when there
+    /// is room. Allocation-free on the fast path.
+    /// </summary>
+    /// <param name="body">The message bytes; copied before this method returns or yields.</param>
+    /// <param name="onConfirm">Called once with the outcome.</param>
+    /// <param name="cancellationToken">Stops waiting for room (the message is then not sent).</param>
+    /// <exception cref="FrameTooLargeException">The message does not fit in a frame; nothing was sent.</exception>
+    /// <exception cref="ProducerClosedException">The producer is closed.</exception>
+    public ValueTask Send(ReadOnlyMemory<byte> body, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onConfirm);
+        return EnqueueAsync(null, Prepare(body), onConfirm, cancellationToken);
+    }
+
+    /// <summary>Buffered publish of an AMQP 1.0 message; see <see cref="Send(ReadOnlyMemory{byte}, Action{Confirmation}, CancellationToken)"/>.</summary>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="onConfirm">Called once with the outcome.</param>
+    /// <param name="cancellationToken">Stops waiting for room (the message is then not sent).</param>
+    public ValueTask Send(Message message, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onConfirm);
+        return EnqueueAsync(null, Prepare(message), onConfirm, cancellationToken);
+    }
+
+    /// <summary>Buffered publish with an explicit publishing id; see <see cref="Send(ReadOnlyMemory{byte}, Action{Confirmation}, CancellationToken)"/>.</summary>
+    /// <param name="publishingId">The publishing id.</param>
+    /// <param name="body">The message bytes; copied before this method returns or yields.</param>
+    /// <param name="onConfirm">Called once with the outcome.</param>
+    /// <param name="cancellationToken">Stops waiting for room (the message is then not sent).</param>
+    public ValueTask Send(ulong publishingId, ReadOnlyMemory<byte> body, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onConfirm);
+        return EnqueueAsync(publishingId, Prepare(body), onConfirm, cancellationToken);
+    }
+
+    /// <summary>Buffered publish of an AMQP 1.0 message with an explicit publishing id.</summary>
+    /// <param name="publishingId">The publishing id.</param>
+    /// <param name="message">The message; encoded before this method returns or yields.</param>
+    /// <param name="onConfirm">Called once with the outcome.</param>
+    /// <param name="cancellationToken">Stops waiting for room (the message is then not sent).</param>
+    public ValueTask Send(ulong publishingId, Message message, Action<Confirmation> onConfirm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onConfirm);
+        return EnqueueAsync(publishingId, Prepare(message), onConfirm, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes a caller-made batch (consecutive publishing ids, packed into as few frames as possible) and completes
+    /// when every message is confirmed; fails with the first failure.
+    /// </summary>
+    /// <param name="bodies">The messages; copied before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting; messages already handed over may still be published.</param>
+    public Task SendBatchAsync(IReadOnlyList<ReadOnlyMemory<byte>> bodies, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        var prepared = new Outgoing[bodies.Count];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = Prepare(bodies[i]);
+        }
+
+        return SendBatchCoreAsync(prepared, cancellationToken);
+    }
+
+    /// <summary>Publishes a caller-made batch of AMQP 1.0 messages; see <see cref="SendBatchAsync(IReadOnlyList{ReadOnlyMemory{byte}}, CancellationToken)"/>.</summary>
+    /// <param name="messages">The messages; encoded before this method returns or yields.</param>
+    /// <param name="cancellationToken">Stops waiting; messages already handed over may still be published.</param>
+    public Task SendBatchAsync(IReadOnlyList<Message> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var prepared = new Outgoing[messages.Count];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = Prepare(messages[i] ?? throw new ArgumentException("The batch contains a null message.", nameof(messages)));
+        }
+
+        return SendBatchCoreAsync(prepared, cancellationToken);
+    }
+
+    private async Task SendBatchCoreAsync(Outgoing[] bodies, CancellationToken cancellationToken)
+    {
+        if (bodies.Length == 0)
+        {
+            return;
+        }
+
+        ThrowIfClosed();
+        var pending = new PendingCompletion(bodies.Length, _options.ConfirmTimeout);
+        int index = 0;
+        int group = Math.Max(1, _options.MaxUnconfirmed / 2);
+        while (index < bodies.Length)
+        {
+            int take = Math.Min(group, bodies.Length - index);
+            int acquired = 0;
+            try
+            {
+                for (; acquired < take; acquired++)
+                {
+                    if (!_window.Wait(0, CancellationToken.None))
+                    {
+                        await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch
+            {
+                if (acquired > 0)
+                {
+                    _window.Release(acquired);
+                }
+
+                throw;
+            }
+
+            long now = _time.GetTimestamp();
+            lock (_lock)
+            {
+                if (_state != Open)
+                {
+                    _window.Release(take);
+                    throw ClosedException();
+                }
+
+                for (int i = index; i < index + take; i++)
+                {
+                    AppendLocked(null, bodies[i], pending, now);
+                }
+            }
+
+            Signal();
+            index += take;
+        }
+
+        await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="bodies"/> as one sub-entry batch (one publishing id, one entry of the stream's chunk,
+    /// optionally compressed) and completes when the broker confirms it. Consumers see the individual messages.
+    /// Sub-entry batches cannot carry filter values.
+    /// </summary>
+    /// <param name="bodies">The messages (1 to 65,535).</param>
+    /// <param name="compression">The compression; codecs other than none and gzip must be registered in <see cref="CompressionCodecs"/>.</param>
+    /// <param name="cancellationToken">Stops waiting; the batch may still be published.</param>
+    /// <exception cref="UnsupportedCompressionException">No codec is registered for <paramref name="compression"/>.</exception>
+    public Task SendSubEntryAsync(IReadOnlyList<ReadOnlyMemory<byte>> bodies, CompressionType compression, CancellationToken cancellationToken = default) =>
+        SendSubEntryCoreAsync(null, bodies, compression, cancellationToken);
+
+    /// <summary>Publishes AMQP 1.0 messages as one sub-entry batch; see <see cref="SendSubEntryAsync(IReadOnlyList{ReadOnlyMemory{byte}}, CompressionType, CancellationToken)"/>.</summary>
+    /// <param name="messages">The messages (1 to 65,535).</param>
+    /// <param name="compression">The compression.</param>
+    /// <param name="cancellationToken">Stops waiting; the batch may still be published.</param>
+    public Task SendSubEntryAsync(IReadOnlyList<Message> messages, CompressionType compression, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var encoded = new ReadOnlyMemory<byte>[messages.Count];
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            var message = messages[i] ?? throw new ArgumentException("The batch contains a null message.", nameof(messages));
+            var bytes = new byte[AmqpMessageCodec.GetSize(message)];
+            AmqpMessageCodec.Encode(message, bytes);
+            encoded[i] = bytes;
+        }
+
+        return SendSubEntryCoreAsync(null, encoded, compression, cancellationToken);
+    }
+
+    /// <summary>Publishes a sub-entry batch with an explicit publishing id; see <see cref="SendSubEntryAsync(IReadOnlyList{ReadOnlyMemory{byte}}, CompressionType, CancellationToken)"/>.</summary>
+    /// <param name="publishingId">The publishing id of the whole batch.</param>
+    /// <param name="bodies">The messages (1 to 65,535).</param>
+    /// <param name="compression">The compression.</param>
+    /// <param name="cancellationToken">Stops waiting; the batch may still be published.</param>
+    public Task SendSubEntryAsync(ulong publishingId, IReadOnlyList<ReadOnlyMemory<byte>> bodies, CompressionType compression, CancellationToken cancellationToken = default) =>
+        SendSubEntryCoreAsync(publishingId, bodies, compression, cancellationToken);
+
+    /// <summary>The last publishing id the broker stored for <see cref="ProducerOptions.Name"/> (0 when none).</summary>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <exception cref="InvalidOperationException">The producer has no name.</exception>
+    public Task<ulong> GetLastPublishingIdAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.Name is null)
+        {
+            throw new InvalidOperationException("GetLastPublishingIdAsync needs a named producer (ProducerOptions.Name).");
+        }
+
+        return _ops.QueryPublisherSequenceAsync(_options.Name, _options.Stream, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops accepting messages, flushes the buffered ones and waits up to <see cref="ProducerOptions.DrainTimeout"/>
+    /// for their confirmations; what is still unconfirmed then fails with <see cref="ConfirmationStatus.ProducerClosed"/>.
+    /// Then deletes the publisher.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        bool wait;
+        lock (_lock)
+        {
+            if (_state == Open)
+            {
+                _state = Draining;
+                _closeReason = "the producer was disposed";
+            }
+
+            wait = _state == Draining && _count > 0;
+            if (_count == 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+
+        Signal();
+        if (wait && _options.DrainTimeout != TimeSpan.Zero)
+        {
+            try
+            {
+                await _drained.Task.WaitAsync(_options.DrainTimeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // What is left fails below.
+            }
+        }
+
+        bool wasClosed = Volatile.Read(ref _state) == Closed;
+        FailAll(ResponseCode.Ok, "the producer was disposed");
+        _signal.Writer.TryComplete();
+        try
+        {
+            await _writer.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ProducerLog.WriteFailed(_logger, Stream, ex);
+        }
+
+        if (_timeoutTimer is not null)
+        {
+            await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (!wasClosed)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+                await _ops.DeletePublisherAsync(_publisherId, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                ProducerLog.DeleteFailed(_logger, _publisherId, Stream, ex);
+            }
+        }
+
+        _ops.UnregisterPublisher(_publisherId);
+        lock (_lock)
+        {
+            _current?.Dispose();
+            _current = null;
+            while (_sealed.TryDequeue(out var f))
+            {
+                f.Dispose();
+            }
+
+            while (_framePool.TryPop(out var f))
+            {
+                f.Dispose();
+            }
+
+            _subEntryScratch.Dispose();
+        }
+
+        await _ops.ReleaseAsync().ConfigureAwait(false);
+    }
+
+    void IPublisherFrameHandler.OnConfirm(ReadOnlySpan<byte> publishingIds, int count)
+    {
+        if (_confirmScratch.Length < count)
+        {
+            _confirmScratch = new (object, ulong)[Math.Max(count, _confirmScratch.Length * 2)];
+        }
+
+        var scratch = _confirmScratch;
+        int n = 0;
+        int freed;
+        lock (_lock)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                ulong id = BinaryPrimitives.ReadUInt64BigEndian(publishingIds[(i * 8)..]);
+                if (TryCompleteLocked(id, out var completion))
+                {
+                    scratch[n++] = (completion, id);
+                }
+            }
+
+            freed = AdvanceHeadLocked();
+        }
+
+        if (freed > 0)
+        {
+            _window.Release(freed);
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            Dispatch(scratch[i].Completion, new Confirmation(scratch[i].Id, ConfirmationStatus.Confirmed, ResponseCode.Ok));
+            scratch[i] = default;
+        }
+    }
+
+    void IPublisherFrameHandler.OnError(ulong publishingId, ResponseCode code)
+    {
+        object? completion;
+        int freed;
+        lock (_lock)
+        {
+            if (!TryCompleteLocked(publishingId, out completion))
+            {
+                completion = null;
+            }
+
+            freed = AdvanceHeadLocked();
+        }
+
+        if (freed > 0)
+        {
+            _window.Release(freed);
+        }
+
+        if (completion is not null)
+        {
+            Dispatch(completion, new Confirmation(publishingId, ConfirmationStatus.Rejected, code));
+        }
+    }
+
+    void IPublisherFrameHandler.OnMetadataUpdate(ResponseCode code) =>
+        FailAll(code, $"the stream {Stream} is no longer available ({code})");
+
+    void IPublisherFrameHandler.OnConnectionClosed(ConnectionClosedEventArgs reason)
+    {
+        FailAll(reason.Code ?? ResponseCode.Ok, $"the connection closed ({reason})");
+        _signal.Writer.TryComplete();
+    }
+
+    private static int FilterByteCount(string? filter) => filter is null ? -1 : Encoding.UTF8.GetByteCount(filter);
+
+    private async Task SendCoreAsync(ulong? publishingId, Outgoing body, CancellationToken cancellationToken)
+    {
+        var pending = new PendingCompletion(1, _options.ConfirmTimeout);
+        await EnqueueAsync(publishingId, body, pending, cancellationToken).ConfigureAwait(false);
+        await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask EnqueueAsync(ulong? publishingId, in Outgoing body, object completion, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        if (_window.Wait(0, CancellationToken.None))
+        {
+            Append(publishingId, body, completion);
+            return default;
+        }
+
+        return EnqueueSlowAsync(publishingId, body, completion, cancellationToken);
+    }
+
+    private async ValueTask EnqueueSlowAsync(ulong? publishingId, Outgoing body, object completion, CancellationToken cancellationToken)
+    {
+        await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Append(publishingId, body, completion);
+    }
+
+    private void Append(ulong? publishingId, in Outgoing body, object completion)
+    {
+        long now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_state != Open)
+            {
+                _window.Release();
+                throw ClosedException();
+            }
+
+            AppendLocked(publishingId, body, completion, now);
+        }
+
+        Signal();
+    }
+
+    private void AppendLocked(ulong? publishingId, in Outgoing body, object completion, long now)
+    {
+        ulong id = publishingId ?? _nextId;
+        int needed = (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(body.FilterBytes)) + body.Length;
+        var frame = CurrentFrameLocked(needed);
+        var destination = _version == 1
+            ? frame.AppendV1(id, body.Length)
+            : frame.AppendV2(id, body.Filter, body.FilterBytes, body.Length);
+        body.WriteTo(destination);
+
+        AddEntryLocked(id, completion, now);
+        if (frame.Count >= _options.BatchSize)
+        {
+            SealCurrentLocked();
+        }
+    }
+
+    private async Task SendSubEntryCoreAsync(ulong? publishingId, IReadOnlyList<ReadOnlyMemory<byte>> bodies, CompressionType compression, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bodies);
+        if (bodies.Count is 0 or > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bodies), bodies.Count, "A sub-entry batch holds 1 to 65,535 messages.");
+        }
+
+        _ = CompressionCodecs.Get(compression);
+        ThrowIfClosed();
+
+        // Encode (and compress) outside the lock, with a placeholder id patched in below.
+        var frame = new PublishFrame(DefaultFrameCapacity);
+        try
+        {
+            lock (_subEntryScratch)
+            {
+                frame.Reset(_publisherId, 1, DefaultFrameCapacity);
+                frame.AppendSubEntry(0, bodies, compression, _subEntryScratch);
+            }
+
+            if (frame.Length > _frameMax)
+            {
+                throw new FrameTooLargeException(frame.Length, _frameMax);
+            }
+        }
+        catch
+        {
+            frame.Dispose();
+            throw;
+        }
+
+        var pending = new PendingCompletion(1, _options.ConfirmTimeout);
+        try
+        {
+            if (!_window.Wait(0, CancellationToken.None))
+            {
+                await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            frame.Dispose();
+            throw;
+        }
+
+        long now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_state != Open)
+            {
+                _window.Release();
+                frame.Dispose();
+                throw ClosedException();
+            }
+
+            ulong id = publishingId ?? _nextId;
+            frame.PatchFirstPublishingId(id);
+            SealCurrentLocked();
+            _sealed.Enqueue(frame);
+            AddEntryLocked(id, pending, now);
+        }
+
+        Signal();
+        await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private Outgoing Prepare(ReadOnlyMemory<byte> body)
+    {
+        CheckFrameSize(body.Length, -1);
+        return new Outgoing(body, null, body.Length, null, -1);
+    }
+
+    private Outgoing Prepare(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        string? filter = _filterValue?.Invoke(message);
+        int filterBytes = FilterByteCount(filter);
+        if (filterBytes > short.MaxValue)
+        {
+            throw new ArgumentException("A filter value is limited to 32,767 UTF-8 bytes.", nameof(message));
+        }
+
+        int length = AmqpMessageCodec.GetSize(message);
+        CheckFrameSize(length, filterBytes);
+        return new Outgoing(default, message, length, filter, filterBytes);
+    }
+
+    private void CheckFrameSize(int length, int filterBytes)
+    {
+        long size = PublishFrame.HeaderSize + (long)length
+            + (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(filterBytes));
+        if (size > _frameMax)
+        {
+            throw new FrameTooLargeException((int)Math.Min(size, int.MaxValue), _frameMax);
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _state) != Open)
+        {
+            throw ClosedException();
+        }
+    }
+
+    private ProducerClosedException ClosedException() =>
+        new(null, _closeCode, $"The producer on stream {Stream} is closed: {_closeReason ?? "closed"}.");
+
+    private void Signal()
+    {
+        if (Interlocked.Exchange(ref _signaled, 1) == 0)
+        {
+            _signal.Writer.TryWrite(true);
+        }
+    }
+
+    private PublishFrame CurrentFrameLocked(int needed)
+    {
+        if (_current is { } current)
+        {
+            if (current.Remaining >= needed)
+            {
+                return current;
+            }
+
+            SealCurrentLocked();
+        }
+
+        // Room for a full batch of messages like this one, within the frame max.
+        long wanted = PublishFrame.HeaderSize + ((long)needed * _options.BatchSize);
+        int capacity = (int)Math.Min(_frameMax, Math.Clamp(wanted, MinFrameCapacity, DefaultFrameCapacity));
+        capacity = Math.Max(capacity, (int)Math.Min(_frameMax, (long)PublishFrame.HeaderSize + needed));
+        var frame = _framePool.TryPop(out var pooled) ? pooled : new PublishFrame(capacity);
+        frame.Reset(_publisherId, _version, capacity);
+        _current = frame;
+        return frame;
+    }
+
+    private void SealCurrentLocked()
+    {
+        if (_current is { } current)
+        {
+            _current = null;
+            if (current.Count > 0)
+            {
+                _sealed.Enqueue(current);
+            }
+            else
+            {
+                _framePool.Push(current);
+            }
+        }
+    }
+
+    private PublishFrame? TakeFrame()
+    {
+        lock (_lock)
+        {
+            if (_sealed.TryDequeue(out var frame))
+            {
+                return frame;
+            }
+
+            if (_current is { Count: > 0 } current)
+            {
+                _current = null;
+                return current;
+            }
+
+            return null;
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _signal.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            reader.TryRead(out _);
+            Volatile.Write(ref _signaled, 0);
+            while (TakeFrame() is { } frame)
+            {
+                try
+                {
+                    if (Volatile.Read(ref _state) != Closed)
+                    {
+                        await _ops.WriteAsync(frame.Seal(), CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    ProducerLog.WriteFailed(_logger, Stream, ex);
+                    FailAll(ResponseCode.Ok, $"writing to the connection failed: {ex.Message}");
+                }
+                finally
+                {
+                    lock (_lock)
+                    {
+                        if (_framePool.Count < _framePoolLimit && frame.Capacity <= 4 * DefaultFrameCapacity)
+                        {
+                            _framePool.Push(frame);
+                        }
+                        else
+                        {
+                            frame.Dispose();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private void AddEntryLocked(ulong id, object completion, long now)
+    {
+        if (_count == _ring.Length)
+        {
+            GrowRingLocked();
+        }
+
+        if (_count == 0)
+        {
+            _monotonic = true;
+        }
+        else if (id <= _lastAppendedId)
+        {
+            _monotonic = false;
+        }
+
+        if (!_anyAppended || id >= _nextId)
+        {
+            _nextId = id + 1;
+        }
+
+        _anyAppended = true;
+        _lastAppendedId = id;
+        ref var entry = ref _ring[(_head + _count) & (_ring.Length - 1)];
+        entry.Id = id;
+        entry.Completion = completion;
+        entry.Timestamp = now;
+        entry.Done = false;
+        _count++;
+    }
+
+    private void GrowRingLocked()
+    {
+        var bigger = new Entry[_ring.Length * 2];
+        for (int i = 0; i < _count; i++)
+        {
+            bigger[i] = _ring[(_head + i) & (_ring.Length - 1)];
+        }
+
+        _ring = bigger;
+        _head = 0;
+    }
+
+    private bool TryCompleteLocked(ulong id, out object completion)
+    {
+        int mask = _ring.Length - 1;
+        int found = -1;
+        if (_count > 0)
+        {
+            if (!_ring[_head].Done && _ring[_head].Id == id)
+            {
+                found = _head;
+            }
+            else if (_monotonic)
+            {
+                int lo = 0;
+                int hi = _count - 1;
+                while (lo <= hi)
+                {
+                    int mid = (lo + hi) >>> 1;
+                    ulong midId = _ring[(_head + mid) & mask].Id;
+                    if (midId == id)
+                    {
+                        found = (_head + mid) & mask;
+                        break;
+                    }
+
+                    if (midId < id)
+                    {
+                        lo = mid + 1;
+                    }
+                    else
+                    {
+                        hi = mid - 1;
+                    }
+                }
+            }
+            else
+            {
+                for (int i = 0; i < _count; i++)
+                {
+                    int index = (_head + i) & mask;
+                    if (!_ring[index].Done && _ring[index].Id == id)
+                    {
+                        found = index;
+                        break;
+                    }
+                }
+            }
+        }
+
+        if (found < 0 || _ring[found].Done)
+        {
+            completion = null!;
+            return false;
+        }
+
+        ref var entry = ref _ring[found];
+        completion = entry.Completion!;
+        entry.Completion = null;
+        entry.Done = true;
+        return true;
+    }
+
+    private int AdvanceHeadLocked()
+    {
+        int freed = 0;
+        int mask = _ring.Length - 1;
+        while (_count > 0 && _ring[_head].Done)
+        {
+            _ring[_head] = default;
+            _head = (_head + 1) & mask;
+            _count--;
+            freed++;
+        }
+
+        if (_count == 0 && _state == Draining)
+        {
+            _drained.TrySetResult();
+        }
+
+        return freed;
+    }
+
+    private void OnTimeoutTick()
+    {
+        List<(object Completion, ulong Id)>? expired = null;
+        int freed;
+        long now = _time.GetTimestamp();
+        var timeout = _options.ConfirmTimeout;
+        lock (_lock)
+        {
+            int mask = _ring.Length - 1;
+            for (int i = 0; i < _count; i++)
+            {
+                ref var entry = ref _ring[(_head + i) & mask];
+                if (entry.Done)
+                {
+                    continue;
+                }
+
+                if (_time.GetElapsedTime(entry.Timestamp, now) < timeout)
+                {
+                    break;
+                }
+
+                (expired ??= []).Add((entry.Completion!, entry.Id));
+                entry.Completion = null;
+                entry.Done = true;
+            }
+
+            freed = AdvanceHeadLocked();
+        }
+
+        if (freed > 0)
+        {
+            _window.Release(freed);
+        }
+
+        if (expired is not null)
+        {
+            ProducerLog.TimedOut(_logger, Stream, expired.Count, timeout);
+            foreach (var (completion, id) in expired)
+            {
+                Dispatch(completion, new Confirmation(id, ConfirmationStatus.TimedOut, ResponseCode.Ok));
+            }
+        }
+    }
+
+    private void FailAll(ResponseCode code, string reason)
+    {
+        List<(object Completion, ulong Id)> failed = [];
+        bool wasOpen;
+        lock (_lock)
+        {
+            wasOpen = _state != Closed;
+            if (wasOpen)
+            {
+                _state = Closed;
+                _closeCode = code;
+                _closeReason ??= reason;
+            }
+
+            int mask = _ring.Length - 1;
+            for (int i = 0; i < _count; i++)
+            {
+                ref var entry = ref _ring[(_head + i) & mask];
+                if (!entry.Done)
+                {
+                    failed.Add((entry.Completion!, entry.Id));
+                }
+
+                entry = default;
+            }
+
+            _head = 0;
+            _count = 0;
+            _drained.TrySetResult();
+            while (_sealed.TryDequeue(out var frame))
+            {
+                _framePool.Push(frame);
+            }
+
+            if (_current is { } current)
+            {
+                _current = null;
+                _framePool.Push(current);
+            }
+        }
+
+        if (wasOpen)
+        {
+            // Wake every sender waiting for room: each finds the producer closed.
+            _window.Release(_options.MaxUnconfirmed + failed.Count);
+            if (failed.Count > 0 || code != ResponseCode.Ok)
+            {
+                ProducerLog.Closed(_logger, Stream, reason, failed.Count);
+            }
+        }
+
+        foreach (var (completion, id) in failed)
+        {
+            Dispatch(completion, new Confirmation(id, ConfirmationStatus.ProducerClosed, code));
+        }
+    }
+
+    private void Dispatch(object completion, in Confirmation confirmation)
+    {
+        if (completion is Action<Confirmation> callback)
+        {
+            try
+            {
+                callback(confirmation);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                ProducerLog.CallbackFailed(_logger, Stream, ex);
+            }
+        }
+        else
+        {
+            ((PendingCompletion)completion).Complete(confirmation);
+        }
+    }
+
+    private readonly struct Outgoing(ReadOnlyMemory<byte> raw, Message? message, int length, string? filter, int filterBytes)
+    {
+        public int Length => length;
+
+        public string? Filter => filter;
+
+        public int FilterBytes => filterBytes;
+
+        public void WriteTo(Span<byte> destination)
+        {
+            if (message is null)
+            {
+                raw.Span.CopyTo(destination);
+            }
+            else
+            {
+                AmqpMessageCodec.Encode(message, destination);
+            }
+        }
+    }
+
+    private struct Entry
+    {
+        public ulong Id;
+        public object? Completion;
+        public long Timestamp;
+        public bool Done;
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+using Streams.Client.Connections;
+using Streams.Client.Producers;
+
+namespace Streams.Client;
+
+/// <summary>Creates producers from a <see cref="StreamSystem"/>.</summary>
+public static class StreamSystemProducerExtensions
+{
+    /// <summary>
+    /// Creates a producer on its own connection to the stream's leader, declares it (with the deduplication reference
+    /// when <see cref="ProducerOptions.Name"/> is set) and, for a named producer, resumes the publishing ids after the
+    /// last stored one.
+    /// </summary>
+    /// <param name="system">The stream system.</param>
+    /// <param name="options">The producer settings (validated).</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <exception cref="StreamDoesNotExistException">The stream does not exist.</exception>
+    /// <exception cref="StreamNotAvailableException">The stream has no available leader.</exception>
+    public static async Task<Producer> CreateProducerAsync(this StreamSystem system, ProducerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var metadata = (await system.QueryMetadataAsync([options.Stream], cancellationToken).ConfigureAwait(false))[0];
+        var leader = Locate(metadata, preferReplica: false);
+        var connection = await system.OpenConnectionAsync(leader.Host, leader.Port, "producer", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var logger = system.LoggerFactory.CreateLogger<Producer>();
+            return await Producer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), options, logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    internal static StreamEndpoint Locate(StreamMetadata metadata, bool preferReplica)
+    {
+        if (!metadata.Exists)
+        {
+            throw new StreamDoesNotExistException(metadata.Stream, $"The stream {metadata.Stream} does not exist.");
+        }
+
+        if (preferReplica && metadata.Replicas.Count > 0)
+        {
+            return metadata.Replicas[Random.Shared.Next(metadata.Replicas.Count)];
+        }
+
+        return metadata.Leader
+            ?? throw new StreamNotAvailableException(metadata.Stream, $"The stream {metadata.Stream} has no available leader ({metadata.Code}).");
+    }
+}

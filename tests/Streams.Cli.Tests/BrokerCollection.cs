@@ -1,0 +1,8 @@
+namespace Streams.Testing;
+
+/// <summary>The xunit collection of tests that share the broker fixture (xunit wants it in the test assembly).</summary>
+[CollectionDefinition(Name)]
+public sealed class BrokerCollection : ICollectionFixture<BrokerFixture>
+{
+    public const string Name = "broker";
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Streams.Cli.Commands;
+using Streams.Testing;
+
+namespace Streams.Cli.Tests;
+
+/// <summary>The CLI against the real broker, through the same entry point as the `streams` executable.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class CliBrokerTests(BrokerFixture fixture)
+{
+    private string Uri => $"rabbitmq-stream://{fixture.Endpoint.UserName}:{fixture.Endpoint.Password}@{fixture.Endpoint.Host}:{fixture.Endpoint.Port}/%2f";
+
+    private async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        var code = await CommandRunner.RunAsync([.. args, "--uri", Uri], output, TestContext.Current.CancellationToken);
+        return (code, output.ToString());
+    }
+
+    [Fact]
+    public async Task Publish_then_tail_as_json_shows_bodies_properties_and_typed_application_properties()
+    {
+        var stream = BrokerFixture.UniqueName("cli");
+        var (code, output) = await RunAsync("publish", "--stream", stream, "--count", "3", "--amqp", "--body", "hello {seq}",
+            "--message-id", "m-{seq}", "--correlation-id", "c-1", "--content-type", "text/plain",
+            "--property", "n={seq}", "--property", "ok=true", "--property", "who=x{seq}");
+        Assert.Equal(0, code);
+        Assert.Contains("published 3 messages", output, StringComparison.Ordinal);
+
+        (code, output) = await RunAsync("tail", "--stream", stream, "--from", "first", "--count", "3", "--format", "json");
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        for (var i = 0; i < 3; i++)
+        {
+            using var json = JsonDocument.Parse(lines[i]);
+            var root = json.RootElement;
+            Assert.Equal(i, root.GetProperty("offset").GetInt32());
+            Assert.Equal($"hello {i + 1}", root.GetProperty("body").GetString());
+            Assert.Equal($"m-{i + 1}", root.GetProperty("properties").GetProperty("messageId").GetString());
+            Assert.Equal("c-1", root.GetProperty("properties").GetProperty("correlationId").GetString());
+            Assert.Equal("text/plain", root.GetProperty("properties").GetProperty("contentType").GetString());
+            var app = root.GetProperty("applicationProperties");
+            Assert.Equal(i + 1, app.GetProperty("n").GetInt32());
+            Assert.True(app.GetProperty("ok").GetBoolean());
+            Assert.Equal($"x{i + 1}", app.GetProperty("who").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Raw_binary_bodies_are_shown_as_base64_and_tail_starts_at_an_offset()
+    {
+        var stream = BrokerFixture.UniqueName("cli-raw");
+        Assert.Equal(0, (await RunAsync("publish", "--stream", stream, "--count", "4", "--body", "line {seq}")).Code);
+
+        var (code, output) = await RunAsync("tail", "--stream", stream, "--from", "2", "--count", "2");
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("2\t", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("line 3", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("line 4", lines[1], StringComparison.Ordinal);
+
+        var json = DeliveryFormatter.Json(0, DateTimeOffset.UnixEpoch, new byte[] { 0xff, 0xfe, 0x00 });
+        Assert.Contains("\"bodyBase64\":\"//4A\"", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_a_usage_error()
+    {
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("publish", "--count", "1"));
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("publish", "--stream", "s", "--size", "10", "--body", "x"));
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("publish", "--stream", "s", "--message-id", "x"));
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("perf", "sideways"));
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("frobnicate"));
+    }
+
+    [Fact]
+    public async Task Perf_publish_and_consume_print_a_result_line()
+    {
+        var stream = BrokerFixture.UniqueName("cli-perf");
+        var (code, output) = await RunAsync("perf", "publish", "--stream", stream, "--count", "2000", "--size", "50");
+        Assert.Equal(0, code);
+        Assert.Matches(@"RESULT workload=publish msgs=2000 seconds=[0-9.]+ msgs_per_s=[0-9]+ alloc_bytes_per_msg=[0-9.]+", output);
+
+        (code, output) = await RunAsync("perf", "consume", "--stream", stream, "--count", "2000");
+        Assert.Equal(0, code);
+        Assert.Matches(@"RESULT workload=consume msgs=2000 seconds=[0-9.]+ msgs_per_s=[0-9]+ alloc_bytes_per_msg=[0-9.]+", output);
+
+        (code, output) = await RunAsync("perf", "latency", "--stream", stream + "-lat", "--count", "500", "--rate", "5000");
+        Assert.Equal(0, code);
+        Assert.Matches(@"RESULT workload=latency msgs=500 seconds=[0-9.]+ rate=5000 p50_us=[0-9]+ p99_us=[0-9]+", output);
+    }
+}
