@@ -1,0 +1,517 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>
+/// One hosted consumer: subscribes (and subscribes again after failures), decodes, deserializes, invokes the handler
+/// in a fresh scope, applies the failure policy, and stores the offset of the last processed message every N
+/// messages, every T and when it stops.
+/// </summary>
+internal sealed class ConsumerWorker : IDisposable
+{
+    private const int MaxHeaderTextLength = 4096;
+
+    private readonly ConsumerRegistration _registration;
+    private readonly ConsumerWorkerServices _services;
+    private readonly StreamConsumerOptions _options;
+    private readonly HandlerFailurePolicy _policy;
+    private readonly HandlerInvoker _invoker;
+    private readonly int _commitEvery;
+    private readonly TimeSpan _commitInterval;
+    private readonly TimeSpan _recoveryDelay;
+    private readonly int _maxBatch;
+    private readonly string _handlerName;
+    private readonly SemaphoreSlim _commitGate = new(1, 1);
+    private long _lastProcessed = -1;
+    private long _lastStored = -1;
+    private long _uncommitted;
+    private long _handled;
+    private long _failed;
+    private volatile StreamConsumerState _state = StreamConsumerState.Starting;
+    private volatile Exception? _lastError;
+
+    public ConsumerWorker(ConsumerRegistration registration, RabbitStreamsConsumerOptions defaults, ConsumerWorkerServices services)
+    {
+        _registration = registration;
+        _services = services;
+        _options = registration.BuildOptions();
+        _policy = (_options.FailurePolicy ?? defaults.FailurePolicy).Clone();
+        _invoker = HandlerInvoker.Create(registration.MessageType);
+        _commitEvery = _options.CommitEveryMessages ?? defaults.CommitEveryMessages;
+        _commitInterval = _options.CommitInterval ?? defaults.CommitInterval;
+        _recoveryDelay = defaults.RecoveryDelay;
+        _maxBatch = defaults.MaxBatchSize;
+        _handlerName = registration.HandlerType.Name;
+    }
+
+    public void Dispose() => _commitGate.Dispose();
+
+    public StreamConsumerStatus GetStatus()
+    {
+        long processed = Interlocked.Read(ref _lastProcessed);
+        long stored = Interlocked.Read(ref _lastStored);
+        return new StreamConsumerStatus(
+            _registration.HandlerType,
+            _options.Stream,
+            _options.Name,
+            _state,
+            processed < 0 ? null : (ulong)processed,
+            stored < 0 ? null : (ulong)stored,
+            Interlocked.Read(ref _handled),
+            Interlocked.Read(ref _failed),
+            _lastError);
+    }
+
+    public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Consumer? consumer = null;
+            try
+            {
+                var system = await _services.Systems.GetAsync(stopping).ConfigureAwait(false);
+                var channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(64, _maxBatch))
+                {
+                    SingleReader = true,
+                    SingleWriter = true,
+                    FullMode = BoundedChannelFullMode.Wait,
+                });
+                var clientOptions = await BuildClientOptionsAsync(system, channel.Writer, stopping).ConfigureAwait(false);
+                consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
+                _ = consumer.Completion.ContinueWith(
+                    static (t, w) => ((ChannelWriter<Item>)w!).TryComplete(t.Exception?.InnerException ?? new StreamClientException("The consumer ended.")),
+                    channel.Writer,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+                Log.ConsumerSubscribed(_services.Logger, _handlerName, _options.Stream, _options.Name, clientOptions.Offset.ToString());
+                _state = StreamConsumerState.Running;
+                await ProcessAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (ConsumerStoppedException ex)
+            {
+                _lastError = ex.InnerException;
+                _state = StreamConsumerState.Faulted;
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _lastError = ex;
+                _state = StreamConsumerState.Recovering;
+                Log.ConsumerRecovering(_services.Logger, _handlerName, _options.Stream, _recoveryDelay, ex);
+            }
+            finally
+            {
+                await CommitAsync().ConfigureAwait(false);
+                if (consumer is not null)
+                {
+                    await DisposeQuietlyAsync(consumer).ConfigureAwait(false);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(_recoveryDelay, _services.Time, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        if (_state != StreamConsumerState.Faulted)
+        {
+            _state = StreamConsumerState.Stopped;
+            long last = Interlocked.Read(ref _lastProcessed);
+            Log.ConsumerStopped(_services.Logger, _handlerName, _options.Stream, last < 0 ? null : (ulong)last);
+        }
+    }
+
+    private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item> writer, CancellationToken cancellationToken)
+    {
+        var options = new ConsumerOptions(_options.Stream)
+        {
+            Name = _options.Name,
+            ResumeFromStoredOffset = false,
+            Offset = _options.Offset,
+            Handler = (delivery, ct) => EnqueueAsync(writer, delivery, ct),
+        };
+
+        long last = Interlocked.Read(ref _lastProcessed);
+        if (_options.SingleActiveConsumer)
+        {
+            // The client resolves the start when the broker activates this consumer: stored offset + 1, else Offset.
+            options.ResumeFromStoredOffset = true;
+            options.Properties = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["single-active-consumer"] = "true",
+                ["name"] = _options.Name!,
+            };
+        }
+        else if (last >= 0)
+        {
+            // Re-subscribing after a failure: continue after the last message this process handled.
+            options.Offset = OffsetSpecification.Offset((ulong)last + 1);
+        }
+        else if (_options.Name is { } name
+            && await system.QueryOffsetAsync(name, _options.Stream, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            Interlocked.Exchange(ref _lastStored, (long)stored);
+            options.Offset = OffsetSpecification.Offset(stored + 1);
+        }
+
+        return options;
+    }
+
+    private static async ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)
+    {
+        Item item;
+        try
+        {
+            item = new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, delivery.DecodeMessage(), null, null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            item = new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, delivery.Body.ToArray(), ex);
+        }
+
+        await writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
+    {
+        using var timer = _options.Name is null
+            ? null
+            : _services.Time.CreateTimer(static s => _ = ((ConsumerWorker)s!).CommitAsync(), this, _commitInterval, _commitInterval);
+        var batch = _registration.IsBatch ? new List<Item>(_maxBatch) : null;
+        while (true)
+        {
+            stopping.ThrowIfCancellationRequested();
+            if (!reader.TryRead(out var item))
+            {
+                item = await reader.ReadAsync(stopping).ConfigureAwait(false);
+            }
+
+            if (batch is null)
+            {
+                await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
+                MarkProcessed(item.Offset, 1);
+            }
+            else
+            {
+                batch.Clear();
+                batch.Add(item);
+                while (batch.Count < _maxBatch && reader.TryPeek(out var next) && next.ChunkId == item.ChunkId && reader.TryRead(out next))
+                {
+                    batch.Add(next);
+                }
+
+                await HandleBatchAsync(batch, stopping, abort).ConfigureAwait(false);
+                MarkProcessed(batch[^1].Offset, batch.Count);
+            }
+
+            if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
+            {
+                await CommitAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task HandleOneAsync(Item item, CancellationToken stopping, CancellationToken abort)
+    {
+        if (!TryDeserialize(item, out var message, out var error))
+        {
+            await FailAsync([item], error, attempts: 0, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var scope = _services.Scopes.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
+                {
+                    var handler = scope.ServiceProvider.GetRequiredService(_registration.HandlerType);
+                    await _invoker.InvokeAsync(handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                }
+
+                Interlocked.Increment(ref _handled);
+                return;
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The host's shutdown timeout elapsed while a handler was running; its message is not committed.", stopping);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (!await RetryAsync(item, attempt, ex, stopping).ConfigureAwait(false))
+                {
+                    await FailAsync([item], ex, attempt, stopping).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task HandleBatchAsync(List<Item> items, CancellationToken stopping, CancellationToken abort)
+    {
+        var valid = new List<Item>(items.Count);
+        var messages = new List<object?>(items.Count);
+        foreach (var item in items)
+        {
+            if (TryDeserialize(item, out var message, out var error))
+            {
+                valid.Add(item);
+                messages.Add(message);
+            }
+            else
+            {
+                await FailAsync([item], error, attempts: 0, stopping).ConfigureAwait(false);
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var batch = new (object? Message, StreamContext Context)[valid.Count];
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    batch[i] = (messages[i], CreateContext(valid[i], attempt));
+                }
+
+                var scope = _services.Scopes.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
+                {
+                    var handler = scope.ServiceProvider.GetRequiredService(_registration.HandlerType);
+                    await _invoker.InvokeBatchAsync(handler, batch, abort).ConfigureAwait(false);
+                }
+
+                Interlocked.Add(ref _handled, valid.Count);
+                return;
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The host's shutdown timeout elapsed while a handler was running; its batch is not committed.", stopping);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (!await RetryAsync(valid[0], attempt, ex, stopping).ConfigureAwait(false))
+                {
+                    await FailAsync(valid, ex, attempt, stopping).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits before the next attempt; false when the retries are exhausted.</summary>
+    private async Task<bool> RetryAsync(Item item, int attempt, Exception error, CancellationToken stopping)
+    {
+        if (attempt > _policy.MaxRetries)
+        {
+            return false;
+        }
+
+        var delay = _policy.GetRetryDelay(attempt);
+        Log.HandlerRetrying(_services.Logger, _handlerName, _options.Stream, item.Offset, attempt, delay, error);
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, _services.Time, stopping).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private bool TryDeserialize(Item item, out object? message, out Exception error)
+    {
+        if (item.DecodeError is not null)
+        {
+            message = null;
+            error = new StreamMessageFormatException($"Message {_options.Stream}@{item.Offset} is not a valid AMQP 1.0 message: {item.DecodeError.Message}", item.DecodeError);
+            return false;
+        }
+
+        try
+        {
+            message = _invoker.Deserialize(_services.Serialization, item.Message!);
+            error = null!;
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            message = null;
+            error = new StreamMessageFormatException(
+                $"Message {_options.Stream}@{item.Offset} (content type '{item.Message!.Properties?.ContentType}') could not be deserialized to {_registration.MessageType.Name}: {ex.Message}", ex);
+            return false;
+        }
+    }
+
+    private async Task FailAsync(IReadOnlyList<Item> items, Exception error, int attempts, CancellationToken stopping)
+    {
+        Interlocked.Add(ref _failed, items.Count);
+        _lastError = error;
+        switch (_policy.AfterRetries)
+        {
+            case FailureAction.Skip:
+                foreach (var item in items)
+                {
+                    Log.MessageSkipped(_services.Logger, _handlerName, _options.Stream, item.Offset, attempts, error);
+                }
+
+                break;
+
+            case FailureAction.DeadLetter:
+                var deadLetterStream = _policy.GetDeadLetterStream(_options.Stream);
+                foreach (var item in items)
+                {
+                    try
+                    {
+                        if (_policy.CreateDeadLetterStream)
+                        {
+                            await _services.EnsureDeadLetterStreamAsync(deadLetterStream, stopping).ConfigureAwait(false);
+                        }
+
+                        await _services.Publisher.SendAsync(deadLetterStream, ToDeadLetter(item, error, attempts), null, stopping).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        Log.DeadLetterFailed(_services.Logger, _handlerName, _options.Stream, item.Offset, deadLetterStream, ex);
+                        throw new ConsumerStoppedException(ex);
+                    }
+
+                    Log.MessageDeadLettered(_services.Logger, _handlerName, _options.Stream, item.Offset, attempts, deadLetterStream, error);
+                }
+
+                break;
+
+            default:
+                Log.ConsumerStoppedByPolicy(_services.Logger, _handlerName, _options.Stream, items[0].Offset, attempts, error);
+                throw new ConsumerStoppedException(error);
+        }
+    }
+
+    private Message ToDeadLetter(Item item, Exception error, int attempts)
+    {
+        var message = item.Message ?? new Message(item.RawBody);
+        var headers = message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+        headers["x-exception-type"] = error.GetType().FullName;
+        headers["x-exception-message"] = error.Message.Length > MaxHeaderTextLength ? error.Message[..MaxHeaderTextLength] : error.Message;
+        headers["x-original-stream"] = _options.Stream;
+        headers["x-original-offset"] = (long)item.Offset;
+        headers["x-delivery-attempts"] = attempts;
+        headers["x-failed-at"] = _services.Time.GetUtcNow();
+        if (_options.Name is not null)
+        {
+            headers["x-consumer-name"] = _options.Name;
+        }
+
+        return message;
+    }
+
+    private StreamContext CreateContext(Item item, int attempt)
+    {
+        var message = item.Message!;
+        var properties = message.Properties;
+        return new StreamContext
+        {
+            Stream = _options.Stream,
+            Offset = item.Offset,
+            Timestamp = item.Timestamp,
+            Headers = message.ApplicationProperties switch
+            {
+                null => new Dictionary<string, object?>(),
+                IReadOnlyDictionary<string, object?> readOnly => readOnly,
+                var other => new Dictionary<string, object?>(other),
+            },
+            MessageId = IdToString(properties?.MessageId),
+            CorrelationId = IdToString(properties?.CorrelationId),
+            ContentType = properties?.ContentType,
+            ConsumerName = _options.Name,
+            Attempt = attempt,
+            RawMessage = message,
+        };
+    }
+
+    private static string? IdToString(object? id) => id switch
+    {
+        null => null,
+        string s => s,
+        byte[] bytes => Convert.ToHexString(bytes),
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => id.ToString(),
+    };
+
+    private void MarkProcessed(ulong offset, int count)
+    {
+        Interlocked.Exchange(ref _lastProcessed, (long)offset);
+        Interlocked.Add(ref _uncommitted, count);
+    }
+
+    /// <summary>Stores the last processed offset when it moved (named consumers only). Never throws.</summary>
+    private async Task CommitAsync()
+    {
+        if (_options.Name is not { } name)
+        {
+            return;
+        }
+
+        await _commitGate.WaitAsync().ConfigureAwait(false);
+        long last = Interlocked.Read(ref _lastProcessed);
+        try
+        {
+            if (last < 0 || last <= Interlocked.Read(ref _lastStored))
+            {
+                return;
+            }
+
+            using var timeout = new CancellationTokenSource(_services.Options.Value.RequestTimeout, _services.Time);
+            var system = await _services.Systems.GetAsync(timeout.Token).ConfigureAwait(false);
+            await system.StoreOffsetAsync(name, _options.Stream, (ulong)last, timeout.Token).ConfigureAwait(false);
+            Interlocked.Exchange(ref _lastStored, last);
+            Interlocked.Exchange(ref _uncommitted, 0);
+            Log.OffsetStored(_services.Logger, name, _options.Stream, (ulong)last);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.OffsetStoreFailed(_services.Logger, name, _options.Stream, (ulong)last, ex);
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(Consumer consumer)
+    {
+        try
+        {
+            await consumer.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The subscription is gone either way.
+        }
+    }
+
+    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? RawBody, Exception? DecodeError);
+
+    private sealed class ConsumerStoppedException(Exception inner) : Exception(inner.Message, inner);
+}

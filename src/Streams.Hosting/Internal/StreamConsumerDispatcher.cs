@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>Runs one <see cref="ConsumerWorker"/> per registered handler for the lifetime of the host.</summary>
+internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsumerMonitor
+{
+    private readonly RabbitStreamsRegistry _registry;
+    private readonly ConsumerWorkerServices _services;
+    private readonly CancellationTokenSource _abort = new();
+    private ConsumerWorker[]? _workers;
+
+    public StreamConsumerDispatcher(RabbitStreamsRegistry registry, ConsumerWorkerServices services)
+    {
+        _registry = registry;
+        _services = services;
+    }
+
+    public IReadOnlyList<StreamConsumerStatus> GetConsumers() =>
+        Volatile.Read(ref _workers)?.Select(w => w.GetStatus()).ToArray() ?? [];
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = _services.Options.Value;
+        Volatile.Write(ref _workers, _registry.Consumers.Select(r => new ConsumerWorker(r, options.Consumers, _services)).ToArray());
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Graceful: the stopping token stops taking messages, in-flight handlers finish and offsets are stored.
+        // When the host's shutdown timeout elapses, handlers see their cancellation token signalled.
+        using var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        foreach (var worker in Volatile.Read(ref _workers) ?? [])
+        {
+            worker.Dispose();
+        }
+
+        base.Dispose();
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var workers = Volatile.Read(ref _workers) ?? [];
+        return workers.Length == 0
+            ? Task.CompletedTask
+            : Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(stoppingToken, _abort.Token), CancellationToken.None)));
+    }
+}
+
+/// <summary>The shared services a consumer worker needs.</summary>
+internal sealed class ConsumerWorkerServices
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _deadLetterStreams = new(StringComparer.Ordinal);
+
+    public ConsumerWorkerServices(
+        IOptions<RabbitStreamsOptions> options,
+        StreamSystemProvider systems,
+        StreamPublisher publisher,
+        MessageSerialization serialization,
+        IServiceScopeFactory scopes,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
+    {
+        Options = options;
+        Systems = systems;
+        Publisher = publisher;
+        Serialization = serialization;
+        Scopes = scopes;
+        Time = time;
+        Logger = loggerFactory.CreateLogger("Streams.Hosting.Consuming");
+    }
+
+    public IOptions<RabbitStreamsOptions> Options { get; }
+
+    public StreamSystemProvider Systems { get; }
+
+    public StreamPublisher Publisher { get; }
+
+    public MessageSerialization Serialization { get; }
+
+    public IServiceScopeFactory Scopes { get; }
+
+    public TimeProvider Time { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Creates a dead-letter stream once per process (exists-ok); a failure is retried on the next dead letter.</summary>
+    public async Task EnsureDeadLetterStreamAsync(string stream, CancellationToken cancellationToken)
+    {
+        var lazy = _deadLetterStreams.GetOrAdd(stream, s => new Lazy<Task>(async () =>
+        {
+            var system = await Systems.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await system.CreateStreamAsync(s, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Streams.Client.StreamAlreadyExistsWithDifferentArgumentsException)
+            {
+                // Created beforehand with its own retention: use it as it is.
+            }
+        }));
+        try
+        {
+            await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            _deadLetterStreams.TryRemove(new KeyValuePair<string, Lazy<Task>>(stream, lazy));
+            throw;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using Microsoft.Extensions.Options;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+internal sealed class StreamPublisher : IStreamPublisher
+{
+    private readonly ProducerPool _pool;
+    private readonly MessageSerialization _serialization;
+    private readonly IOptions<RabbitStreamsOptions> _options;
+    private readonly TimeProvider _time;
+
+    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time)
+    {
+        _pool = pool;
+        _serialization = serialization;
+        _options = options;
+        _time = time;
+    }
+
+    public Task PublishAsync<T>(string stream, T message, PublishOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(stream);
+        if (message is null)
+        {
+            throw new ArgumentNullException(nameof(message));
+        }
+
+        if (options?.RoutingKey is not null)
+        {
+            throw new NotSupportedException("PublishOptions.RoutingKey (super-stream publishing) is not supported yet; publish to a partition stream.");
+        }
+
+        var amqp = _serialization.ToMessage(message);
+        Apply(amqp, options);
+        return SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
+    }
+
+    /// <summary>Publishes an already built message and waits for its confirm (also used for dead letters).</summary>
+    internal async Task SendAsync(string stream, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
+    {
+        var timeout = _options.Value.Publishing.Timeout;
+        using var timeoutSource = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        try
+        {
+            var producer = await _pool.GetAsync(stream, deduplicationId is not null, linked.Token).ConfigureAwait(false);
+            var send = deduplicationId is { } id
+                ? producer.SendAsync(id, message, linked.Token)
+                : producer.SendAsync(message, linked.Token);
+            await send.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
+        {
+            throw new StreamPublishTimeoutException(stream, timeout, ex);
+        }
+        catch (ConfirmationTimeoutException ex)
+        {
+            throw new StreamPublishTimeoutException(stream, timeout, ex);
+        }
+        catch (StreamDoesNotExistException ex)
+        {
+            throw new StreamPublishException(stream, $"Cannot publish to stream '{stream}': it does not exist (declare it with AddStream or create it first).", ex);
+        }
+        catch (PublishException ex)
+        {
+            throw new StreamPublishException(stream, $"The broker rejected a message published to stream '{stream}': {ex.Code}.", ex);
+        }
+        catch (Exception ex) when (ex is StreamClientException or InvalidOperationException && ex is not ObjectDisposedException)
+        {
+            throw new StreamPublishException(stream, $"Publishing to stream '{stream}' failed: {ex.Message}", ex);
+        }
+    }
+
+    private static void Apply(Message message, PublishOptions? options)
+    {
+        if (options is null)
+        {
+            return;
+        }
+
+        if (options.MessageId is not null || options.CorrelationId is not null)
+        {
+            message.Properties ??= new MessageProperties();
+            if (options.MessageId is not null)
+            {
+                message.Properties.MessageId = options.MessageId;
+            }
+
+            if (options.CorrelationId is not null)
+            {
+                message.Properties.CorrelationId = options.CorrelationId;
+            }
+        }
+
+        if (options.Headers is { Count: > 0 } || options.FilterValue is not null)
+        {
+            message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (options.Headers is not null)
+            {
+                foreach (var header in options.Headers)
+                {
+                    message.ApplicationProperties[header.Key] = header.Value;
+                }
+            }
+
+            if (options.FilterValue is not null)
+            {
+                message.ApplicationProperties[PublishOptions.FilterValueHeader] = options.FilterValue;
+            }
+        }
+    }
+}

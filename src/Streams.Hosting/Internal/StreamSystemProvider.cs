@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>The application's <see cref="StreamSystem"/>: connected on first use, reconnected when closed.</summary>
+internal sealed class StreamSystemProvider : IAsyncDisposable
+{
+    private readonly IOptions<RabbitStreamsOptions> _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private StreamSystem? _system;
+    private bool _disposed;
+
+    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _time = time;
+        _logger = loggerFactory.CreateLogger("Streams.Hosting.Connection");
+    }
+
+    public async ValueTask<StreamSystem> GetAsync(CancellationToken cancellationToken)
+    {
+        var system = Volatile.Read(ref _system);
+        if (system is { IsOpen: true })
+        {
+            return system;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_system is { IsOpen: true })
+            {
+                return _system;
+            }
+
+            if (_system is not null)
+            {
+                await _system.DisposeAsync().ConfigureAwait(false);
+                _system = null;
+            }
+
+            var options = _options.Value;
+            Log.Connecting(_logger, options);
+            var clientOptions = options.ToStreamSystemOptions();
+            clientOptions.LoggerFactory = _loggerFactory;
+            clientOptions.TimeProvider = _time;
+            _system = await StreamSystem.ConnectAsync(clientOptions, cancellationToken).ConfigureAwait(false);
+            return _system;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            if (_system is not null)
+            {
+                await _system.DisposeAsync().ConfigureAwait(false);
+                _system = null;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
