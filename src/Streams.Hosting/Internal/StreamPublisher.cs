@@ -31,6 +31,7 @@ internal sealed class StreamPublisher : IStreamPublisher
             throw new NotSupportedException("PublishOptions.RoutingKey (super-stream publishing) is not supported yet; publish to a partition stream.");
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var amqp = _serialization.ToMessage(message);
         Apply(amqp, options);
         return SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
