@@ -21,7 +21,8 @@ public enum StreamConsumerState
 
 /// <summary>A snapshot of one hosted consumer.</summary>
 /// <param name="HandlerType">The handler class.</param>
-/// <param name="Stream">The stream consumed.</param>
+/// <param name="Stream">The stream (or super stream) consumed.</param>
+/// <param name="Partition">The partition stream this subscription reads (super streams only).</param>
 /// <param name="Name">The consumer name (null when anonymous).</param>
 /// <param name="State">The current state.</param>
 /// <param name="LastProcessedOffset">The offset of the last message handled successfully (or skipped / dead-lettered).</param>
@@ -32,6 +33,7 @@ public enum StreamConsumerState
 public sealed record StreamConsumerStatus(
     Type HandlerType,
     string Stream,
+    string? Partition,
     string? Name,
     StreamConsumerState State,
     ulong? LastProcessedOffset,

@@ -24,6 +24,8 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly TimeSpan _recoveryDelay;
     private readonly int _maxBatch;
     private readonly string _handlerName;
+    private readonly string? _partition;
+    private readonly string _source;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private long _lastProcessed = -1;
     private long _lastStored = -1;
@@ -33,11 +35,13 @@ internal sealed class ConsumerWorker : IDisposable
     private volatile StreamConsumerState _state = StreamConsumerState.Starting;
     private volatile Exception? _lastError;
 
-    public ConsumerWorker(ConsumerRegistration registration, RabbitStreamsConsumerOptions defaults, ConsumerWorkerServices services)
+    public ConsumerWorker(ConsumerRegistration registration, StreamConsumerOptions options, string? partition, RabbitStreamsConsumerOptions defaults, ConsumerWorkerServices services)
     {
         _registration = registration;
         _services = services;
-        _options = registration.BuildOptions();
+        _options = options;
+        _partition = partition;
+        _source = partition ?? options.Stream;
         _policy = (_options.FailurePolicy ?? defaults.FailurePolicy).Clone();
         _invoker = HandlerInvoker.Create(registration.MessageType);
         _commitEvery = _options.CommitEveryMessages ?? defaults.CommitEveryMessages;
@@ -56,6 +60,7 @@ internal sealed class ConsumerWorker : IDisposable
         return new StreamConsumerStatus(
             _registration.HandlerType,
             _options.Stream,
+            _partition,
             _options.Name,
             _state,
             processed < 0 ? null : (ulong)processed,
@@ -87,7 +92,7 @@ internal sealed class ConsumerWorker : IDisposable
                     CancellationToken.None,
                     TaskContinuationOptions.ExecuteSynchronously,
                     TaskScheduler.Default);
-                Log.ConsumerSubscribed(_services.Logger, _handlerName, _options.Stream, _options.Name, clientOptions.Offset.ToString());
+                Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, clientOptions.Offset.ToString());
                 _state = StreamConsumerState.Running;
                 await ProcessAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
             }
@@ -105,7 +110,7 @@ internal sealed class ConsumerWorker : IDisposable
             {
                 _lastError = ex;
                 _state = StreamConsumerState.Recovering;
-                Log.ConsumerRecovering(_services.Logger, _handlerName, _options.Stream, _recoveryDelay, ex);
+                Log.ConsumerRecovering(_services.Logger, _handlerName, _source, _recoveryDelay, ex);
             }
             finally
             {
@@ -130,13 +135,13 @@ internal sealed class ConsumerWorker : IDisposable
         {
             _state = StreamConsumerState.Stopped;
             long last = Interlocked.Read(ref _lastProcessed);
-            Log.ConsumerStopped(_services.Logger, _handlerName, _options.Stream, last < 0 ? null : (ulong)last);
+            Log.ConsumerStopped(_services.Logger, _handlerName, _source, last < 0 ? null : (ulong)last);
         }
     }
 
     private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item> writer, CancellationToken cancellationToken)
     {
-        var options = new ConsumerOptions(_options.Stream)
+        var options = new ConsumerOptions(_source)
         {
             Name = _options.Name,
             ResumeFromStoredOffset = false,
@@ -149,11 +154,17 @@ internal sealed class ConsumerWorker : IDisposable
         {
             // The client resolves the start when the broker activates this consumer: stored offset + 1, else Offset.
             options.ResumeFromStoredOffset = true;
-            options.Properties = new Dictionary<string, string>(StringComparer.Ordinal)
+            var properties = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["single-active-consumer"] = "true",
                 ["name"] = _options.Name!,
             };
+            if (_partition is not null)
+            {
+                properties["super-stream"] = _options.Stream;
+            }
+
+            options.Properties = properties;
         }
         else if (last >= 0)
         {
@@ -161,7 +172,7 @@ internal sealed class ConsumerWorker : IDisposable
             options.Offset = OffsetSpecification.Offset((ulong)last + 1);
         }
         else if (_options.Name is { } name
-            && await system.QueryOffsetAsync(name, _options.Stream, cancellationToken).ConfigureAwait(false) is { } stored)
+            && await system.QueryOffsetAsync(name, _source, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             Interlocked.Exchange(ref _lastStored, (long)stored);
             options.Offset = OffsetSpecification.Offset(stored + 1);
@@ -327,7 +338,7 @@ internal sealed class ConsumerWorker : IDisposable
         }
 
         var delay = _policy.GetRetryDelay(attempt);
-        Log.HandlerRetrying(_services.Logger, _handlerName, _options.Stream, item.Offset, attempt, delay, error);
+        Log.HandlerRetrying(_services.Logger, _handlerName, _source, item.Offset, attempt, delay, error);
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, _services.Time, stopping).ConfigureAwait(false);
@@ -341,7 +352,7 @@ internal sealed class ConsumerWorker : IDisposable
         if (item.DecodeError is not null)
         {
             message = null;
-            error = new StreamMessageFormatException($"Message {_options.Stream}@{item.Offset} is not a valid AMQP 1.0 message: {item.DecodeError.Message}", item.DecodeError);
+            error = new StreamMessageFormatException($"Message {_source}@{item.Offset} is not a valid AMQP 1.0 message: {item.DecodeError.Message}", item.DecodeError);
             return false;
         }
 
@@ -355,7 +366,7 @@ internal sealed class ConsumerWorker : IDisposable
         {
             message = null;
             error = new StreamMessageFormatException(
-                $"Message {_options.Stream}@{item.Offset} (content type '{item.Message!.Properties?.ContentType}') could not be deserialized to {_registration.MessageType.Name}: {ex.Message}", ex);
+                $"Message {_source}@{item.Offset} (content type '{item.Message!.Properties?.ContentType}') could not be deserialized to {_registration.MessageType.Name}: {ex.Message}", ex);
             return false;
         }
     }
@@ -369,13 +380,13 @@ internal sealed class ConsumerWorker : IDisposable
             case FailureAction.Skip:
                 foreach (var item in items)
                 {
-                    Log.MessageSkipped(_services.Logger, _handlerName, _options.Stream, item.Offset, attempts, error);
+                    Log.MessageSkipped(_services.Logger, _handlerName, _source, item.Offset, attempts, error);
                 }
 
                 break;
 
             case FailureAction.DeadLetter:
-                var deadLetterStream = _policy.GetDeadLetterStream(_options.Stream);
+                var deadLetterStream = _policy.GetDeadLetterStream(_source);
                 foreach (var item in items)
                 {
                     try
@@ -393,17 +404,17 @@ internal sealed class ConsumerWorker : IDisposable
                     }
                     catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
-                        Log.DeadLetterFailed(_services.Logger, _handlerName, _options.Stream, item.Offset, deadLetterStream, ex);
+                        Log.DeadLetterFailed(_services.Logger, _handlerName, _source, item.Offset, deadLetterStream, ex);
                         throw new ConsumerStoppedException(ex);
                     }
 
-                    Log.MessageDeadLettered(_services.Logger, _handlerName, _options.Stream, item.Offset, attempts, deadLetterStream, error);
+                    Log.MessageDeadLettered(_services.Logger, _handlerName, _source, item.Offset, attempts, deadLetterStream, error);
                 }
 
                 break;
 
             default:
-                Log.ConsumerStoppedByPolicy(_services.Logger, _handlerName, _options.Stream, items[0].Offset, attempts, error);
+                Log.ConsumerStoppedByPolicy(_services.Logger, _handlerName, _source, items[0].Offset, attempts, error);
                 throw new ConsumerStoppedException(error);
         }
     }
@@ -414,7 +425,7 @@ internal sealed class ConsumerWorker : IDisposable
         var headers = message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
         headers["x-exception-type"] = error.GetType().FullName;
         headers["x-exception-message"] = error.Message.Length > MaxHeaderTextLength ? error.Message[..MaxHeaderTextLength] : error.Message;
-        headers["x-original-stream"] = _options.Stream;
+        headers["x-original-stream"] = _source;
         headers["x-original-offset"] = (long)item.Offset;
         headers["x-delivery-attempts"] = attempts;
         headers["x-failed-at"] = _services.Time.GetUtcNow();
@@ -433,6 +444,7 @@ internal sealed class ConsumerWorker : IDisposable
         return new StreamContext
         {
             Stream = _options.Stream,
+            Partition = _partition,
             Offset = item.Offset,
             Timestamp = item.Timestamp,
             Headers = message.ApplicationProperties switch
@@ -484,14 +496,14 @@ internal sealed class ConsumerWorker : IDisposable
 
             using var timeout = new CancellationTokenSource(_services.Options.Value.RequestTimeout, _services.Time);
             var system = await _services.Systems.GetAsync(timeout.Token).ConfigureAwait(false);
-            await system.StoreOffsetAsync(name, _options.Stream, (ulong)last, timeout.Token).ConfigureAwait(false);
+            await system.StoreOffsetAsync(name, _source, (ulong)last, timeout.Token).ConfigureAwait(false);
             Interlocked.Exchange(ref _lastStored, last);
             Interlocked.Exchange(ref _uncommitted, 0);
-            Log.OffsetStored(_services.Logger, name, _options.Stream, (ulong)last);
+            Log.OffsetStored(_services.Logger, name, _source, (ulong)last);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.OffsetStoreFailed(_services.Logger, name, _options.Stream, (ulong)last, ex);
+            Log.OffsetStoreFailed(_services.Logger, name, _source, (ulong)last, ex);
         }
         finally
         {

@@ -259,11 +259,6 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}: MaxConcurrency > 1 is not supported yet; handlers are invoked one at a time, in offset order.");
         }
 
-        if (options.SuperStream)
-        {
-            errors.Add($"{p}: SuperStream consumers are not supported yet by the hosted dispatcher.");
-        }
-
         if (options.Offset.Type == OffsetType.None)
         {
             errors.Add($"{p}: Offset must be First, Last, Next, an offset or a timestamp.");

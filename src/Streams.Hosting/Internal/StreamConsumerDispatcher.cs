@@ -23,11 +23,41 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     public IReadOnlyList<StreamConsumerStatus> GetConsumers() =>
         Volatile.Read(ref _workers)?.Select(w => w.GetStatus()).ToArray() ?? [];
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var options = _services.Options.Value;
-        Volatile.Write(ref _workers, _registry.Consumers.Select(r => new ConsumerWorker(r, options.Consumers, _services)).ToArray());
-        return base.StartAsync(cancellationToken);
+        var defaults = _services.Options.Value.Consumers;
+        var workers = new List<ConsumerWorker>();
+        foreach (var registration in _registry.Consumers)
+        {
+            var options = registration.BuildOptions();
+            if (!options.SuperStream)
+            {
+                workers.Add(new ConsumerWorker(registration, options, null, defaults, _services));
+                continue;
+            }
+
+            // One subscription per partition, discovered at start (super streams declared with AddSuperStream exist by now).
+            var system = await _services.Systems.GetAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<string> partitions;
+            try
+            {
+                partitions = await system.QueryPartitionsAsync(options.Stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Streams.Client.StreamProtocolException ex)
+            {
+                throw new InvalidOperationException($"Stream consumer '{registration}': super stream '{options.Stream}' cannot be consumed: {ex.Message}", ex);
+            }
+
+            if (partitions.Count == 0)
+            {
+                throw new InvalidOperationException($"Stream consumer '{registration}': super stream '{options.Stream}' has no partitions (does it exist? declare it with AddSuperStream).");
+            }
+
+            workers.AddRange(partitions.Select(p => new ConsumerWorker(registration, options, p, defaults, _services)));
+        }
+
+        Volatile.Write(ref _workers, workers.ToArray());
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

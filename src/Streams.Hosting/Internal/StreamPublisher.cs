@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Streams.Client;
 
@@ -9,9 +10,12 @@ internal sealed class StreamPublisher : IStreamPublisher
     private readonly MessageSerialization _serialization;
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
+    private readonly StreamSystemProvider _systems;
+    private readonly ConcurrentDictionary<string, Task<IReadOnlyList<string>>> _partitions = new(StringComparer.Ordinal);
 
-    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time)
+    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamSystemProvider systems)
     {
+        _systems = systems;
         _pool = pool;
         _serialization = serialization;
         _options = options;
@@ -26,15 +30,43 @@ internal sealed class StreamPublisher : IStreamPublisher
             throw new ArgumentNullException(nameof(message));
         }
 
-        if (options?.RoutingKey is not null)
-        {
-            throw new NotSupportedException("PublishOptions.RoutingKey (super-stream publishing) is not supported yet; publish to a partition stream.");
-        }
-
         cancellationToken.ThrowIfCancellationRequested();
         var amqp = _serialization.ToMessage(message);
         Apply(amqp, options);
-        return SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
+        return options?.RoutingKey is { } routingKey
+            ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
+            : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
+    }
+
+    private async Task SendRoutedAsync(string superStream, string routingKey, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> partitions;
+        var lookup = _partitions.GetOrAdd(superStream, QueryPartitionsAsync);
+        try
+        {
+            partitions = await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _partitions.TryRemove(new KeyValuePair<string, Task<IReadOnlyList<string>>>(superStream, lookup));
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': its partitions could not be queried ({ex.Message}).", ex);
+        }
+
+        if (partitions.Count == 0)
+        {
+            _partitions.TryRemove(new KeyValuePair<string, Task<IReadOnlyList<string>>>(superStream, lookup));
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': it has no partitions (does it exist?).", null);
+        }
+
+        var partition = partitions[SuperStreamRouting.Partition(routingKey, partitions.Count)];
+        await SendAsync(partition, message, deduplicationId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream)
+    {
+        using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
+        var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
+        return await system.QueryPartitionsAsync(superStream, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>Publishes an already built message and waits for its confirm (also used for dead letters).</summary>

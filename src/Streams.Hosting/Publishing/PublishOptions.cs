@@ -15,7 +15,11 @@ public sealed class PublishOptions
     /// <summary>Application properties (strings, numbers, booleans, <see cref="Guid"/>, <see cref="DateTimeOffset"/>, byte arrays).</summary>
     public IDictionary<string, object?>? Headers { get; set; }
 
-    /// <summary>The routing key for super streams (reserved: super-stream publishing is not available yet).</summary>
+    /// <summary>
+    /// Publish to a super stream: the stream argument is the super stream, and the partition is chosen by hashing this
+    /// key (MurmurHash3, seed 104729, modulo the partition count: the strategy of the Java and .NET clients), so
+    /// messages with the same key keep their order in one partition.
+    /// </summary>
     public string? RoutingKey { get; set; }
 
     /// <summary>
