@@ -14,7 +14,11 @@ public interface IStreamHandler<in T>
     /// <summary>Handles one message. Throwing applies the consumer's <see cref="HandlerFailurePolicy"/>.</summary>
     /// <param name="message">The deserialized message.</param>
     /// <param name="context">Where the message comes from: stream, offset, headers, ids.</param>
-    /// <param name="cancellationToken">Signalled when the host stops.</param>
+    /// <param name="cancellationToken">
+    /// Signalled only when the host's shutdown timeout (<c>HostOptions.ShutdownTimeout</c>) elapses while the handler
+    /// still runs: a graceful stop lets in-flight handlers finish and stores their offset. A handler cancelled this
+    /// way has its message handled again after a restart.
+    /// </param>
     Task HandleAsync(T message, StreamContext context, CancellationToken cancellationToken);
 }
 
@@ -28,7 +32,7 @@ public interface IStreamBatchHandler<T>
 {
     /// <summary>Handles a batch of messages, in offset order.</summary>
     /// <param name="messages">The messages with their contexts.</param>
-    /// <param name="cancellationToken">Signalled when the host stops.</param>
+    /// <param name="cancellationToken">Signalled when the host's shutdown timeout elapses (see <see cref="IStreamHandler{T}"/>).</param>
     Task HandleAsync(IReadOnlyList<StreamMessage<T>> messages, CancellationToken cancellationToken);
 }
 

@@ -34,7 +34,7 @@ public sealed class RabbitStreamsOptions
     /// <summary>The virtual host (default <c>/</c>).</summary>
     public string? VirtualHost { get; set; }
 
-    /// <summary>The client-provided connection name shown in the management UI (default: the application name).</summary>
+    /// <summary>The client-provided connection name shown in the management UI (default: the host's application name).</summary>
     public string? ConnectionName { get; set; }
 
     /// <summary>How long a broker request (create stream, query offset…) may take. Default 10 seconds.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streams.Client;
@@ -11,12 +12,14 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly string? _applicationName;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private StreamSystem? _system;
     private bool _disposed;
 
-    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time)
+    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IHostEnvironment? environment = null)
     {
+        _applicationName = environment?.ApplicationName;
         _options = options;
         _loggerFactory = loggerFactory;
         _time = time;
@@ -51,6 +54,7 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
             var clientOptions = options.ToStreamSystemOptions();
             clientOptions.LoggerFactory = _loggerFactory;
             clientOptions.TimeProvider = _time;
+            clientOptions.ConnectionName ??= _applicationName;
             _system = await StreamSystem.ConnectAsync(clientOptions, cancellationToken).ConfigureAwait(false);
             return _system;
         }

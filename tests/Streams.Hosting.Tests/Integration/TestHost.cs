@@ -18,6 +18,13 @@ internal sealed class Probe
 
     public int Invocations;
 
+    /// <summary>Orders with this id wait for <see cref="Release"/> (and signal <see cref="Blocked"/>).</summary>
+    public string? BlockOn { get; set; }
+
+    public TaskCompletionSource Blocked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Message ids (or bodies) the handler throws for.</summary>
     public ConcurrentDictionary<string, bool> Poison { get; } = new();
 
@@ -45,16 +52,21 @@ internal sealed class Probe
 [StreamConsumer("set-by-test")]
 internal sealed class OrderHandler(Probe probe) : IStreamHandler<Consuming.Order>
 {
-    public Task HandleAsync(Consuming.Order message, StreamContext context, CancellationToken cancellationToken)
+    public async Task HandleAsync(Consuming.Order message, StreamContext context, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref probe.Invocations);
+        if (probe.BlockOn == message.Id)
+        {
+            probe.Blocked.TrySetResult();
+            await probe.Release.Task.WaitAsync(cancellationToken);
+        }
+
         if (probe.Poison.ContainsKey(message.Id))
         {
             throw new InvalidOperationException($"poison order {message.Id}");
         }
 
         probe.Record(message, context);
-        return Task.CompletedTask;
     }
 }
 
