@@ -5,7 +5,10 @@ using Streams.Client;
 
 namespace Streams.Hosting.Internal;
 
-/// <summary>The application's <see cref="StreamSystem"/>: connected on first use, reconnected when closed.</summary>
+/// <summary>
+/// The application's <see cref="StreamSystem"/>: connected on first use (a failed connect is retried by the next
+/// caller). The system reopens its management connection on demand; producers and consumers have their own.
+/// </summary>
 internal sealed class StreamSystemProvider : IAsyncDisposable
 {
     private readonly IOptions<RabbitStreamsOptions> _options;
@@ -29,7 +32,7 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
     public async ValueTask<StreamSystem> GetAsync(CancellationToken cancellationToken)
     {
         var system = Volatile.Read(ref _system);
-        if (system is { IsOpen: true })
+        if (system is not null)
         {
             return system;
         }
@@ -38,15 +41,9 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_system is { IsOpen: true })
-            {
-                return _system;
-            }
-
             if (_system is not null)
             {
-                await _system.DisposeAsync().ConfigureAwait(false);
-                _system = null;
+                return _system;
             }
 
             var options = _options.Value;
@@ -55,8 +52,9 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
             clientOptions.LoggerFactory = _loggerFactory;
             clientOptions.TimeProvider = _time;
             clientOptions.ConnectionName ??= _applicationName;
-            _system = await StreamSystem.ConnectAsync(clientOptions, cancellationToken).ConfigureAwait(false);
-            return _system;
+            var connected = await StreamSystem.ConnectAsync(clientOptions, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _system, connected);
+            return connected;
         }
         finally
         {
