@@ -38,6 +38,11 @@ public sealed class StreamConsumerAttribute : Attribute
     /// <summary><see cref="Stream"/> is a super stream: one subscription per partition.</summary>
     public bool SuperStream { get; set; }
 
-    /// <summary>Handler invocations in flight at once (1 = strictly ordered, the default).</summary>
+    /// <summary>
+    /// Handler invocations in flight at once (1 = strictly in offset order, the default). Above 1, messages with the
+    /// same AMQP <c>group-id</c> (see <see cref="PublishOptions.RoutingKey"/>) are still handled in order, one at a time;
+    /// messages without one are handled in any order. The stored offset never passes an unfinished message.
+    /// <see cref="IStreamHandler{T}"/> only.
+    /// </summary>
     public int MaxConcurrency { get; set; } = 1;
 }

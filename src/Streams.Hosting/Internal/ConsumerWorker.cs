@@ -201,6 +201,12 @@ internal sealed class ConsumerWorker : IDisposable
         using var timer = _options.Name is null
             ? null
             : _services.Time.CreateTimer(static s => _ = ((ConsumerWorker)s!).CommitAsync(), this, _commitInterval, _commitInterval);
+        if (_options.MaxConcurrency > 1 && !_registration.IsBatch)
+        {
+            await ProcessConcurrentlyAsync(reader, stopping, abort).ConfigureAwait(false);
+            return;
+        }
+
         var batch = _registration.IsBatch ? new List<Item>(_maxBatch) : null;
         while (true)
         {
@@ -232,6 +238,122 @@ internal sealed class ConsumerWorker : IDisposable
             {
                 await CommitAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Up to MaxConcurrency handlers at once: messages with the same AMQP group-id go to the same lane (kept in order),
+    /// messages without one are spread over the lanes. The committed offset is the watermark below the oldest
+    /// message not finished yet, so a restart never skips an unfinished message.
+    /// </summary>
+    private async Task ProcessConcurrentlyAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
+    {
+        var laneCount = _options.MaxConcurrency;
+        var watermark = new OffsetWatermark();
+        using var halt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var lanes = new Channel<Item>[laneCount];
+        var tasks = new Task[laneCount];
+        for (var i = 0; i < laneCount; i++)
+        {
+            var lane = lanes[i] = Channel.CreateBounded<Item>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+            tasks[i] = Task.Run(() => RunLaneAsync(lane.Reader, watermark, halt, abort), CancellationToken.None);
+        }
+
+        Exception? readError = null;
+        var spread = 0;
+        try
+        {
+            while (true)
+            {
+                var item = await reader.ReadAsync(halt.Token).ConfigureAwait(false);
+                var key = item.Message?.Properties?.GroupId;
+                var index = key is null
+                    ? (int)((uint)spread++ % (uint)laneCount)
+                    : (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)laneCount);
+                watermark.Add(item.Offset);
+                await lanes[index].Writer.WriteAsync(item, halt.Token).ConfigureAwait(false);
+                if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
+                {
+                    await CommitAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (halt.IsCancellationRequested)
+        {
+            // Stopping, or a lane stopped the consumer.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            readError = ex;
+        }
+        finally
+        {
+            await halt.CancelAsync().ConfigureAwait(false);
+            foreach (var lane in lanes)
+            {
+                lane.Writer.TryComplete();
+            }
+
+            try
+            {
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Inspected below.
+            }
+        }
+
+        var stopped = tasks.Select(t => t.Exception?.InnerException).OfType<ConsumerStoppedException>().FirstOrDefault();
+        if (stopped is not null)
+        {
+            throw stopped;
+        }
+
+        if (tasks.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException) is { } laneError)
+        {
+            throw laneError;
+        }
+
+        if (readError is not null)
+        {
+            throw readError;
+        }
+
+        stopping.ThrowIfCancellationRequested();
+    }
+
+    private async Task RunLaneAsync(ChannelReader<Item> lane, OffsetWatermark watermark, CancellationTokenSource halt, CancellationToken abort)
+    {
+        try
+        {
+            while (await lane.WaitToReadAsync(halt.Token).ConfigureAwait(false))
+            {
+                while (!halt.IsCancellationRequested && lane.TryRead(out var item))
+                {
+                    await HandleOneAsync(item, halt.Token, abort).ConfigureAwait(false);
+                    var done = watermark.Complete(item.Offset);
+                    if (done >= 0)
+                    {
+                        InterlockedMax(ref _lastProcessed, done);
+                    }
+
+                    Interlocked.Increment(ref _uncommitted);
+                }
+            }
+        }
+        catch (ConsumerStoppedException)
+        {
+            await halt.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
         }
     }
 
@@ -520,6 +642,32 @@ internal sealed class ConsumerWorker : IDisposable
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The subscription is gone either way.
+        }
+    }
+
+    /// <summary>Offsets handed to lanes and not finished yet.</summary>
+    private sealed class OffsetWatermark
+    {
+        private readonly SortedSet<ulong> _pending = [];
+        private long _highest = -1;
+
+        public void Add(ulong offset)
+        {
+            lock (_pending)
+            {
+                _pending.Add(offset);
+                _highest = (long)offset;
+            }
+        }
+
+        /// <summary>Marks <paramref name="offset"/> done; returns the highest offset below which everything is done (-1 when none).</summary>
+        public long Complete(ulong offset)
+        {
+            lock (_pending)
+            {
+                _pending.Remove(offset);
+                return _pending.Count == 0 ? _highest : (long)_pending.Min - 1;
+            }
         }
     }
 

@@ -254,9 +254,9 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}: MaxConcurrency must be 1-1024 (was {options.MaxConcurrency}).");
         }
 
-        if (options.MaxConcurrency > 1)
+        if (options.MaxConcurrency > 1 && consumer.IsBatch)
         {
-            errors.Add($"{p}: MaxConcurrency > 1 is not supported yet; handlers are invoked one at a time, in offset order.");
+            errors.Add($"{p}: MaxConcurrency applies to IStreamHandler<T> only; a batch handler receives one batch at a time.");
         }
 
         if (options.Offset.Type == OffsetType.None)

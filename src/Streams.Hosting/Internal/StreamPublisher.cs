@@ -112,9 +112,14 @@ internal sealed class StreamPublisher : IStreamPublisher
             return;
         }
 
-        if (options.MessageId is not null || options.CorrelationId is not null)
+        if (options.MessageId is not null || options.CorrelationId is not null || options.RoutingKey is not null || options.GroupId is not null)
         {
             message.Properties ??= new MessageProperties();
+            if ((options.GroupId ?? options.RoutingKey) is { } groupId)
+            {
+                message.Properties.GroupId = groupId;
+            }
+
             if (options.MessageId is not null)
             {
                 message.Properties.MessageId = options.MessageId;

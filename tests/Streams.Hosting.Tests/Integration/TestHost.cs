@@ -132,3 +132,24 @@ internal static class TestHost
         }
     }
 }
+
+[StreamConsumer("set-by-test")]
+internal sealed class ConcurrentHandler(Probe probe) : IStreamHandler<Consuming.Order>
+{
+    private static int s_active;
+
+    public static int MaxActive;
+
+    public async Task HandleAsync(Consuming.Order message, StreamContext context, CancellationToken cancellationToken)
+    {
+        var active = Interlocked.Increment(ref s_active);
+        int max;
+        while ((max = Volatile.Read(ref MaxActive)) < active && Interlocked.CompareExchange(ref MaxActive, active, max) != max)
+        {
+        }
+
+        await Task.Delay(10, cancellationToken);
+        Interlocked.Decrement(ref s_active);
+        probe.Record(message, context);
+    }
+}
