@@ -197,7 +197,7 @@ public sealed class StreamConnectionClosedException : StreamClientException
 {
     /// <summary>Creates the exception.</summary>
     public StreamConnectionClosedException(string message, ConnectionClosedEventArgs? reason = null)
-        : base(message, reason?.Exception ?? new InvalidOperationException(message))
+        : base(message, reason?.Exception!)
     {
         Reason = reason;
     }

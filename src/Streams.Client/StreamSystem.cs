@@ -25,7 +25,7 @@ public sealed class StreamSystem : IAsyncDisposable
     }
 
     /// <summary>The options this system was created with.</summary>
-    public StreamSystemOptions Options => _options;
+    internal StreamSystemOptions Options => _options;
 
     /// <summary>Whether the management connection is open.</summary>
     public bool IsOpen => Volatile.Read(ref _disposed) == 0 && _connection.IsOpen;
@@ -91,6 +91,61 @@ public sealed class StreamSystem : IAsyncDisposable
         ThrowIfDisposed();
         var logger = _options.LoggerFactory.CreateLogger("Streams.Client.Connection");
         return OpenAsync(_options, new StreamEndpoint(host, port), role is null ? _options.ConnectionName : SuffixedName(_options.ConnectionName, role), logger, cancellationToken);
+    }
+
+    /// <summary>How many rounds over the configured endpoints are tried to land on a given node behind a load balancer.</summary>
+    private const int LocateAttempts = 5;
+
+    /// <summary>
+    /// Opens a connection to the node serving <paramref name="stream"/>: the leader (publishers) or, when
+    /// <paramref name="preferReplica"/> and replicas exist, a random replica (consumers). When the advertised address is not
+    /// reachable (load balancer, NAT), connects through the configured endpoints until the node reached advertises the
+    /// wanted host and port.
+    /// </summary>
+    internal async Task<StreamConnection> OpenConnectionForStreamAsync(string stream, bool preferReplica, string? role, CancellationToken cancellationToken)
+    {
+        ValidateStreamName(stream);
+        var metadata = (await QueryMetadataAsync([stream], cancellationToken).ConfigureAwait(false))[0];
+        if (metadata.Code != ResponseCode.Ok)
+        {
+            throw StreamProtocolException.Create(metadata.Code, "Locating the node", stream);
+        }
+
+        var candidates = preferReplica && metadata.Replicas.Count > 0
+            ? metadata.Replicas
+            : metadata.Leader is { } leader ? [leader] : throw new StreamNotAvailableException(stream, $"Stream '{stream}' has no available leader right now.");
+        var target = candidates[Random.Shared.Next(candidates.Count)];
+        try
+        {
+            return await OpenConnectionAsync(target.Host, target.Port, role, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or StreamTimeoutException)
+        {
+            for (var attempt = 0; attempt < LocateAttempts; attempt++)
+            {
+                foreach (var endpoint in EndpointsOf(_options))
+                {
+                    StreamConnection connection;
+                    try
+                    {
+                        connection = await OpenConnectionAsync(endpoint.Host, endpoint.Port, role, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception inner) when (inner is System.Net.Sockets.SocketException or IOException or StreamTimeoutException)
+                    {
+                        continue;
+                    }
+
+                    if (string.Equals(connection.AdvertisedHost, target.Host, StringComparison.OrdinalIgnoreCase) && connection.AdvertisedPort == target.Port)
+                    {
+                        return connection;
+                    }
+
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            throw new StreamClientException($"Could not reach node {target} serving stream '{stream}' directly ({ex.Message}) nor through the configured endpoints.", ex);
+        }
     }
 
     /// <summary>The management connection, reopened if it was lost.</summary>

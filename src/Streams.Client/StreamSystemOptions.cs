@@ -29,7 +29,7 @@ public sealed class StreamSystemOptions
     /// <summary>Requested maximum frame size in bytes (default 1 MiB; 0 = accept the broker's value).</summary>
     public int RequestedFrameMax { get; set; } = (int)StreamConnectionSettings.DefaultFrameMax;
 
-    /// <summary>Requested heartbeat (default 60 s; <see cref="TimeSpan.Zero"/> disables heartbeats). Whole seconds.</summary>
+    /// <summary>Requested heartbeat (default 60 s; <see cref="TimeSpan.Zero"/> = accept the broker's value). The smaller non-zero value of client and broker wins. Whole seconds.</summary>
     public TimeSpan RequestedHeartbeat { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Time allowed for a broker response (default 10 s).</summary>
@@ -43,6 +43,9 @@ public sealed class StreamSystemOptions
 
     /// <summary>Time source for heartbeats and timeouts (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Transport wrapper seam (TLS): receives the connected network stream and returns the stream to use.</summary>
+    internal Func<Stream, CancellationToken, ValueTask<Stream>>? StreamWrapper { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> with a message naming the first invalid option.</summary>
     public void Validate()
@@ -74,7 +77,7 @@ public sealed class StreamSystemOptions
 
         if (RequestedHeartbeat < TimeSpan.Zero || RequestedHeartbeat.Ticks % TimeSpan.TicksPerSecond != 0)
         {
-            throw new ArgumentException($"RequestedHeartbeat must be zero (disabled) or a positive whole number of seconds; got {RequestedHeartbeat}.", nameof(RequestedHeartbeat));
+            throw new ArgumentException($"RequestedHeartbeat must be zero (broker value) or a positive whole number of seconds; got {RequestedHeartbeat}.", nameof(RequestedHeartbeat));
         }
 
         if (RequestTimeout <= TimeSpan.Zero)
@@ -205,5 +208,6 @@ public sealed class StreamSystemOptions
         RequestedHeartbeat = RequestedHeartbeat,
         RequestTimeout = RequestTimeout,
         HandshakeTimeout = ConnectTimeout,
+        StreamWrapper = StreamWrapper,
     };
 }

@@ -16,7 +16,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Response with unknown correlation id {CorrelationId} (key 0x{Key:x4}) ignored")]
     public static partial void UnknownCorrelation(ILogger logger, uint correlationId, ushort key);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Frame with key 0x{Key:x4} for unknown {Kind} id {Id} ignored")]
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Frame with key 0x{Key:x4} for unknown {Kind} id {Id} ignored")]
     public static partial void UnknownTarget(ILogger logger, ushort key, string kind, byte id);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Unexpected frame key 0x{Key:x4} version {Version} ignored")]

@@ -17,6 +17,7 @@ namespace Streams.Client.Connections;
 internal sealed class StreamConnection : IAsyncDisposable
 {
     private const int InitialReadBufferSize = 64 * 1024;
+    private const int WriteBufferSize = 64 * 1024;
     private const int MaxInboundFrameSize = 512 * 1024 * 1024;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
@@ -26,6 +27,9 @@ internal sealed class StreamConnection : IAsyncDisposable
     private readonly TcpClient _client;
     private readonly Stream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly byte[] _writeBuffer = new byte[WriteBufferSize];
+    private int _buffered;
+    private int _waitingWriters;
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<byte[]>> _pending = new();
     private readonly TaskCompletionSource<TuneFrame> _tune = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _shutdown = new();
@@ -239,10 +243,6 @@ internal sealed class StreamConnection : IAsyncDisposable
 
         var frameMax = Negotiate(_settings.RequestedFrameMax, tune.FrameMax);
         var heartbeat = Negotiate((uint)Math.Ceiling(_settings.RequestedHeartbeat.TotalSeconds), tune.HeartbeatSeconds);
-        if (_settings.RequestedHeartbeat == TimeSpan.Zero)
-        {
-            heartbeat = 0;
-        }
 
         await WriteAsync(Requests.TuneReply(frameMax, heartbeat), cancellationToken).ConfigureAwait(false);
         FrameMax = (int)Math.Min(frameMax, int.MaxValue);
@@ -580,7 +580,9 @@ internal sealed class StreamConnection : IAsyncDisposable
 
     /// <summary>
     /// Writes one complete frame (size prefix included). Writes are serialized; cancellation only applies while
-    /// waiting for the writer, never in the middle of a frame.
+    /// waiting for the writer, never in the middle of a frame. Uncontended writes go straight to the socket without
+    /// allocating; while other writers wait, frames are coalesced in a buffer and the last writer flushes them in one send.
+    /// Completion means the frame was handed to the transport (or to the coalescing buffer a waiting writer will flush).
     /// </summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
@@ -598,7 +600,10 @@ internal sealed class StreamConnection : IAsyncDisposable
         ValueTask write;
         try
         {
-            write = _stream.WriteAsync(frame, CancellationToken.None);
+            // Hot path: nothing buffered, nobody waiting → straight to the transport, no state machine.
+            write = _buffered == 0 && Volatile.Read(ref _waitingWriters) == 0
+                ? _stream.WriteAsync(frame, CancellationToken.None)
+                : WriteLockedAsync(frame);
         }
         catch (Exception ex)
         {
@@ -636,7 +641,23 @@ internal sealed class StreamConnection : IAsyncDisposable
 
     private async ValueTask WriteContendedAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _waitingWriters);
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The writer that saw us waiting may have left its frame in the buffer for us to flush.
+            if (Interlocked.Decrement(ref _waitingWriters) == 0)
+            {
+                _ = FlushPendingAsync();
+            }
+
+            throw;
+        }
+
+        Interlocked.Decrement(ref _waitingWriters);
         try
         {
             if (Volatile.Read(ref _closeReason) is { } reason)
@@ -644,12 +665,75 @@ internal sealed class StreamConnection : IAsyncDisposable
                 throw ClosedException(reason);
             }
 
-            await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
-            _lastWriteTimestamp = _timeProvider.GetTimestamp();
+            await WriteLockedAsync(frame).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not StreamConnectionClosedException)
         {
             throw OnWriteFailed(ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Runs under the write lock.</summary>
+    private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> frame)
+    {
+        if (_buffered == 0 && Volatile.Read(ref _waitingWriters) == 0)
+        {
+            await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
+            _lastWriteTimestamp = _timeProvider.GetTimestamp();
+            return;
+        }
+
+        if (frame.Length > _writeBuffer.Length - _buffered)
+        {
+            await FlushBufferAsync().ConfigureAwait(false);
+        }
+
+        if (frame.Length > _writeBuffer.Length)
+        {
+            await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
+            _lastWriteTimestamp = _timeProvider.GetTimestamp();
+            return;
+        }
+
+        frame.Span.CopyTo(_writeBuffer.AsSpan(_buffered));
+        _buffered += frame.Length;
+        if (Volatile.Read(ref _waitingWriters) == 0)
+        {
+            await FlushBufferAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs under the write lock.</summary>
+    private async ValueTask FlushBufferAsync()
+    {
+        if (_buffered == 0)
+        {
+            return;
+        }
+
+        var count = _buffered;
+        _buffered = 0;
+        await _stream.WriteAsync(_writeBuffer.AsMemory(0, count), CancellationToken.None).ConfigureAwait(false);
+        _lastWriteTimestamp = _timeProvider.GetTimestamp();
+    }
+
+    private async Task FlushPendingAsync()
+    {
+        await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (IsOpen)
+            {
+                await FlushBufferAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            OnWriteFailed(ex);
         }
         finally
         {

@@ -22,7 +22,7 @@ internal sealed class StreamConnectionSettings
     /// <summary>Requested frame max in bytes; 0 = no limit from the client side.</summary>
     public uint RequestedFrameMax { get; init; } = DefaultFrameMax;
 
-    /// <summary>Requested heartbeat; <see cref="TimeSpan.Zero"/> = disabled from the client side. Whole seconds on the wire.</summary>
+    /// <summary>Requested heartbeat; <see cref="TimeSpan.Zero"/> = accept the broker's value (Tune rule: 0 on one side → the other side's value, else the minimum). Whole seconds on the wire.</summary>
     public TimeSpan RequestedHeartbeat { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Time allowed for TCP connect + handshake steps (the broker delays auth failures by ~3 s).</summary>

@@ -281,4 +281,23 @@ public sealed class StreamSystemTests(BrokerFixture fixture)
         Assert.False(system.IsOpen);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => system.StreamExistsAsync("x", Ct));
     }
+
+    [Fact]
+    public async Task Connection_for_a_stream_lands_on_its_leader()
+    {
+        var stream = BrokerFixture.UniqueName("core-locate");
+        await using var system = await ConnectAsync();
+        await system.CreateStreamAsync(stream, null, Ct);
+        try
+        {
+            await using var connection = await system.OpenConnectionForStreamAsync(stream, preferReplica: true, "consumer", Ct);
+            Assert.True(connection.IsOpen);
+            Assert.Equal("core-management-tests-consumer", connection.ConnectionName);
+            await Assert.ThrowsAsync<StreamDoesNotExistException>(() => system.OpenConnectionForStreamAsync(BrokerFixture.UniqueName("missing"), false, null, Ct));
+        }
+        finally
+        {
+            await system.DeleteStreamAsync(stream, Ct);
+        }
+    }
 }
