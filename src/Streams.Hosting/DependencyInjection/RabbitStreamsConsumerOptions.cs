@@ -4,10 +4,12 @@ namespace Streams.Hosting;
 public sealed class RabbitStreamsConsumerOptions
 {
     /// <summary>
-    /// A named consumer stores its offset after this many successfully handled messages. Default 100.
-    /// After a crash at most this many messages (or <see cref="CommitInterval"/> worth) are handled again.
+    /// A named consumer stores its offset after this many processed messages. Default 10,000 (like the Java client's
+    /// automatic tracking and MassTransit's checkpoints: each store appends a tracking chunk to the stream, so storing
+    /// per message would be costly). After a crash, at most this many messages, or <see cref="CommitInterval"/> worth,
+    /// are handled again; a graceful stop loses nothing.
     /// </summary>
-    public int CommitEveryMessages { get; set; } = 100;
+    public int CommitEveryMessages { get; set; } = 10_000;
 
     /// <summary>
     /// A named consumer stores its offset at least this often while messages are handled. Default 5 seconds.

@@ -13,6 +13,7 @@ namespace Streams.Hosting.Internal;
 internal sealed class ConsumerWorker : IDisposable
 {
     private const int MaxHeaderTextLength = 4096;
+    private static readonly IReadOnlyDictionary<string, object?> NoHeaders = new Dictionary<string, object?>();
 
     private readonly ConsumerRegistration _registration;
     private readonly ConsumerWorkerServices _services;
@@ -78,23 +79,34 @@ internal sealed class ConsumerWorker : IDisposable
             try
             {
                 var system = await _services.Systems.GetAsync(stopping).ConfigureAwait(false);
-                var channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(64, _maxBatch))
+                if (_registration.IsBatch || _options.MaxConcurrency > 1)
                 {
-                    SingleReader = true,
-                    SingleWriter = true,
-                    FullMode = BoundedChannelFullMode.Wait,
-                });
-                var clientOptions = await BuildClientOptionsAsync(system, channel.Writer, stopping).ConfigureAwait(false);
-                consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
-                _ = consumer.Completion.ContinueWith(
-                    static (t, w) => ((ChannelWriter<Item>)w!).TryComplete(t.Exception?.InnerException ?? new StreamClientException("The consumer ended.")),
-                    channel.Writer,
-                    CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
-                Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, clientOptions.Offset.ToString());
-                _state = StreamConsumerState.Running;
-                await ProcessAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
+                    // Batches and lanes need to look ahead: the client pushes decoded messages into a bounded channel.
+                    var channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(64, _maxBatch))
+                    {
+                        SingleReader = true,
+                        SingleWriter = true,
+                        FullMode = BoundedChannelFullMode.Wait,
+                    });
+                    var clientOptions = await BuildClientOptionsAsync(system, channel.Writer, stopping).ConfigureAwait(false);
+                    consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
+                    _ = consumer.Completion.ContinueWith(
+                        static (t, w) => ((ChannelWriter<Item>)w!).TryComplete(t.Exception?.InnerException ?? new StreamClientException("The consumer ended.")),
+                        channel.Writer,
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                    Subscribed(clientOptions);
+                    await ProcessAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
+                }
+                else
+                {
+                    // One at a time, in order: read straight from the client (no hand-off between threads).
+                    var clientOptions = await BuildClientOptionsAsync(system, null, stopping).ConfigureAwait(false);
+                    consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
+                    Subscribed(clientOptions);
+                    await ProcessSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -139,14 +151,20 @@ internal sealed class ConsumerWorker : IDisposable
         }
     }
 
-    private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item> writer, CancellationToken cancellationToken)
+    private void Subscribed(ConsumerOptions options)
+    {
+        Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, options.Offset.ToString());
+        _state = StreamConsumerState.Running;
+    }
+
+    private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item>? writer, CancellationToken cancellationToken)
     {
         var options = new ConsumerOptions(_source)
         {
             Name = _options.Name,
             ResumeFromStoredOffset = false,
             Offset = _options.Offset,
-            Handler = (delivery, ct) => EnqueueAsync(writer, delivery, ct),
+            Handler = writer is null ? null : (delivery, ct) => EnqueueAsync(writer, delivery, ct),
         };
 
         long last = Interlocked.Read(ref _lastProcessed);
@@ -181,19 +199,46 @@ internal sealed class ConsumerWorker : IDisposable
         return options;
     }
 
-    private static async ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)
+    private static ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)
     {
-        Item item;
+        var item = ToItem(delivery);
+        return writer.TryWrite(item) ? ValueTask.CompletedTask : writer.WriteAsync(item, cancellationToken);
+    }
+
+    /// <summary>Decodes (copies) a delivery: its body is only valid until the client moves on.</summary>
+    private static Item ToItem(Delivery delivery)
+    {
         try
         {
-            item = new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, delivery.DecodeMessage(), null, null);
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, delivery.DecodeMessage(), null, null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            item = new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, delivery.Body.ToArray(), ex);
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, delivery.Body.ToArray(), ex);
+        }
+    }
+
+    private async Task ProcessSequentiallyAsync(Consumer consumer, CancellationToken stopping, CancellationToken abort)
+    {
+        using var timer = _options.Name is null
+            ? null
+            : _services.Time.CreateTimer(static s => _ = ((ConsumerWorker)s!).CommitAsync(), this, _commitInterval, _commitInterval);
+        await foreach (var delivery in consumer.ReadAllAsync(stopping).ConfigureAwait(false))
+        {
+            var item = ToItem(delivery);
+            await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
+            MarkProcessed(item.Offset, 1);
+            if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
+            {
+                await CommitAsync().ConfigureAwait(false);
+            }
+
+            // Buffered messages are yielded without looking at the token: stop after the message in hand.
+            stopping.ThrowIfCancellationRequested();
         }
 
-        await writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        stopping.ThrowIfCancellationRequested();
+        throw new StreamClientException($"The consumer of stream '{_source}' ended.");
     }
 
     private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
@@ -571,7 +616,7 @@ internal sealed class ConsumerWorker : IDisposable
             Timestamp = item.Timestamp,
             Headers = message.ApplicationProperties switch
             {
-                null => new Dictionary<string, object?>(),
+                null => NoHeaders,
                 IReadOnlyDictionary<string, object?> readOnly => readOnly,
                 var other => new Dictionary<string, object?>(other),
             },

@@ -72,7 +72,7 @@ public sealed class OptionsTests
     public void Defaults_are_documented_values()
     {
         var options = Resolve(Config());
-        Assert.Equal(100, options.Consumers.CommitEveryMessages);
+        Assert.Equal(10_000, options.Consumers.CommitEveryMessages);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Consumers.CommitInterval);
         Assert.Equal(3, options.Consumers.FailurePolicy.MaxRetries);
         Assert.Equal(FailureAction.DeadLetter, options.Consumers.FailurePolicy.AfterRetries);
