@@ -28,7 +28,11 @@ public interface IRabbitStreamsBuilder
     /// Adds the consumer <typeparamref name="THandler"/> (an <see cref="IStreamHandler{T}"/> or <see cref="IStreamBatchHandler{T}"/>,
     /// usually with <see cref="StreamConsumerAttribute"/>). Adding it again (or after an assembly scan) only applies <paramref name="configure"/>.
     /// </summary>
-    /// <typeparam name="THandler">The handler class (registered scoped).</typeparam>
+    /// <typeparam name="THandler">
+    /// The handler class: activated for each message (or batch) from a fresh DI scope, its constructor dependencies
+    /// resolved from that scope, and disposed with it. Register the type in DI yourself to control its lifetime
+    /// (a singleton handler skips the per-message activation).
+    /// </typeparam>
     /// <param name="configure">Adjusts the settings taken from the attribute.</param>
     IRabbitStreamsBuilder AddConsumer<THandler>(Action<StreamConsumerOptions>? configure = null)
         where THandler : class;

@@ -20,6 +20,8 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly StreamConsumerOptions _options;
     private readonly HandlerFailurePolicy _policy;
     private readonly HandlerInvoker _invoker;
+    private readonly ObjectFactory _factory;
+    private readonly bool _resolveFromContainer;
     private readonly int _commitEvery;
     private readonly TimeSpan _commitInterval;
     private readonly TimeSpan _recoveryDelay;
@@ -45,6 +47,8 @@ internal sealed class ConsumerWorker : IDisposable
         _source = partition ?? options.Stream;
         _policy = (_options.FailurePolicy ?? defaults.FailurePolicy).Clone();
         _invoker = HandlerInvoker.Create(registration.MessageType);
+        _factory = ActivatorUtilities.CreateFactory(registration.HandlerType, Type.EmptyTypes);
+        _resolveFromContainer = services.IsService.IsService(registration.HandlerType);
         _commitEvery = _options.CommitEveryMessages ?? defaults.CommitEveryMessages;
         _commitInterval = _options.CommitInterval ?? defaults.CommitInterval;
         _recoveryDelay = defaults.RecoveryDelay;
@@ -417,8 +421,15 @@ internal sealed class ConsumerWorker : IDisposable
                 var scope = _services.Scopes.CreateAsyncScope();
                 await using (scope.ConfigureAwait(false))
                 {
-                    var handler = scope.ServiceProvider.GetRequiredService(_registration.HandlerType);
-                    await _invoker.InvokeAsync(handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                    var handler = CreateHandler(scope.ServiceProvider);
+                    try
+                    {
+                        await _invoker.InvokeAsync(handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await ReleaseHandlerAsync(handler).ConfigureAwait(false);
+                    }
                 }
 
                 Interlocked.Increment(ref _handled);
@@ -474,8 +485,15 @@ internal sealed class ConsumerWorker : IDisposable
                 var scope = _services.Scopes.CreateAsyncScope();
                 await using (scope.ConfigureAwait(false))
                 {
-                    var handler = scope.ServiceProvider.GetRequiredService(_registration.HandlerType);
-                    await _invoker.InvokeBatchAsync(handler, batch, abort).ConfigureAwait(false);
+                    var handler = CreateHandler(scope.ServiceProvider);
+                    try
+                    {
+                        await _invoker.InvokeBatchAsync(handler, batch, abort).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await ReleaseHandlerAsync(handler).ConfigureAwait(false);
+                    }
                 }
 
                 Interlocked.Add(ref _handled, valid.Count);
@@ -512,6 +530,32 @@ internal sealed class ConsumerWorker : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The handler for one message (or batch): the instance registered in DI when the application registered the
+    /// handler type itself (its lifetime applies), else a new instance activated from the scope (like a controller).
+    /// </summary>
+    private object CreateHandler(IServiceProvider scope) =>
+        _resolveFromContainer
+            ? scope.GetRequiredService(_registration.HandlerType)
+            : _factory(scope, null);
+
+    private async ValueTask ReleaseHandlerAsync(object handler)
+    {
+        if (_resolveFromContainer)
+        {
+            return;
+        }
+
+        if (handler is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+        }
+        else if (handler is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
     }
 
     private bool TryDeserialize(Item item, out object? message, out Exception error)

@@ -1,6 +1,5 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Streams.Client;
 
 namespace Streams.Hosting.Internal;
@@ -87,7 +86,8 @@ internal sealed class RabbitStreamsBuilder : IRabbitStreamsBuilder
 
     private void Add(ConsumerRegistration registration)
     {
+        // Not registered in DI: a handler is activated per message from a fresh scope (like a controller), unless the
+        // application registers the handler type itself, in which case that registration (and its lifetime) is used.
         _registry.Consumers.Add(registration);
-        Services.TryAddScoped(registration.HandlerType);
     }
 }

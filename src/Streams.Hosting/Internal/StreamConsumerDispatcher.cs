@@ -99,9 +99,11 @@ internal sealed class ConsumerWorkerServices
         StreamPublisher publisher,
         MessageSerialization serialization,
         IServiceScopeFactory scopes,
+        IServiceProviderIsService isService,
         TimeProvider time,
         ILoggerFactory loggerFactory)
     {
+        IsService = isService;
         Options = options;
         Systems = systems;
         Publisher = publisher;
@@ -120,6 +122,8 @@ internal sealed class ConsumerWorkerServices
     public MessageSerialization Serialization { get; }
 
     public IServiceScopeFactory Scopes { get; }
+
+    public IServiceProviderIsService IsService { get; }
 
     public TimeProvider Time { get; }
 

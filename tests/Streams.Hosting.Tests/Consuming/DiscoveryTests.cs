@@ -86,7 +86,7 @@ public sealed class DiscoveryTests
         Assert.Contains(registry.Consumers, c => c.HandlerType == typeof(BillingHandler));
         Assert.Contains(registry.Consumers, c => c.HandlerType == typeof(AuditBatchHandler));
         Assert.DoesNotContain(registry.Consumers, c => c.HandlerType == typeof(UnattributedHandler));
-        Assert.Contains(services, d => d.ServiceType == typeof(BillingHandler) && d.Lifetime == ServiceLifetime.Scoped);
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(BillingHandler));
 
         using var provider = services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RabbitStreamsOptions>>().Value);

@@ -28,12 +28,22 @@ internal sealed class PerfCounter
 
     public long Target { get; set; }
 
+    public long FirstTicks;
+
+    public long LastTicks;
+
     public void Add(int bytes)
     {
+        if (FirstTicks == 0)
+        {
+            FirstTicks = Stopwatch.GetTimestamp();
+        }
+
         var total = Interlocked.Add(ref Bytes, bytes);
         if (Interlocked.Increment(ref _count) == Target)
         {
             BytesAtTarget = total;
+            LastTicks = Stopwatch.GetTimestamp();
             Done.TrySetResult();
         }
     }
@@ -66,32 +76,34 @@ public sealed class PerformanceTests(BrokerFixture broker)
         }
 
         // Raw client: decode each message (what the hosted path must do too to read the body).
-        var raw = Stopwatch.StartNew();
-        long rawBytes = 0;
+        // Both rates are measured from the first message to the last (steady state, without connect/subscribe).
+        long rawBytes = 0, rawFirst = 0, rawLast = 0;
         await using (var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, ct))
         {
             var count = 0;
             await foreach (var delivery in consumer.ReadAllAsync(ct))
             {
+                if (count == 0)
+                {
+                    rawFirst = Stopwatch.GetTimestamp();
+                }
+
                 rawBytes += delivery.DecodeMessage().Body.Length;
                 if (++count == Messages)
                 {
+                    rawLast = Stopwatch.GetTimestamp();
                     break;
                 }
             }
         }
-
-        raw.Stop();
 
         var counter = new PerfCounter { Target = Messages };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(counter);
         builder.Services.AddRabbitStreams(o => TestHost.Apply(broker.Endpoint, o)).AddConsumer<CountingHandler>(c => { c.Stream = stream; c.Name = "perf"; });
         using var host = builder.Build();
-        var hosted = Stopwatch.StartNew();
         await host.StartAsync(ct);
         await counter.Done.Task.WaitAsync(TimeSpan.FromMinutes(5), ct);
-        hosted.Stop();
 
         var publishCount = Messages / 5;
         var rawPublish = Stopwatch.StartNew();
@@ -120,7 +132,8 @@ public sealed class PerformanceTests(BrokerFixture broker)
         hostedPublish.Stop();
         await host.StopAsync(ct);
 
-        double rawRate = Messages / raw.Elapsed.TotalSeconds, hostedRate = Messages / hosted.Elapsed.TotalSeconds;
+        double rawRate = (Messages - 1) / Stopwatch.GetElapsedTime(rawFirst, rawLast).TotalSeconds;
+        double hostedRate = (Messages - 1) / Stopwatch.GetElapsedTime(counter.FirstTicks, counter.LastTicks).TotalSeconds;
         double rawPub = publishCount / rawPublish.Elapsed.TotalSeconds, hostedPub = publishCount / hostedPublish.Elapsed.TotalSeconds;
         TestContext.Current.SendDiagnosticMessage($"consume: raw {rawRate:N0}/s, hosted {hostedRate:N0}/s ({hostedRate / rawRate:P0})");
         TestContext.Current.SendDiagnosticMessage($"publish x64: raw {rawPub:N0}/s, hosted {hostedPub:N0}/s ({hostedPub / rawPub:P0})");
