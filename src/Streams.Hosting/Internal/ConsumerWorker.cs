@@ -209,11 +209,19 @@ internal sealed class ConsumerWorker : IDisposable
         return writer.TryWrite(item) ? ValueTask.CompletedTask : writer.WriteAsync(item, cancellationToken);
     }
 
-    /// <summary>Decodes (copies) a delivery: its body is only valid until the client moves on.</summary>
+    /// <summary>
+    /// Decodes (copies) a delivery: its body is only valid until the client moves on. An entry that is not AMQP 1.0
+    /// (written by a raw producer) becomes a message whose body is the entry's bytes.
+    /// </summary>
     private static Item ToItem(Delivery delivery)
     {
         try
         {
+            if (!Message.LooksLikeAmqp(delivery.Body.Span))
+            {
+                return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, new Message(delivery.Body.ToArray()), null, null);
+            }
+
             return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, delivery.DecodeMessage(), null, null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
