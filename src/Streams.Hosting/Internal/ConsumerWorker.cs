@@ -30,6 +30,7 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly string? _partition;
     private readonly string _source;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
+    private bool _disposed;
     private long _lastProcessed = -1;
     private long _lastStored = -1;
     private long _uncommitted;
@@ -56,7 +57,11 @@ internal sealed class ConsumerWorker : IDisposable
         _handlerName = registration.HandlerType.Name;
     }
 
-    public void Dispose() => _commitGate.Dispose();
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        _commitGate.Dispose();
+    }
 
     public StreamConsumerStatus GetStatus()
     {
@@ -234,7 +239,7 @@ internal sealed class ConsumerWorker : IDisposable
     {
         using var timer = _options.Name is null
             ? null
-            : _services.Time.CreateTimer(static s => _ = ((ConsumerWorker)s!).CommitAsync(), this, _commitInterval, _commitInterval);
+            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
         await foreach (var delivery in consumer.ReadAllAsync(stopping).ConfigureAwait(false))
         {
             var item = ToItem(delivery);
@@ -257,7 +262,7 @@ internal sealed class ConsumerWorker : IDisposable
     {
         using var timer = _options.Name is null
             ? null
-            : _services.Time.CreateTimer(static s => _ = ((ConsumerWorker)s!).CommitAsync(), this, _commitInterval, _commitInterval);
+            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
         if (_options.MaxConcurrency > 1 && !_registration.IsBatch)
         {
             await ProcessConcurrentlyAsync(reader, stopping, abort).ConfigureAwait(false);
@@ -694,6 +699,20 @@ internal sealed class ConsumerWorker : IDisposable
     {
         Interlocked.Exchange(ref _lastProcessed, (long)offset);
         Interlocked.Add(ref _uncommitted, count);
+    }
+
+    private void CommitFromTimer()
+    {
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
+        _ = CommitAsync().ContinueWith(
+            static t => _ = t.Exception, // Only an ObjectDisposedException at shutdown can get here.
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>Stores the last processed offset when it moved (named consumers only). Never throws.</summary>
