@@ -6,6 +6,9 @@ public sealed record StreamEndpoint
     /// <summary>The default stream port (plain TCP).</summary>
     public const int DefaultPort = 5552;
 
+    /// <summary>The conventional stream port of the TLS listener.</summary>
+    public const int DefaultTlsPort = 5551;
+
     /// <summary>Creates an endpoint.</summary>
     /// <param name="host">Host name or IP address.</param>
     /// <param name="port">Stream port (1–65535).</param>

@@ -72,12 +72,30 @@ public sealed class StreamSystem : IAsyncDisposable
             }
         }
 
+        if (failures.Count > 0 && failures.TrueForAll(f => f is StreamTlsException))
+        {
+            // Certificates and names are configuration: the first node's precise reason is the useful one.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failures[0]).Throw();
+        }
+
         var tried = string.Join(", ", EndpointsOf(options));
         throw new StreamClientException($"Could not connect to any endpoint ({tried}): {string.Join("; ", failures.Select(f => f.Message))}", new AggregateException(failures));
     }
 
+    /// <summary>Dials <paramref name="endpoint"/>, or what the <see cref="StreamSystemOptions.AddressResolver"/> maps it to.</summary>
     private static Task<StreamConnection> OpenAsync(StreamSystemOptions options, StreamEndpoint endpoint, string? connectionName, ILogger logger, CancellationToken cancellationToken) =>
-        StreamConnection.ConnectAsync(options.ToConnectionSettings(endpoint, connectionName), logger, options.TimeProvider, cancellationToken);
+        OpenResolvedAsync(options, Resolve(options, endpoint), connectionName, logger, cancellationToken);
+
+    private static Task<StreamConnection> OpenResolvedAsync(StreamSystemOptions options, StreamEndpoint address, string? connectionName, ILogger logger, CancellationToken cancellationToken) =>
+        StreamConnection.ConnectAsync(options.ToConnectionSettings(address, connectionName), logger, options.TimeProvider, cancellationToken);
+
+    private static StreamEndpoint Resolve(StreamSystemOptions options, StreamEndpoint endpoint) =>
+        options.AddressResolver is { } resolver
+            ? resolver(endpoint) ?? throw new StreamClientException($"The AddressResolver returned null for {endpoint}.")
+            : endpoint;
+
+    private static bool IsNode(StreamConnection connection, StreamEndpoint node) =>
+        string.Equals(connection.AdvertisedHost, node.Host, StringComparison.OrdinalIgnoreCase) && connection.AdvertisedPort == node.Port;
 
     private static string? SuffixedName(string? name, string role) => name is null ? null : $"{name}-{role}";
 
@@ -85,12 +103,67 @@ public sealed class StreamSystem : IAsyncDisposable
     internal Task<StreamConnection> OpenConnectionAsync(string host, int port, CancellationToken cancellationToken) =>
         OpenConnectionAsync(host, port, null, cancellationToken);
 
-    /// <summary>Opens an additional connection to a given node, naming it <c>{ConnectionName}-{role}</c>.</summary>
+    /// <summary>
+    /// Opens an additional connection to a given node, naming it <c>{ConnectionName}-{role}</c>. With an
+    /// <see cref="StreamSystemOptions.AddressResolver"/> (load-balancer mode) the resolved address is dialled and the
+    /// connection kept only when the node reached advertises <paramref name="host"/>:<paramref name="port"/>; other
+    /// connections are closed and the dial repeated, at most <see cref="StreamSystemOptions.AddressResolverMaxAttempts"/> times.
+    /// </summary>
     internal Task<StreamConnection> OpenConnectionAsync(string host, int port, string? role, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var logger = _options.LoggerFactory.CreateLogger("Streams.Client.Connection");
-        return OpenAsync(_options, new StreamEndpoint(host, port), role is null ? _options.ConnectionName : SuffixedName(_options.ConnectionName, role), logger, cancellationToken);
+        var node = new StreamEndpoint(host, port);
+        return _options.AddressResolver is null
+            ? OpenAsync(_options, node, ConnectionNameFor(role), ConnectionLogger(), cancellationToken)
+            : OpenThroughResolverAsync(node, [node], role, cancellationToken);
+    }
+
+    private string? ConnectionNameFor(string? role) => role is null ? _options.ConnectionName : SuffixedName(_options.ConnectionName, role);
+
+    private ILogger ConnectionLogger() => _options.LoggerFactory.CreateLogger("Streams.Client.Connection");
+
+    /// <summary>
+    /// Load-balancer mode: dials the resolved address of <paramref name="dial"/> until the node reached advertises one of
+    /// <paramref name="wanted"/>, closing the others.
+    /// </summary>
+    private async Task<StreamConnection> OpenThroughResolverAsync(StreamEndpoint dial, IReadOnlyList<StreamEndpoint> wanted, string? role, CancellationToken cancellationToken)
+    {
+        var reached = new List<string>();
+        Exception? lastFailure = null;
+        var logger = ConnectionLogger();
+        var wantedText = string.Join(", ", wanted);
+        StreamEndpoint? dialled = null;
+        for (var attempt = 1; attempt <= _options.AddressResolverMaxAttempts; attempt++)
+        {
+            ThrowIfDisposed();
+            StreamConnection connection;
+            try
+            {
+                dialled = Resolve(_options, dial);
+                connection = await OpenResolvedAsync(_options, dialled, ConnectionNameFor(role), logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or StreamTimeoutException)
+            {
+                lastFailure = ex;
+                reached.Add($"({ex.GetType().Name})");
+                continue;
+            }
+
+            if (wanted.Any(node => IsNode(connection, node)))
+            {
+                Log.ResolverReached(_logger, connection.AdvertisedHost, connection.AdvertisedPort, attempt);
+                return connection;
+            }
+
+            Log.ResolverWrongNode(_logger, connection.AdvertisedHost, connection.AdvertisedPort, wantedText, attempt);
+            reached.Add($"{connection.AdvertisedHost}:{connection.AdvertisedPort}");
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var message = $"Could not reach {(wanted.Count == 1 ? "node " + wanted[0] : "any of the nodes " + string.Join(", ", wanted))} through the AddressResolver " +
+            $"(dialled {dialled} {_options.AddressResolverMaxAttempts} times; reached {string.Join(", ", reached)}). " +
+            "Check that the load balancer spreads connections over every node and that the nodes advertise the host and port the client sees in metadata (stream.advertised_host/advertised_port).";
+        throw lastFailure is null ? new StreamClientException(message) : new StreamClientException(message, lastFailure);
     }
 
     /// <summary>How many rounds over the configured endpoints are tried to land on a given node behind a load balancer.</summary>
@@ -98,7 +171,8 @@ public sealed class StreamSystem : IAsyncDisposable
 
     /// <summary>
     /// Opens a connection to the node serving <paramref name="stream"/>: the leader (publishers) or, when
-    /// <paramref name="preferReplica"/> and replicas exist, a random replica (consumers). When the advertised address is not
+    /// <paramref name="preferReplica"/> and replicas exist, a replica (consumers). With an
+    /// <see cref="StreamSystemOptions.AddressResolver"/>, any replica is accepted. When the advertised address is not
     /// reachable (load balancer, NAT), connects through the configured endpoints until the node reached advertises the
     /// wanted host and port.
     /// </summary>
@@ -115,6 +189,11 @@ public sealed class StreamSystem : IAsyncDisposable
             ? metadata.Replicas
             : metadata.Leader is { } leader ? [leader] : throw new StreamNotAvailableException(stream, $"Stream '{stream}' has no available leader right now.");
         var target = candidates[Random.Shared.Next(candidates.Count)];
+        if (_options.AddressResolver is not null)
+        {
+            return await OpenThroughResolverAsync(target, candidates, role, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             return await OpenConnectionAsync(target.Host, target.Port, role, cancellationToken).ConfigureAwait(false);
@@ -135,7 +214,7 @@ public sealed class StreamSystem : IAsyncDisposable
                         continue;
                     }
 
-                    if (string.Equals(connection.AdvertisedHost, target.Host, StringComparison.OrdinalIgnoreCase) && connection.AdvertisedPort == target.Port)
+                    if (IsNode(connection, target))
                     {
                         return connection;
                     }

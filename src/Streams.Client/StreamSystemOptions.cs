@@ -11,6 +11,9 @@ public sealed class StreamSystemOptions
     /// <summary>The URI scheme accepted by <see cref="FromUri"/>.</summary>
     public const string UriScheme = "rabbitmq-stream";
 
+    /// <summary>The TLS URI scheme accepted by <see cref="FromUri"/> (default port <see cref="StreamEndpoint.DefaultTlsPort"/>).</summary>
+    public const string TlsUriScheme = "rabbitmq-stream+tls";
+
     /// <summary>Broker nodes, tried in order. Empty means <c>localhost:5552</c>.</summary>
     public IList<StreamEndpoint> Endpoints { get; } = new List<StreamEndpoint>();
 
@@ -43,6 +46,26 @@ public sealed class StreamSystemOptions
 
     /// <summary>Time source for heartbeats and timeouts (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>TLS settings (off by default; the broker's TLS listener is conventionally on port 5551).</summary>
+    public StreamTlsOptions Tls { get; } = new();
+
+    /// <summary>
+    /// How to log in (default <see cref="StreamSaslMechanism.Plain"/> with <see cref="UserName"/> and <see cref="Password"/>);
+    /// <see cref="StreamSaslMechanism.External"/> needs <see cref="Tls"/> with a client certificate.
+    /// </summary>
+    public StreamSaslMechanism SaslMechanism { get; set; } = StreamSaslMechanism.Plain;
+
+    /// <summary>
+    /// Load-balancer mode: maps the address of the node the client wants (a configured endpoint, or a leader/replica
+    /// advertised in stream metadata) to the address actually dialled, e.g. always the load balancer. When set, each
+    /// producer/consumer connection checks the <c>advertised_host</c>/<c>advertised_port</c> of the node it reached and
+    /// reconnects (at most <see cref="AddressResolverMaxAttempts"/> times) until it is the wanted node.
+    /// </summary>
+    public Func<StreamEndpoint, StreamEndpoint>? AddressResolver { get; set; }
+
+    /// <summary>How many connections are tried to reach a given node through the <see cref="AddressResolver"/> (default 30).</summary>
+    public int AddressResolverMaxAttempts { get; set; } = 30;
 
     /// <summary>Transport wrapper seam (TLS): receives the connected network stream and returns the stream to use.</summary>
     internal Func<Stream, CancellationToken, ValueTask<Stream>>? StreamWrapper { get; set; }
@@ -99,24 +122,50 @@ public sealed class StreamSystemOptions
         {
             throw new ArgumentException("TimeProvider must not be null.", nameof(TimeProvider));
         }
+
+        if (Tls is null)
+        {
+            throw new ArgumentException("Tls must not be null.", nameof(Tls));
+        }
+
+        Tls.Validate();
+        if (!Enum.IsDefined(SaslMechanism))
+        {
+            throw new ArgumentException($"Unknown SaslMechanism {SaslMechanism}.", nameof(SaslMechanism));
+        }
+
+        if (SaslMechanism == StreamSaslMechanism.External && !Tls.Enabled)
+        {
+            throw new ArgumentException("SaslMechanism External takes the identity from the TLS client certificate: enable Tls (and add a client certificate).", nameof(SaslMechanism));
+        }
+
+        if (AddressResolverMaxAttempts < 1)
+        {
+            throw new ArgumentException($"AddressResolverMaxAttempts must be at least 1; got {AddressResolverMaxAttempts}.", nameof(AddressResolverMaxAttempts));
+        }
     }
 
     /// <summary>
     /// Parses <c>rabbitmq-stream://user:pass@host:port/vhost</c> (user, password and vhost percent-encoded, <c>%2f</c> = <c>/</c>;
     /// an empty path means the default vhost <c>/</c>; several hosts may be given comma-separated: <c>host1:5552,host2:5552</c>).
+    /// <c>rabbitmq-stream+tls://</c> enables <see cref="Tls"/> and makes the default port 5551.
     /// </summary>
     /// <param name="uri">The connection URI.</param>
     public static StreamSystemOptions FromUri(string uri)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(uri);
         var prefix = UriScheme + "://";
-        if (!uri.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        var tlsPrefix = TlsUriScheme + "://";
+        var tls = uri.StartsWith(tlsPrefix, StringComparison.OrdinalIgnoreCase);
+        if (!tls && !uri.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ArgumentException($"The connection URI must start with '{prefix}' (got '{Redact(uri)}').", nameof(uri));
+            throw new ArgumentException($"The connection URI must start with '{prefix}' or '{tlsPrefix}' (got '{Redact(uri)}').", nameof(uri));
         }
 
-        var rest = uri[prefix.Length..];
+        var rest = uri[(tls ? tlsPrefix : prefix).Length..];
         var options = new StreamSystemOptions();
+        options.Tls.Enabled = tls;
+        var defaultPort = tls ? StreamEndpoint.DefaultTlsPort : StreamEndpoint.DefaultPort;
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var authority = slash < 0 ? rest : rest[..slash];
         var path = slash < 0 ? string.Empty : rest[(slash + 1)..];
@@ -138,7 +187,7 @@ public sealed class StreamSystemOptions
 
         foreach (var hostPort in authority.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            options.Endpoints.Add(ParseHostPort(hostPort, uri));
+            options.Endpoints.Add(ParseHostPort(hostPort, uri, defaultPort));
         }
 
         if (options.Endpoints.Count == 0)
@@ -150,7 +199,7 @@ public sealed class StreamSystemOptions
         return options;
     }
 
-    private static StreamEndpoint ParseHostPort(string hostPort, string uri)
+    private static StreamEndpoint ParseHostPort(string hostPort, string uri, int defaultPort)
     {
         string host;
         var portText = string.Empty;
@@ -180,7 +229,7 @@ public sealed class StreamSystemOptions
             throw new ArgumentException($"The connection URI '{Redact(uri)}' has an empty host.", nameof(uri));
         }
 
-        var port = StreamEndpoint.DefaultPort;
+        var port = defaultPort;
         if (portText.Length > 0 && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
         {
             throw new ArgumentException($"Invalid port '{portText}' in '{Redact(uri)}'.", nameof(uri));
@@ -209,5 +258,7 @@ public sealed class StreamSystemOptions
         RequestTimeout = RequestTimeout,
         HandshakeTimeout = ConnectTimeout,
         StreamWrapper = StreamWrapper,
+        Tls = Tls.Enabled ? Tls : null,
+        SaslMechanism = SaslMechanism,
     };
 }

@@ -89,6 +89,6 @@ public sealed class CliBrokerTests(BrokerFixture fixture)
 
         (code, output) = await RunAsync("perf", "latency", "--stream", stream + "-lat", "--count", "500", "--rate", "5000");
         Assert.Equal(0, code);
-        Assert.Matches(@"RESULT workload=latency msgs=500 seconds=[0-9.]+ rate=5000 p50_us=[0-9]+ p99_us=[0-9]+", output);
+        Assert.Matches(@"RESULT workload=latency msgs=500 seconds=[0-9.]+ rate=5000 confirm_p50_us=[0-9]+ confirm_p99_us=[0-9]+ p50_us=[0-9]+ p99_us=[0-9]+", output);
     }
 }

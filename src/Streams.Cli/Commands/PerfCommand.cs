@@ -156,24 +156,36 @@ internal static class PerfCommand
         await using var consumer = await system.CreateConsumerAsync(consumerOptions, ct).ConfigureAwait(false);
         await using var producer = await system.CreateProducerAsync(new ProducerOptions(s.Stream), ct).ConfigureAwait(false);
         var tracker = new ConfirmTracker(s.Count);
-        Action<Confirmation> onConfirm = tracker.OnConfirm;
+        var sent = new long[s.Count];
+        var confirmLatencies = new long[s.Count];
+        var firstId = producer.NextPublishingId;
+        Action<Confirmation> onConfirm = confirmation =>
+        {
+            var index = (long)(confirmation.PublishingId - firstId);
+            if (index >= 0 && index < sent.Length)
+            {
+                confirmLatencies[index] = Stopwatch.GetTimestamp() - sent[index];
+            }
+
+            tracker.OnConfirm(confirmation);
+        };
         var pacer = new Pacer(s.Rate);
         var watch = Stopwatch.StartNew();
         for (long i = 0; i < s.Count; i++)
         {
             await pacer.WaitAsync(i, ct).ConfigureAwait(false);
             var body = new byte[s.Size];
-            BinaryPrimitives.WriteInt64LittleEndian(body, Stopwatch.GetTimestamp());
+            var now = Stopwatch.GetTimestamp();
+            BinaryPrimitives.WriteInt64LittleEndian(body, now);
+            sent[i] = now;
             await producer.Send(body, onConfirm, ct).ConfigureAwait(false);
         }
 
         await WaitWithIdleTimeoutAsync(done.Task, () => Volatile.Read(ref received), s, ct).ConfigureAwait(false);
+        await tracker.Completion.WaitAsync(ct).ConfigureAwait(false);
         watch.Stop();
-        Array.Sort(latencies);
-        var p50 = Micros(latencies[(int)(latencies.Length * 0.50)]);
-        var p99 = Micros(latencies[Math.Min(latencies.Length - 1, (int)(latencies.Length * 0.99))]);
         return string.Create(CultureInfo.InvariantCulture,
-            $"RESULT workload=latency msgs={s.Count} seconds={watch.Elapsed.TotalSeconds:F3} rate={s.Rate} p50_us={p50:F0} p99_us={p99:F0}");
+            $"RESULT workload=latency msgs={s.Count} seconds={watch.Elapsed.TotalSeconds:F3} rate={s.Rate} confirm_p50_us={Percentile(confirmLatencies, 0.50):F0} confirm_p99_us={Percentile(confirmLatencies, 0.99):F0} p50_us={Percentile(latencies, 0.50):F0} p99_us={Percentile(latencies, 0.99):F0}");
     }
 
     /// <summary>Waits for <paramref name="done"/>, failing when no progress is made for 15 s.</summary>
@@ -193,6 +205,13 @@ internal static class PerfCommand
         }
 
         await done.ConfigureAwait(false);
+    }
+
+    /// <summary>The <paramref name="quantile"/> of <paramref name="ticks"/> in microseconds (sorts the array).</summary>
+    private static double Percentile(long[] ticks, double quantile)
+    {
+        Array.Sort(ticks);
+        return Micros(ticks[Math.Min(ticks.Length - 1, (int)(ticks.Length * quantile))]);
     }
 
     private static double Micros(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;

@@ -42,4 +42,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Debug, Message = "Sending heartbeat failed")]
     public static partial void HeartbeatSendFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Debug, Message = "Load-balancer mode: reached the wanted node {Host}:{Port} on attempt {Attempt}")]
+    public static partial void ResolverReached(ILogger logger, string host, int port, int attempt);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Debug, Message = "Load-balancer mode: reached {Host}:{Port}, wanted {Wanted}; closing and retrying (attempt {Attempt})")]
+    public static partial void ResolverWrongNode(ILogger logger, string host, int port, string wanted, int attempt);
 }

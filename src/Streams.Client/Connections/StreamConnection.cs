@@ -59,6 +59,12 @@ internal sealed class StreamConnection : IAsyncDisposable
         _stream = stream;
         _lastReadTimestamp = _lastWriteTimestamp = timeProvider.GetTimestamp();
         ServerProperties = new Dictionary<string, string>();
+        if (stream is System.Net.Security.SslStream ssl)
+        {
+            IsTls = true;
+            ClientCertificateSubject = ssl.LocalCertificate?.Subject;
+        }
+
         AdvertisedHost = settings.Host;
         AdvertisedPort = settings.Port;
     }
@@ -105,6 +111,12 @@ internal sealed class StreamConnection : IAsyncDisposable
     /// <summary>Why the connection closed, once it has.</summary>
     public ConnectionClosedEventArgs? CloseReason => Volatile.Read(ref _closeReason);
 
+    /// <summary>Whether the connection runs over TLS.</summary>
+    public bool IsTls { get; }
+
+    /// <summary>The subject of the client certificate presented in the TLS handshake, if any.</summary>
+    public string? ClientCertificateSubject { get; }
+
     /// <summary>Default request timeout.</summary>
     public TimeSpan RequestTimeout => _settings.RequestTimeout;
 
@@ -127,17 +139,21 @@ internal sealed class StreamConnection : IAsyncDisposable
                 try
                 {
                     await client.ConnectAsync(settings.Host, settings.Port, linked.Token).ConfigureAwait(false);
+                    stream = client.GetStream();
+                    if (settings.Tls is { Enabled: true } tls)
+                    {
+                        stream = await TlsStreamWrapper.Create(tls, settings.Host, settings.Port)(stream, linked.Token).ConfigureAwait(false);
+                    }
+
+                    if (settings.StreamWrapper is { } wrapper)
+                    {
+                        stream = await wrapper(stream, linked.Token).ConfigureAwait(false);
+                    }
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
-                    throw new StreamTimeoutException($"Connecting to {settings.Host}:{settings.Port} timed out after {settings.HandshakeTimeout}.");
+                    throw new StreamTimeoutException($"Connecting to {settings.Host}:{settings.Port}{(settings.Tls is { Enabled: true } ? " (TLS)" : string.Empty)} timed out after {settings.HandshakeTimeout}.");
                 }
-            }
-
-            stream = client.GetStream();
-            if (settings.StreamWrapper is { } wrapper)
-            {
-                stream = await wrapper(stream, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -215,21 +231,7 @@ internal sealed class StreamConnection : IAsyncDisposable
 
         var sasl = Responses.ReadSaslHandshake(await RequestAsync(Requests.SaslHandshake, "SaslHandshake", timeout, cancellationToken).ConfigureAwait(false));
         ThrowIfNotOk(sasl.Code, "SaslHandshake");
-        if (!sasl.Mechanisms.Contains("PLAIN", StringComparer.OrdinalIgnoreCase))
-        {
-            throw new AuthenticationFailureException(ResponseCode.SaslMechanismNotSupported,
-                $"The broker does not offer the PLAIN SASL mechanism (offered: {string.Join(", ", sasl.Mechanisms)}).");
-        }
-
-        var data = Requests.PlainSaslData(_settings.UserName, _settings.Password);
-        var auth = Responses.ReadSaslAuthenticate(await RequestAsync(
-            c => Requests.SaslAuthenticate(c, "PLAIN", data), "SaslAuthenticate", timeout, cancellationToken).ConfigureAwait(false));
-        if (auth.Code != ResponseCode.Ok)
-        {
-            throw auth.Code == ResponseCode.AuthenticationFailure
-                ? new AuthenticationFailureException(auth.Code, $"Authentication of user '{_settings.UserName}' failed on {Host}:{Port}: {StreamProtocolException.Describe(auth.Code)} (code 0x{(ushort)auth.Code:x2}).")
-                : StreamProtocolException.Create(auth.Code, $"Authentication of user '{_settings.UserName}'");
-        }
+        await AuthenticateAsync(sasl.Mechanisms, timeout, cancellationToken).ConfigureAwait(false);
 
         TuneFrame tune;
         try
@@ -279,6 +281,41 @@ internal sealed class StreamConnection : IAsyncDisposable
                 PublishV2 = ecv.Versions.Any(v => v.Key == (ushort)CommandKey.Publish && v.MaxVersion >= 2);
             }
         }
+    }
+
+    private async Task AuthenticateAsync(IReadOnlyList<string> offered, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var external = _settings.SaslMechanism == StreamSaslMechanism.External;
+        var mechanism = external ? "EXTERNAL" : "PLAIN";
+        if (!offered.Contains(mechanism, StringComparer.OrdinalIgnoreCase))
+        {
+            var hint = external
+                ? " RabbitMQ offers EXTERNAL only on TLS connections with the rabbitmq_auth_mechanism_ssl plugin enabled."
+                : string.Empty;
+            throw new AuthenticationFailureException(ResponseCode.SaslMechanismNotSupported,
+                $"{Host}:{Port} does not offer the {mechanism} SASL mechanism (offered: {string.Join(", ", offered)}).{hint}");
+        }
+
+        byte[] data = external ? [] : Requests.PlainSaslData(_settings.UserName, _settings.Password);
+        var auth = Responses.ReadSaslAuthenticate(await RequestAsync(
+            c => Requests.SaslAuthenticate(c, mechanism, data), "SaslAuthenticate", timeout, cancellationToken).ConfigureAwait(false));
+        if (auth.Code == ResponseCode.Ok)
+        {
+            return;
+        }
+
+        if (external)
+        {
+            var detail = ClientCertificateSubject is not { } subject
+                ? "no client certificate was presented (add one to Tls.ClientCertificates; the broker must trust its CA)"
+                : $"the broker did not accept the identity of the client certificate '{subject}' (check ssl_cert_login_from and that the user exists)";
+            throw new AuthenticationFailureException(auth.Code,
+                $"SASL EXTERNAL authentication on {Host}:{Port} failed: {detail}; {StreamProtocolException.Describe(auth.Code)} (code 0x{(ushort)auth.Code:x2}).");
+        }
+
+        throw auth.Code == ResponseCode.AuthenticationFailure
+            ? new AuthenticationFailureException(auth.Code, $"Authentication of user '{_settings.UserName}' failed on {Host}:{Port}: {StreamProtocolException.Describe(auth.Code)} (code 0x{(ushort)auth.Code:x2}).")
+            : StreamProtocolException.Create(auth.Code, $"Authentication of user '{_settings.UserName}'");
     }
 
     /// <summary>ExchangeCommandVersions exists since 3.11; unknown versions are assumed recent.</summary>

@@ -31,6 +31,12 @@ internal sealed class StreamConnectionSettings
     /// <summary>Time allowed for a response to a request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>TLS settings; null or not <see cref="StreamTlsOptions.Enabled"/> = plain TCP.</summary>
+    public StreamTlsOptions? Tls { get; init; }
+
+    /// <summary>The SASL mechanism (default PLAIN).</summary>
+    public StreamSaslMechanism SaslMechanism { get; init; } = StreamSaslMechanism.Plain;
+
     /// <summary>Optional transport wrapper (the TLS seam): receives the network stream, returns the stream to use.</summary>
     public Func<Stream, CancellationToken, ValueTask<Stream>>? StreamWrapper { get; init; }
 
@@ -48,6 +54,8 @@ internal sealed class StreamConnectionSettings
         HandshakeTimeout = HandshakeTimeout,
         RequestTimeout = RequestTimeout,
         StreamWrapper = StreamWrapper,
+        Tls = Tls,
+        SaslMechanism = SaslMechanism,
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> for unusable settings.</summary>

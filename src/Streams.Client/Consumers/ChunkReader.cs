@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Streams.Client.Consumers;
 
@@ -13,6 +14,8 @@ namespace Streams.Client.Consumers;
 internal struct ChunkReader : IDisposable
 {
     private readonly ReadOnlyMemory<byte> _data;
+    private readonly byte[]? _array;
+    private readonly int _arrayOffset;
     private readonly ulong _minOffset;
     private readonly int _entries;
     private int _position;
@@ -29,6 +32,17 @@ internal struct ChunkReader : IDisposable
     {
         _data = header.IsUserChunk ? chunk.Slice(ChunkHeader.Size, (int)header.DataLength) : ReadOnlyMemory<byte>.Empty;
         _entries = header.IsUserChunk ? header.NumEntries : 0;
+        if (MemoryMarshal.TryGetArray(_data, out var segment))
+        {
+            _array = segment.Array;
+            _arrayOffset = segment.Offset;
+        }
+        else
+        {
+            _array = null;
+            _arrayOffset = 0;
+        }
+
         _minOffset = minOffset;
         _nextOffset = header.ChunkId;
         _position = 0;
@@ -82,7 +96,7 @@ internal struct ChunkReader : IDisposable
             }
 
             _entryIndex++;
-            var data = _data.Span;
+            var data = _array is not null ? new ReadOnlySpan<byte>(_array, _arrayOffset, _data.Length) : _data.Span;
             if (data.Length - _position < 4)
             {
                 throw Truncated();

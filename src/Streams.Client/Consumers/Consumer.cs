@@ -28,6 +28,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     private byte _subscriptionId;
     private ulong _minOffset;
     private long _lastOffset = -1;
+    private long _committedChunkId = -1;
     private Task _dispatch = Task.CompletedTask;
     private int _reading;
     private int _disposed;
@@ -52,7 +53,20 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     {
         get
         {
-            long value = Interlocked.Read(ref _lastOffset);
+            long value = Volatile.Read(ref _lastOffset);
+            return value < 0 ? null : (ulong)value;
+        }
+    }
+
+    /// <summary>
+    /// The broker's committed chunk id from the latest Deliver v2 frame (null before one, or with Deliver v1): with
+    /// <see cref="LastOffset"/> it gives an estimate of the consumer lag.
+    /// </summary>
+    public ulong? CommittedChunkId
+    {
+        get
+        {
+            long value = Volatile.Read(ref _committedChunkId);
             return value < 0 ? null : (ulong)value;
         }
     }
@@ -73,13 +87,13 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var consumer = new Consumer(ops, options, logger ?? NullLogger.Instance);
+        var consumer = new Consumer(ops, options, logger ?? NullLogger.Instance) { _active = !options.SingleActiveConsumer };
         var offset = await consumer.ResolveStartAsync(cancellationToken).ConfigureAwait(false);
         consumer._minOffset = offset.Type == OffsetType.Offset ? offset.OffsetValue : 0;
         consumer._subscriptionId = ops.RegisterSubscription(options.Stream, consumer);
         try
         {
-            await ops.SubscribeAsync(consumer._subscriptionId, options.Stream, offset, options.InitialCredits, options.Properties, cancellationToken).ConfigureAwait(false);
+            await ops.SubscribeAsync(consumer._subscriptionId, options.Stream, offset, options.InitialCredits, options.BuildSubscribeProperties(), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -120,6 +134,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
             var reader = _chunks.Reader;
+            var postFilter = _options.PostFilter;
             while (true)
             {
                 bool more;
@@ -149,8 +164,12 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                     {
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
-                            Interlocked.Exchange(ref _lastOffset, (long)offset);
-                            yield return new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                            Volatile.Write(ref _lastOffset, (long)offset);
+                            var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                            if (postFilter is null || postFilter(delivery))
+                            {
+                                yield return delivery;
+                            }
                         }
                     }
                     finally
@@ -223,6 +242,11 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
 
     void ISubscriptionFrameHandler.OnDeliver(FrameBuffer buffer, ReadOnlyMemory<byte> chunk, ulong? committedChunkId)
     {
+        if (committedChunkId is { } committed)
+        {
+            Volatile.Write(ref _committedChunkId, (long)committed);
+        }
+
         if (!_chunks.Writer.TryWrite(new ChunkItem(buffer, chunk)))
         {
             buffer.Release();
@@ -240,7 +264,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
         }
 
         var offset = await ResolveStartAsync(CancellationToken.None).ConfigureAwait(false);
-        long last = Interlocked.Read(ref _lastOffset);
+        long last = Volatile.Read(ref _lastOffset);
         if (last >= 0 && (offset.Type != OffsetType.Offset || offset.OffsetValue <= (ulong)last))
         {
             offset = OffsetSpecification.Offset((ulong)last + 1);
@@ -295,6 +319,7 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
     private async Task DispatchLoopAsync()
     {
         var handler = _options.Handler!;
+        var postFilter = _options.PostFilter;
         var token = _stopping.Token;
         var reader = _chunks.Reader;
         try
@@ -308,8 +333,13 @@ public sealed class Consumer : IAsyncDisposable, ISubscriptionFrameHandler
                     {
                         while (chunk.TryRead(out ulong offset, out var body))
                         {
-                            await handler(new Delivery(this, offset, chunk.ChunkId, timestamp, body), token).ConfigureAwait(false);
-                            Interlocked.Exchange(ref _lastOffset, (long)offset);
+                            var delivery = new Delivery(this, offset, chunk.ChunkId, timestamp, body);
+                            if (postFilter is null || postFilter(delivery))
+                            {
+                                await handler(delivery, token).ConfigureAwait(false);
+                            }
+
+                            Volatile.Write(ref _lastOffset, (long)offset);
                         }
                     }
                     finally

@@ -27,10 +27,12 @@ public sealed class ConsumerOptions
     public bool ResumeFromStoredOffset { get; set; } = true;
 
     /// <summary>
-    /// Chunks the broker may send ahead (default 4, at most 1,000). One credit is returned per chunk once processed,
-    /// so at most this many chunks are buffered. Values above 32,767 stall the subscription (protocol §9).
+    /// Chunks the broker may send ahead (default 10, at most 1,000). One credit is returned per chunk once processed,
+    /// so at most this many chunks are buffered. The broker resumes sending only when more than half of this is
+    /// available again, so very small values cost throughput on streams made of small chunks; values above 32,767
+    /// would stall the subscription (protocol §9).
     /// </summary>
-    public ushort InitialCredits { get; set; } = 4;
+    public ushort InitialCredits { get; set; } = 10;
 
     /// <summary>Validate each chunk's CRC-32 before delivering it (default true).</summary>
     public bool CrcCheck { get; set; } = true;
@@ -42,8 +44,55 @@ public sealed class ConsumerOptions
     /// </summary>
     public Func<Delivery, CancellationToken, ValueTask>? Handler { get; set; }
 
-    /// <summary>Extra Subscribe properties (e.g. <c>filter.x</c>, <c>match-unfiltered</c>).</summary>
+    /// <summary>Extra Subscribe properties, sent as they are.</summary>
     public IReadOnlyDictionary<string, string>? Properties { get; set; }
+
+    /// <summary>
+    /// Join the single-active-consumer group <see cref="Name"/> (required): only one consumer of the group receives
+    /// messages; the next takes over, from the stored offset, when it leaves.
+    /// </summary>
+    public bool SingleActiveConsumer { get; set; }
+
+    /// <summary>
+    /// Broker-side filtering (RabbitMQ 3.13+): only chunks holding one of these filter values (set by producers with
+    /// <see cref="ProducerOptions.FilterValue"/>) are sent. Filtering is per chunk and probabilistic, so combine it with
+    /// <see cref="PostFilter"/>.
+    /// </summary>
+    public IReadOnlyList<string>? FilterValues { get; set; }
+
+    /// <summary>With <see cref="FilterValues"/>, also receive chunks holding messages without filter value.</summary>
+    public bool MatchUnfiltered { get; set; }
+
+    /// <summary>Client-side predicate: messages for which it returns false are skipped (neither handled nor yielded).</summary>
+    public Func<Delivery, bool>? PostFilter { get; set; }
+
+    /// <summary>The Subscribe properties: <see cref="Properties"/> plus the single-active-consumer and filter entries.</summary>
+    internal IReadOnlyDictionary<string, string>? BuildSubscribeProperties()
+    {
+        if (!SingleActiveConsumer && FilterValues is not { Count: > 0 })
+        {
+            return Properties;
+        }
+
+        var properties = Properties is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(Properties, StringComparer.Ordinal);
+        if (SingleActiveConsumer)
+        {
+            properties["single-active-consumer"] = "true";
+            properties["name"] = Name!;
+        }
+
+        if (FilterValues is { Count: > 0 } filters)
+        {
+            for (int i = 0; i < filters.Count; i++)
+            {
+                properties[$"filter.{i}"] = filters[i];
+            }
+
+            properties["match-unfiltered"] = MatchUnfiltered ? "true" : "false";
+        }
+
+        return properties;
+    }
 
     /// <summary>Throws an <see cref="ArgumentException"/> describing the first invalid setting.</summary>
     public void Validate()
@@ -64,6 +113,16 @@ public sealed class ConsumerOptions
         if (InitialCredits is < 1 or > 1000)
         {
             throw new ArgumentOutOfRangeException(nameof(InitialCredits), InitialCredits, "ConsumerOptions.InitialCredits must be between 1 and 1,000 (it counts chunks, not messages).");
+        }
+
+        if (SingleActiveConsumer && Name is null)
+        {
+            throw new ArgumentException("ConsumerOptions.SingleActiveConsumer needs a Name (the group name).", nameof(SingleActiveConsumer));
+        }
+
+        if (FilterValues is not null && FilterValues.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("ConsumerOptions.FilterValues must not contain null or empty values.", nameof(FilterValues));
         }
 
         if (Offset.Type == OffsetType.None)

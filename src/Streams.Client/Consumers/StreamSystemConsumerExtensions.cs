@@ -19,9 +19,7 @@ public static class StreamSystemConsumerExtensions
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var metadata = (await system.QueryMetadataAsync([options.Stream], cancellationToken).ConfigureAwait(false))[0];
-        var node = StreamSystemProducerExtensions.Locate(metadata, preferReplica: true);
-        var connection = await system.OpenConnectionAsync(node.Host, node.Port, "consumer", cancellationToken).ConfigureAwait(false);
+        var connection = await system.OpenConnectionForStreamAsync(options.Stream, preferReplica: true, "consumer", cancellationToken).ConfigureAwait(false);
         try
         {
             var logger = system.LoggerFactory.CreateLogger<Consumer>();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ namespace Streams.Client;
 public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 {
     private const int DefaultFrameCapacity = 64 * 1024;
-    private const int MinFrameCapacity = 4 * 1024;
+    private const int MinFrameCapacity = 1024;
     private const int Open = 0;
     private const int Draining = 1;
     private const int Closed = 2;
@@ -27,7 +28,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _window;
+    private readonly PublishWindow _window;
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Queue<PublishFrame> _sealed = new();
@@ -50,6 +51,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
 
     private PublishFrame? _current;
     private int _signaled;
+    private long _framesWritten;
     private int _state;
     private int _disposed;
     private ResponseCode _closeCode = ResponseCode.Ok;
@@ -65,12 +67,14 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         _options = options;
         _logger = logger;
         _time = options.TimeProvider;
-        _window = new SemaphoreSlim(options.MaxUnconfirmed, int.MaxValue);
+        _window = new PublishWindow(options.MaxUnconfirmed, Math.Max(1, Math.Min(options.BatchSize, options.MaxUnconfirmed / 4)));
         _ring = new Entry[(int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)options.MaxUnconfirmed))];
         _filterValue = options.FilterValue;
         _version = _filterValue is null ? (ushort)1 : (ushort)2;
         _frameMax = ops.FrameMax <= 0 ? int.MaxValue : ops.FrameMax;
-        _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 256);
+        // Every frame that can exist at once (the window bounds the messages not yet written), so frames are reused
+        // instead of reallocated when the socket is slower than the senders.
+        _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 1024);
     }
 
     /// <summary>The stream this producer publishes to.</summary>
@@ -107,6 +111,9 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     public bool IsOpen => Volatile.Read(ref _state) == Open;
 
     internal byte PublisherId => _publisherId;
+
+    /// <summary>Publish frames written so far (diagnostics).</summary>
+    internal long FramesWritten => Interlocked.Read(ref _framesWritten);
 
     internal static async Task<Producer> CreateAsync(IStreamOperations ops, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken)
     {
@@ -275,29 +282,20 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         ThrowIfClosed();
         var pending = new PendingCompletion(bodies.Length, _options.ConfirmTimeout);
         int index = 0;
-        int group = Math.Max(1, _options.MaxUnconfirmed / 2);
         while (index < bodies.Length)
         {
-            int take = Math.Min(group, bodies.Length - index);
-            int acquired = 0;
-            try
+            // Take what room there is at once (one lock, shared frames); wait only when there is none, with the
+            // messages taken so far already in flight, so concurrent batches can never hold the window hostage.
+            int take = 0;
+            while (index + take < bodies.Length && _window.TryTake())
             {
-                for (; acquired < take; acquired++)
-                {
-                    if (!_window.Wait(0, CancellationToken.None))
-                    {
-                        await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
+                take++;
             }
-            catch
-            {
-                if (acquired > 0)
-                {
-                    _window.Release(acquired);
-                }
 
-                throw;
+            if (take == 0)
+            {
+                await _window.TakeAsync(cancellationToken).ConfigureAwait(false);
+                take = 1;
             }
 
             long now = _time.GetTimestamp();
@@ -548,7 +546,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
     private ValueTask EnqueueAsync(ulong? publishingId, in Outgoing body, object completion, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        if (_window.Wait(0, CancellationToken.None))
+        if (_window.TryTake())
         {
             Append(publishingId, body, completion);
             return default;
@@ -557,9 +555,10 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         return EnqueueSlowAsync(publishingId, body, completion, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask EnqueueSlowAsync(ulong? publishingId, Outgoing body, object completion, CancellationToken cancellationToken)
     {
-        await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _window.TakeAsync(cancellationToken).ConfigureAwait(false);
         Append(publishingId, body, completion);
     }
 
@@ -570,7 +569,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         {
             if (_state != Open)
             {
-                _window.Release();
+                _window.Release(1);
                 throw ClosedException();
             }
 
@@ -632,9 +631,9 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         var pending = new PendingCompletion(1, _options.ConfirmTimeout);
         try
         {
-            if (!_window.Wait(0, CancellationToken.None))
+            if (!_window.TryTake())
             {
-                await _window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _window.TakeAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -648,7 +647,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         {
             if (_state != Open)
             {
-                _window.Release();
+                _window.Release(1);
                 frame.Dispose();
                 throw ClosedException();
             }
@@ -785,6 +784,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
                     if (Volatile.Read(ref _state) != Closed)
                     {
                         await _ops.WriteAsync(frame.Seal(), CancellationToken.None).ConfigureAwait(false);
+                        _framesWritten++;
                     }
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -1023,7 +1023,7 @@ public sealed class Producer : IAsyncDisposable, IPublisherFrameHandler
         if (wasOpen)
         {
             // Wake every sender waiting for room: each finds the producer closed.
-            _window.Release(_options.MaxUnconfirmed + failed.Count);
+            _window.Open();
             if (failed.Count > 0 || code != ResponseCode.Ok)
             {
                 ProducerLog.Closed(_logger, Stream, reason, failed.Count);

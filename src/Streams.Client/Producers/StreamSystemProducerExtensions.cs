@@ -22,9 +22,7 @@ public static class StreamSystemProducerExtensions
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var metadata = (await system.QueryMetadataAsync([options.Stream], cancellationToken).ConfigureAwait(false))[0];
-        var leader = Locate(metadata, preferReplica: false);
-        var connection = await system.OpenConnectionAsync(leader.Host, leader.Port, "producer", cancellationToken).ConfigureAwait(false);
+        var connection = await system.OpenConnectionForStreamAsync(options.Stream, preferReplica: false, "producer", cancellationToken).ConfigureAwait(false);
         try
         {
             var logger = system.LoggerFactory.CreateLogger<Producer>();
@@ -35,21 +33,5 @@ public static class StreamSystemProducerExtensions
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    internal static StreamEndpoint Locate(StreamMetadata metadata, bool preferReplica)
-    {
-        if (!metadata.Exists)
-        {
-            throw new StreamDoesNotExistException(metadata.Stream, $"The stream {metadata.Stream} does not exist.");
-        }
-
-        if (preferReplica && metadata.Replicas.Count > 0)
-        {
-            return metadata.Replicas[Random.Shared.Next(metadata.Replicas.Count)];
-        }
-
-        return metadata.Leader
-            ?? throw new StreamNotAvailableException(metadata.Stream, $"The stream {metadata.Stream} has no available leader ({metadata.Code}).");
     }
 }

@@ -325,17 +325,70 @@ public sealed class ProducerTests
         }
 
         const int N = 200_000;
+
+        // Count what the sending code allocates on whichever thread it runs (an await may resume elsewhere).
+        long allocated = 0;
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < N; i++)
         {
             var pending = producer.Send(body, callback, Ct);
             if (!pending.IsCompletedSuccessfully)
             {
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
                 await pending;
+                before = GC.GetAllocatedBytesForCurrentThread();
             }
         }
 
-        long perMessage = (GC.GetAllocatedBytesForCurrentThread() - before) / N;
+        allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        long perMessage = allocated / N;
         Assert.True(perMessage <= 4, $"{perMessage} bytes per message");
+    }
+
+    [Fact]
+    public async Task Confirm_timeout_follows_the_TimeProvider()
+    {
+        var time = new ManualTimeProvider();
+        var ops = new FakeStreamOperations();
+        await using var producer = await Create(ops, o =>
+        {
+            o.TimeProvider = time;
+            o.ConfirmTimeout = TimeSpan.FromSeconds(30);
+        });
+        var results = new ConcurrentQueue<Confirmation>();
+        await producer.Send(new byte[] { 1 }, results.Enqueue, Ct);
+        time.Advance(TimeSpan.FromSeconds(20));
+        await producer.Send(new byte[] { 2 }, results.Enqueue, Ct);
+        Assert.Empty(results);
+        time.Advance(TimeSpan.FromSeconds(11)); // first is 31 s old, second 11 s
+        var first = Assert.Single(results);
+        Assert.Equal(0ul, first.PublishingId);
+        Assert.Equal(ConfirmationStatus.TimedOut, first.Status);
+        Assert.IsType<ConfirmationTimeoutException>(first.ToException(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, producer.UnconfirmedCount);
+
+        // A late confirm of the timed-out message is ignored; the other one still confirms.
+        ops.Confirm(0, 1);
+        Assert.Equal(2, results.Count);
+        Assert.True(results.Last().IsConfirmed);
+        Assert.Equal(0, producer.UnconfirmedCount);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_send_waiting_for_room_does_not_send_it()
+    {
+        var ops = new FakeStreamOperations();
+        await using var producer = await Create(ops, o => o.MaxUnconfirmed = 1);
+        await producer.Send(new byte[] { 1 }, _ => { }, Ct);
+        using var cts = new CancellationTokenSource();
+        var waiting = producer.Send(new byte[] { 2 }, _ => { }, cts.Token).AsTask();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        ops.Confirm(0);
+        await producer.Send(new byte[] { 3 }, _ => { }, Ct);
+        await WaitUntil(() => ops.SnapshotFrames().Sum(f => FakeStreamOperations.PublishingIds(f).Count) == 2);
+        Assert.Equal([0ul, 1ul], ops.SnapshotFrames().SelectMany(FakeStreamOperations.PublishingIds));
+        Assert.Equal([new byte[] { 1 }, new byte[] { 3 }], ops.SnapshotFrames().SelectMany(FakeStreamOperations.Bodies));
+        ops.Confirm(1);
     }
 }
