@@ -181,17 +181,12 @@ internal sealed class ConsumerWorker : IDisposable
         {
             // The client resolves the start when the broker activates this consumer: stored offset + 1, else Offset.
             options.ResumeFromStoredOffset = true;
-            var properties = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["single-active-consumer"] = "true",
-                ["name"] = _options.Name!,
-            };
+            options.SingleActiveConsumer = true;
             if (_partition is not null)
             {
-                properties["super-stream"] = _options.Stream;
+                // The broker spreads the partitions of one super stream over the group's members.
+                options.Properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["super-stream"] = _options.Stream };
             }
-
-            options.Properties = properties;
         }
         else if (last >= 0)
         {

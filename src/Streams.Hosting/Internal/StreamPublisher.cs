@@ -58,7 +58,7 @@ internal sealed class StreamPublisher : IStreamPublisher
             throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': it has no partitions (does it exist?).", null);
         }
 
-        var partition = partitions[SuperStreamRouting.Partition(routingKey, partitions.Count)];
+        var partition = partitions[SuperStreamProducer.HashPartition(routingKey, partitions.Count)];
         await SendAsync(partition, message, deduplicationId, cancellationToken).ConfigureAwait(false);
     }
 

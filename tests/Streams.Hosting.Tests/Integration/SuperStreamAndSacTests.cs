@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Streams.Hosting.Internal;
+using Streams.Client;
 using Streams.Hosting.Tests.Consuming;
 using Streams.Testing;
 
@@ -33,7 +33,7 @@ public sealed class SuperStreamAndSacTests(BrokerFixture broker)
         var received = await probe.TakeAsync(30);
         foreach (var group in received.GroupBy(r => ((Order)r.Message).Id.Split('/')[0]))
         {
-            var expected = $"{superStream}-{SuperStreamRouting.Partition(group.Key, 3)}";
+            var expected = $"{superStream}-{SuperStreamProducer.HashPartition(group.Key, 3)}";
             Assert.All(group, r => Assert.Equal((superStream, expected), (r.Context.Stream, r.Context.Partition)));
             var sequence = group.Select(r => ((Order)r.Message).Amount).ToList();
             Assert.Equal(sequence.Order(), sequence);

@@ -64,23 +64,3 @@ public sealed class SerializationTests
         Assert.Null(serializer.Deserialize<Order>(Encoding.UTF8.GetBytes("null")));
     }
 }
-
-public sealed class SuperStreamRoutingTests
-{
-    [Theory]
-    [InlineData("hello1", 1)]
-    [InlineData("hello2", 0)]
-    [InlineData("hello3", 1)]
-    [InlineData("hello4", 2)]
-    [InlineData("hello5", 0)]
-    [InlineData("hello6", 2)]
-    [InlineData("hello7", 0)]
-    [InlineData("hello8", 1)]
-    [InlineData("hello9", 0)]
-    [InlineData("hello10", 2)]
-    public void Hash_routing_matches_the_java_client(string key, int partition) =>
-        Assert.Equal(partition, SuperStreamRouting.Partition(key, 3));
-
-    [Fact]
-    public void Hash_vectors() => Assert.Equal(0x10f9983au, SuperStreamRouting.Hash32("hello1"u8, 104729));
-}
