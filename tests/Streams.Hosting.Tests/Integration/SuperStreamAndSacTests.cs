@@ -76,4 +76,40 @@ public sealed class SuperStreamAndSacTests(BrokerFixture broker)
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"second-{i}"), received.Select(r => ((Order)r.Message).Id));
         await host2.StopAsync(Ct);
     }
+
+    [Fact]
+    public async Task Two_hosts_with_single_active_consumer_split_the_partitions_of_a_super_stream()
+    {
+        var superStream = BrokerFixture.UniqueName("hosting-ss-sac");
+        var probe1 = new Probe();
+        var probe2 = new Probe();
+        void Configure(IRabbitStreamsBuilder b) => b.AddSuperStream(superStream, 3)
+            .AddConsumer<OrderHandler>(c => { c.Stream = superStream; c.SuperStream = true; c.Name = "split"; c.SingleActiveConsumer = true; });
+        using var host1 = TestHost.Build(broker, Configure, probe: probe1);
+        using var host2 = TestHost.Build(broker, Configure, probe: probe2);
+        await host1.StartAsync(Ct);
+        await host2.StartAsync(Ct);
+        await TestHost.WaitUntilAsync(
+            () => host1.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers().Concat(host2.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers())
+                .All(s => s.State == StreamConsumerState.Running),
+            "all partition subscriptions running");
+        await Task.Delay(500, Ct); // let the broker finish rebalancing the group
+
+        var publisher = host1.Services.GetRequiredService<IStreamPublisher>();
+        for (var i = 0; i < 30; i++)
+        {
+            await publisher.PublishAsync(superStream, new Order($"k{i % 6}/{i}", i), new PublishOptions { RoutingKey = $"k{i % 6}" }, Ct);
+        }
+
+        await TestHost.WaitUntilAsync(() => probe1.All.Count + probe2.All.Count >= 30, "30 messages handled across both hosts");
+        await Task.Delay(300, Ct);
+        Assert.Equal(30, probe1.All.Count + probe2.All.Count);
+        var partitions1 = probe1.All.Select(r => r.Context.Partition).ToHashSet();
+        var partitions2 = probe2.All.Select(r => r.Context.Partition).ToHashSet();
+        Assert.NotEmpty(partitions1);
+        Assert.NotEmpty(partitions2);
+        Assert.Empty(partitions1.Intersect(partitions2));
+        await host1.StopAsync(Ct);
+        await host2.StopAsync(Ct);
+    }
 }
