@@ -27,6 +27,16 @@ public sealed class StreamConsumerOptions
     /// <summary>Handler invocations in flight at once (1 = strictly ordered).</summary>
     public int MaxConcurrency { get; set; } = 1;
 
+    /// <summary>
+    /// Only messages published with one of these <see cref="PublishOptions.FilterValue"/>s (RabbitMQ 3.13+). The broker
+    /// filters per chunk (probabilistically); the consumer re-checks each message's <c>x-stream-filter-value</c> header,
+    /// so the handler only sees matching messages. Skipped messages count as processed for offset tracking.
+    /// </summary>
+    public IReadOnlyList<string>? FilterValues { get; set; }
+
+    /// <summary>With <see cref="FilterValues"/>: also deliver messages published without a filter value.</summary>
+    public bool MatchUnfiltered { get; set; }
+
     /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.FailurePolicy"/> for this consumer.</summary>
     public HandlerFailurePolicy? FailurePolicy { get; set; }
 

@@ -174,6 +174,8 @@ internal sealed class ConsumerWorker : IDisposable
             ResumeFromStoredOffset = false,
             Offset = _options.Offset,
             Handler = writer is null ? null : (delivery, ct) => EnqueueAsync(writer, delivery, ct),
+            FilterValues = _options.FilterValues is { Count: > 0 } filters ? filters : null,
+            MatchUnfiltered = _options.MatchUnfiltered,
         };
 
         long last = Interlocked.Read(ref _lastProcessed);
@@ -203,9 +205,27 @@ internal sealed class ConsumerWorker : IDisposable
         return options;
     }
 
-    private static ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)
+    /// <summary>The client-side re-check of broker filtering (Bloom filters let other values through).</summary>
+    private bool Matches(in Item item)
+    {
+        if (_options.FilterValues is not { Count: > 0 } filters || item.Message is not { } message)
+        {
+            return true;
+        }
+
+        var value = message.ApplicationProperties is { } headers && headers.TryGetValue(PublishOptions.FilterValueHeader, out var v) ? v as string : null;
+        return value is null ? _options.MatchUnfiltered : filters.Contains(value);
+    }
+
+    private ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)
     {
         var item = ToItem(delivery);
+        if (!Matches(item))
+        {
+            // Still goes through the channel so that the offset watermark moves past it.
+            item = item with { Filtered = true };
+        }
+
         return writer.TryWrite(item) ? ValueTask.CompletedTask : writer.WriteAsync(item, cancellationToken);
     }
 
@@ -238,7 +258,11 @@ internal sealed class ConsumerWorker : IDisposable
         await foreach (var delivery in consumer.ReadAllAsync(stopping).ConfigureAwait(false))
         {
             var item = ToItem(delivery);
-            await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
+            if (Matches(item))
+            {
+                await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
+            }
+
             MarkProcessed(item.Offset, 1);
             if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
             {
@@ -416,6 +440,11 @@ internal sealed class ConsumerWorker : IDisposable
 
     private async Task HandleOneAsync(Item item, CancellationToken stopping, CancellationToken abort)
     {
+        if (item.Filtered)
+        {
+            return;
+        }
+
         if (!TryDeserialize(item, out var message, out var error))
         {
             await FailAsync([item], error, attempts: 0, stopping).ConfigureAwait(false);
@@ -464,6 +493,11 @@ internal sealed class ConsumerWorker : IDisposable
         var messages = new List<object?>(items.Count);
         foreach (var item in items)
         {
+            if (item.Filtered)
+            {
+                continue;
+            }
+
             if (TryDeserialize(item, out var message, out var error))
             {
                 valid.Add(item);
@@ -782,7 +816,11 @@ internal sealed class ConsumerWorker : IDisposable
         }
     }
 
-    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? RawBody, Exception? DecodeError);
+    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? RawBody, Exception? DecodeError)
+    {
+        /// <summary>Excluded by <see cref="StreamConsumerOptions.FilterValues"/>: processed without calling the handler.</summary>
+        public bool Filtered { get; init; }
+    }
 
     private sealed class ConsumerStoppedException(Exception inner) : Exception(inner.Message, inner);
 }

@@ -38,4 +38,27 @@ public sealed class InteropTests(BrokerFixture broker)
         Assert.Equal(["raw entry", "amqp entry"], received.Select(r => (string)r.Message));
         await host.StopAsync(ct);
     }
+
+    [Fact]
+    public async Task Filtered_consumer_sees_only_matching_messages()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var stream = BrokerFixture.UniqueName("hosting-filter");
+        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<TextHandler>(c => { c.Stream = stream; c.Name = "eu"; c.FilterValues = ["eu"]; }));
+        await host.StartAsync(ct);
+        var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+        for (var i = 0; i < 6; i++)
+        {
+            var region = i % 2 == 0 ? "eu" : "us";
+            await publisher.PublishAsync(stream, $"{region}-{i}", new PublishOptions { FilterValue = region }, ct);
+        }
+
+        await publisher.PublishAsync(stream, "unfiltered", ct);
+        await publisher.PublishAsync(stream, "eu-last", new PublishOptions { FilterValue = "eu" }, ct);
+        var probe = host.Services.GetRequiredService<Probe>();
+        var received = await probe.TakeAsync(4);
+        Assert.Equal(["eu-0", "eu-2", "eu-4", "eu-last"], received.Select(r => (string)r.Message));
+        Assert.All(received, r => Assert.Equal("eu", r.Context.Headers[PublishOptions.FilterValueHeader]));
+        await host.StopAsync(ct);
+    }
 }
