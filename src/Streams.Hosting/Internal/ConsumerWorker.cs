@@ -438,34 +438,93 @@ internal sealed class ConsumerWorker : IDisposable
         }
     }
 
-    private async Task HandleOneAsync(Item item, CancellationToken stopping, CancellationToken abort)
+    /// <summary>
+    /// Handles one message: the first attempt completes without an async state machine when the handler does
+    /// (the common case on the hot path); failures and asynchronous handlers continue in <see cref="HandleOneSlowAsync"/>.
+    /// </summary>
+    private Task HandleOneAsync(Item item, CancellationToken stopping, CancellationToken abort)
     {
         if (item.Filtered)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         if (!TryDeserialize(item, out var message, out var error))
         {
-            await FailAsync([item], error, attempts: 0, stopping).ConfigureAwait(false);
-            return;
+            return FailAsync([item], error, attempts: 0, stopping);
         }
 
+        var scope = _services.Scopes.CreateAsyncScope();
+        object? handler = null;
+        Task invocation;
+        try
+        {
+            handler = CreateHandler(scope.ServiceProvider);
+            invocation = _invoker.InvokeAsync(handler, message, CreateContext(item, 1), abort);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            invocation = Task.FromException(ex);
+        }
+
+        if (invocation.IsCompletedSuccessfully && (_resolveFromContainer || handler is not (IDisposable or IAsyncDisposable)))
+        {
+            var disposal = scope.DisposeAsync();
+            if (disposal.IsCompletedSuccessfully)
+            {
+                Interlocked.Increment(ref _handled);
+                return Task.CompletedTask;
+            }
+
+            return CompleteAsync(disposal);
+        }
+
+        return HandleOneSlowAsync(item, message, invocation, handler, scope, stopping, abort);
+    }
+
+    private async Task CompleteAsync(ValueTask disposal)
+    {
+        await disposal.ConfigureAwait(false);
+        Interlocked.Increment(ref _handled);
+    }
+
+    private async Task HandleOneSlowAsync(Item item, object? message, Task firstInvocation, object? firstHandler, AsyncServiceScope firstScope, CancellationToken stopping, CancellationToken abort)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var scope = _services.Scopes.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
+                if (attempt == 1)
                 {
-                    var handler = CreateHandler(scope.ServiceProvider);
-                    try
+                    await using (firstScope.ConfigureAwait(false))
                     {
-                        await _invoker.InvokeAsync(handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                        try
+                        {
+                            await firstInvocation.ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (firstHandler is not null)
+                            {
+                                await ReleaseHandlerAsync(firstHandler).ConfigureAwait(false);
+                            }
+                        }
                     }
-                    finally
+                }
+                else
+                {
+                    var scope = _services.Scopes.CreateAsyncScope();
+                    await using (scope.ConfigureAwait(false))
                     {
-                        await ReleaseHandlerAsync(handler).ConfigureAwait(false);
+                        var handler = CreateHandler(scope.ServiceProvider);
+                        try
+                        {
+                            await _invoker.InvokeAsync(handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            await ReleaseHandlerAsync(handler).ConfigureAwait(false);
+                        }
                     }
                 }
 
@@ -726,7 +785,8 @@ internal sealed class ConsumerWorker : IDisposable
 
     private void MarkProcessed(ulong offset, int count)
     {
-        Interlocked.Exchange(ref _lastProcessed, (long)offset);
+        // Single writer (the processing loop); readers use Interlocked.Read.
+        Volatile.Write(ref _lastProcessed, (long)offset);
         Interlocked.Add(ref _uncommitted, count);
     }
 
