@@ -82,6 +82,9 @@ internal sealed class ConsumerWorker : IDisposable
 
     public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
     {
+        // When the host starts stopping, store what is already processed right away (an in-flight handler may still
+        // run until the shutdown timeout); the final store follows once it finished.
+        using var onStopping = stopping.Register(static s => ((ConsumerWorker)s!).CommitFromTimer(), this);
         while (!stopping.IsCancellationRequested)
         {
             Consumer? consumer = null;
@@ -127,8 +130,17 @@ internal sealed class ConsumerWorker : IDisposable
                 _state = StreamConsumerState.Faulted;
                 break;
             }
+            catch (StreamDoesNotExistException ex) when (Interlocked.Read(ref _lastProcessed) >= 0)
+            {
+                // The stream was deleted under a running consumer: its offsets mean nothing for a re-created stream.
+                _lastError = ex;
+                _state = StreamConsumerState.Faulted;
+                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                break;
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // Connection lost, leader moved, stream not available yet (or not created yet): subscribe again later.
                 _lastError = ex;
                 _state = StreamConsumerState.Recovering;
                 Log.ConsumerRecovering(_services.Logger, _handlerName, _source, _recoveryDelay, ex);

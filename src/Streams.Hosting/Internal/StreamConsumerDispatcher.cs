@@ -66,6 +66,18 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
         // When the host's shutdown timeout elapses, handlers see their cancellation token signalled.
         using var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (ExecuteTask is { IsCompleted: false } running)
+        {
+            // The shutdown timeout elapsed: handlers were cancelled; give the workers a moment to store their offsets.
+            try
+            {
+                await running.WaitAsync(_services.Options.Value.RequestTimeout, _services.Time, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Nothing more can be done before the container is disposed.
+            }
+        }
     }
 
     public override void Dispose()

@@ -81,3 +81,61 @@ public sealed class RecoveryTests(BrokerFixture broker)
         await host.StopAsync(Ct);
     }
 }
+
+[Collection(BrokerCollection.Name)]
+public sealed class StreamLifecycleTests(BrokerFixture broker)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Deleting_the_stream_faults_the_consumer_and_says_why()
+    {
+        var stream = BrokerFixture.UniqueName("hosting-deleted");
+        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "gone"; }));
+        await host.StartAsync(Ct);
+        await host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(stream, new Order("x", 1), Ct);
+        await host.Services.GetRequiredService<Probe>().TakeAsync(1);
+
+        await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
+        {
+            await system.DeleteStreamAsync(stream, Ct);
+        }
+
+        var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
+        await TestHost.WaitUntilAsync(() => monitor.GetConsumers()[0].State == StreamConsumerState.Faulted, "consumer faulted after the stream was deleted");
+        Assert.IsType<Streams.Client.StreamDoesNotExistException>(monitor.GetConsumers()[0].LastError);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Handler_cancelled_at_the_shutdown_timeout_leaves_its_message_for_the_next_start()
+    {
+        var stream = BrokerFixture.UniqueName("hosting-timeout");
+        var probe = new Probe { BlockOn = "stuck" };
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(500));
+        builder.Services.AddSingleton(probe);
+        builder.Services.AddRabbitStreams(o => TestHost.Apply(broker.Endpoint, o))
+            .AddStream(stream)
+            .AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "timeout"; });
+        using (var host = builder.Build())
+        {
+            await host.StartAsync(Ct);
+            var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+            await publisher.PublishAsync(stream, new Order("first", 1), Ct);
+            await publisher.PublishAsync(stream, new Order("stuck", 2), Ct);
+            await probe.Blocked.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            await host.StopAsync(Ct); // the handler sees its token cancelled after 500 ms
+        }
+
+        Assert.Equal(["first"], probe.All.Select(r => ((Order)r.Message).Id));
+        var next = new Probe();
+        using (var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "timeout"; }), probe: next))
+        {
+            await host.StartAsync(Ct);
+            var received = await next.TakeAsync(1);
+            Assert.Equal("stuck", ((Order)received[0].Message).Id);
+            await host.StopAsync(Ct);
+        }
+    }
+}
