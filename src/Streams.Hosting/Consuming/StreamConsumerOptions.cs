@@ -1,0 +1,48 @@
+using Streams.Client;
+
+namespace Streams.Hosting;
+
+/// <summary>
+/// The settings of one consumer: initialized from its <see cref="StreamConsumerAttribute"/> and the
+/// <see cref="RabbitStreamsConsumerOptions"/> defaults, adjustable with
+/// <see cref="IRabbitStreamsBuilder.AddConsumer{THandler}(Action{StreamConsumerOptions}?)"/>.
+/// </summary>
+public sealed class StreamConsumerOptions
+{
+    /// <summary>The stream (or super stream) consumed.</summary>
+    public string Stream { get; set; } = string.Empty;
+
+    /// <summary>The consumer name (offset-tracking reference); null = anonymous, no offsets stored.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Where to start when nothing is stored for <see cref="Name"/>. Default <see cref="OffsetSpecification.First"/>.</summary>
+    public OffsetSpecification Offset { get; set; } = OffsetSpecification.First;
+
+    /// <summary>Single active consumer per <see cref="Name"/> (requires a name).</summary>
+    public bool SingleActiveConsumer { get; set; }
+
+    /// <summary><see cref="Stream"/> is a super stream.</summary>
+    public bool SuperStream { get; set; }
+
+    /// <summary>Handler invocations in flight at once (1 = strictly ordered).</summary>
+    public int MaxConcurrency { get; set; } = 1;
+
+    /// <summary>
+    /// Only messages published with one of these <see cref="PublishOptions.FilterValue"/>s (RabbitMQ 3.13+). The broker
+    /// filters per chunk (probabilistically); the consumer re-checks each message's <c>x-stream-filter-value</c> header,
+    /// so the handler only sees matching messages. Skipped messages count as processed for offset tracking.
+    /// </summary>
+    public IReadOnlyList<string>? FilterValues { get; set; }
+
+    /// <summary>With <see cref="FilterValues"/>: also deliver messages published without a filter value.</summary>
+    public bool MatchUnfiltered { get; set; }
+
+    /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.FailurePolicy"/> for this consumer.</summary>
+    public HandlerFailurePolicy? FailurePolicy { get; set; }
+
+    /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.CommitEveryMessages"/> for this consumer.</summary>
+    public int? CommitEveryMessages { get; set; }
+
+    /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.CommitInterval"/> for this consumer.</summary>
+    public TimeSpan? CommitInterval { get; set; }
+}

@@ -1,0 +1,28 @@
+namespace Streams.Hosting;
+
+/// <summary>Defaults for every <c>[StreamConsumer]</c> handler (section <c>RabbitStreams:Consumers</c>).</summary>
+public sealed class RabbitStreamsConsumerOptions
+{
+    /// <summary>
+    /// A named consumer stores its offset after this many processed messages. Default 10,000 (like the Java client's
+    /// automatic tracking and MassTransit's checkpoints: each store appends a tracking chunk to the stream, so storing
+    /// per message would be costly). After a crash, at most this many messages, or <see cref="CommitInterval"/> worth,
+    /// are handled again; a graceful stop loses nothing.
+    /// </summary>
+    public int CommitEveryMessages { get; set; } = 10_000;
+
+    /// <summary>
+    /// A named consumer stores its offset at least this often while messages are handled. Default 5 seconds.
+    /// Offsets are also stored on graceful shutdown, after in-flight handlers finished.
+    /// </summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>What happens when a handler throws or a message cannot be deserialized (see <see cref="HandlerFailurePolicy"/>).</summary>
+    public HandlerFailurePolicy FailurePolicy { get; set; } = new();
+
+    /// <summary>Delay before a consumer whose subscription failed (connection lost, stream unavailable) subscribes again. Default 5 seconds.</summary>
+    public TimeSpan RecoveryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Maximum messages given to one <see cref="IStreamBatchHandler{T}"/> call (at most one chunk). Default 500.</summary>
+    public int MaxBatchSize { get; set; } = 500;
+}

@@ -1,0 +1,142 @@
+using System.Text;
+using Streams.Client;
+
+namespace Streams.Hosting;
+
+/// <summary>
+/// Connection and behaviour settings, bound from the <c>RabbitStreams</c> configuration section and validated when
+/// the host starts. Connect either with <see cref="ConnectionString"/> or with <see cref="Endpoints"/>,
+/// <see cref="UserName"/>, <see cref="Password"/> and <see cref="VirtualHost"/>.
+/// </summary>
+/// <remarks><see cref="ToString"/> never shows the password.</remarks>
+public sealed class RabbitStreamsOptions
+{
+    /// <summary>The configuration section bound by <c>AddRabbitStreams(IConfiguration)</c> when given the configuration root.</summary>
+    public const string SectionName = "RabbitStreams";
+
+    /// <summary>
+    /// <c>rabbitmq-stream://user:pass@host:5552/vhost</c> (user, password and vhost percent-encoded, <c>%2f</c> = <c>/</c>;
+    /// several hosts comma-separated). Cannot be combined with <see cref="Endpoints"/>. <see cref="UserName"/>,
+    /// <see cref="Password"/> and <see cref="VirtualHost"/>, when set, override the values in the string (so the
+    /// password can come from a secret store).
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Broker nodes (default <c>localhost:5552</c> when neither this nor <see cref="ConnectionString"/> is set).</summary>
+    public IList<RabbitStreamsEndpoint> Endpoints { get; } = new List<RabbitStreamsEndpoint>();
+
+    /// <summary>The user name (default <c>guest</c>).</summary>
+    public string? UserName { get; set; }
+
+    /// <summary>The password (default <c>guest</c>). Never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The virtual host (default <c>/</c>).</summary>
+    public string? VirtualHost { get; set; }
+
+    /// <summary>The client-provided connection name shown in the management UI (default: the host's application name).</summary>
+    public string? ConnectionName { get; set; }
+
+    /// <summary>How long a broker request (create stream, query offset…) may take. Default 10 seconds.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Publishing defaults.</summary>
+    public RabbitStreamsPublishingOptions Publishing { get; set; } = new();
+
+    /// <summary>Consumer defaults.</summary>
+    public RabbitStreamsConsumerOptions Consumers { get; set; } = new();
+
+    /// <summary>
+    /// Builds the client options. Throws <see cref="ArgumentException"/> for an invalid <see cref="ConnectionString"/>
+    /// (the message never contains the password).
+    /// </summary>
+    public StreamSystemOptions ToStreamSystemOptions()
+    {
+        var options = string.IsNullOrWhiteSpace(ConnectionString)
+            ? new StreamSystemOptions()
+            : StreamSystemOptions.FromUri(ConnectionString);
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            foreach (var endpoint in Endpoints)
+            {
+                options.Endpoints.Add(new StreamEndpoint(endpoint.Host ?? string.Empty, endpoint.Port));
+            }
+
+            if (options.Endpoints.Count == 0)
+            {
+                options.Endpoints.Add(new StreamEndpoint("localhost"));
+            }
+        }
+
+        if (UserName is not null)
+        {
+            options.UserName = UserName;
+        }
+
+        if (Password is not null)
+        {
+            options.Password = Password;
+        }
+
+        if (VirtualHost is not null)
+        {
+            options.VirtualHost = VirtualHost;
+        }
+
+        options.ConnectionName = ConnectionName;
+        options.RequestTimeout = RequestTimeout;
+        return options;
+    }
+
+    /// <summary>The settings without the password (also safe for logs).</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder("RabbitStreamsOptions { ");
+        if (!string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            text.Append("ConnectionString = ").Append(RedactConnectionString(ConnectionString)).Append(", ");
+        }
+
+        if (Endpoints.Count > 0)
+        {
+            text.Append("Endpoints = [").AppendJoin(", ", Endpoints).Append("], ");
+        }
+
+        text.Append("UserName = ").Append(UserName ?? "(default)")
+            .Append(", Password = ").Append(Password is null ? "(default)" : "***")
+            .Append(", VirtualHost = ").Append(VirtualHost ?? "(default)")
+            .Append(", ConnectionName = ").Append(ConnectionName ?? "(default)")
+            .Append(", Publishing.Timeout = ").Append(Publishing?.Timeout)
+            .Append(", Consumers.CommitEveryMessages = ").Append(Consumers?.CommitEveryMessages)
+            .Append(", Consumers.CommitInterval = ").Append(Consumers?.CommitInterval)
+            .Append(", Consumers.FailurePolicy = ").Append(Consumers?.FailurePolicy)
+            .Append(" }");
+        return text.ToString();
+    }
+
+    /// <summary>A connection string with its password replaced by <c>***</c>.</summary>
+    /// <param name="connectionString">The connection string.</param>
+    public static string RedactConnectionString(string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        var schemeEnd = connectionString.IndexOf("://", StringComparison.Ordinal);
+        var start = schemeEnd < 0 ? 0 : schemeEnd + 3;
+        var slash = connectionString.IndexOf('/', start);
+        var authorityEnd = slash < 0 ? connectionString.Length : slash;
+        if (authorityEnd <= start)
+        {
+            return connectionString;
+        }
+
+        var at = connectionString.LastIndexOf('@', authorityEnd - 1, authorityEnd - start);
+        if (at < 0)
+        {
+            return connectionString;
+        }
+
+        var colon = connectionString.IndexOf(':', start, at - start);
+        return colon < 0
+            ? connectionString
+            : string.Concat(connectionString.AsSpan(0, colon + 1), "***", connectionString.AsSpan(at));
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Streams.Hosting;
+using Streams.Hosting.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static partial class RabbitStreamsServiceCollectionExtensions
+{
+    static partial void RegisterRuntime(IServiceCollection services)
+    {
+        services.TryAddSingleton<StreamSystemProvider>();
+        services.TryAddSingleton<ProducerPool>();
+        services.TryAddSingleton<StreamPublisher>();
+        services.TryAddSingleton<IStreamPublisher>(sp => sp.GetRequiredService<StreamPublisher>());
+        services.TryAddSingleton<ConsumerWorkerServices>();
+        services.TryAddSingleton<StreamConsumerDispatcher>();
+        services.TryAddSingleton<IStreamConsumerMonitor>(sp => sp.GetRequiredService<StreamConsumerDispatcher>());
+
+        // Order matters: streams are created before the consumers start (and the consumers stop first).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamTopologyInitializer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamConsumerDispatcher>(sp => sp.GetRequiredService<StreamConsumerDispatcher>()));
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>Chooses between the raw pass-through types and the registered serializers.</summary>
+internal sealed class MessageSerialization
+{
+    internal const string OctetStream = "application/octet-stream";
+    internal const string TextPlain = "text/plain; charset=utf-8";
+
+    private readonly IStreamSerializer _default;
+    private readonly IStreamSerializer[] _all;
+
+    public MessageSerialization(IEnumerable<IStreamSerializer> serializers)
+    {
+        // The last registered serializer is the default for publishing and for messages without a known content type.
+        _all = serializers.Reverse().ToArray();
+        _default = _all.Length > 0 ? _all[0] : new SystemTextJsonStreamSerializer();
+    }
+
+    public IStreamSerializer Default => _default;
+
+    /// <summary>Builds the message for <paramref name="value"/> (properties set by the caller afterwards).</summary>
+    public Message ToMessage<T>(T value)
+    {
+        switch (value)
+        {
+            case Message message:
+                return message;
+            case byte[] bytes:
+                return WithContentType(new Message(bytes), OctetStream);
+            case ReadOnlyMemory<byte> memory:
+                return WithContentType(new Message(memory), OctetStream);
+            case Memory<byte> memory:
+                return WithContentType(new Message(memory), OctetStream);
+            case string text:
+                return WithContentType(new Message(Encoding.UTF8.GetBytes(text)), TextPlain);
+            default:
+                return WithContentType(new Message(_default.Serialize(value)), _default.ContentType);
+        }
+    }
+
+    /// <summary>Reads a <typeparamref name="T"/> out of a decoded message.</summary>
+    public T FromMessage<T>(Message message)
+    {
+        if (typeof(T) == typeof(Message))
+        {
+            return (T)(object)message;
+        }
+
+        if (typeof(T) == typeof(byte[]))
+        {
+            return (T)(object)message.Body.ToArray();
+        }
+
+        if (typeof(T) == typeof(ReadOnlyMemory<byte>))
+        {
+            return (T)(object)message.Body;
+        }
+
+        if (typeof(T) == typeof(string))
+        {
+            return (T)(object)Encoding.UTF8.GetString(message.Body.Span);
+        }
+
+        return Find(message.Properties?.ContentType).Deserialize<T>(message.Body);
+    }
+
+    /// <summary>The serializer for a content type (parameters and case ignored), else the default.</summary>
+    public IStreamSerializer Find(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return _default;
+        }
+
+        var mediaType = MediaType(contentType);
+        foreach (var serializer in _all)
+        {
+            if (MediaType(serializer.ContentType).Equals(mediaType, StringComparison.OrdinalIgnoreCase))
+            {
+                return serializer;
+            }
+        }
+
+        return _default;
+    }
+
+    private static ReadOnlySpan<char> MediaTypeSpan(string contentType)
+    {
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semicolon < 0 ? contentType.AsSpan() : contentType.AsSpan(0, semicolon)).Trim();
+    }
+
+    private static string MediaType(string contentType) => MediaTypeSpan(contentType).ToString();
+
+    private static Message WithContentType(Message message, string contentType)
+    {
+        message.Properties ??= new MessageProperties();
+        message.Properties.ContentType ??= contentType;
+        return message;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>
+/// One producer per stream (and one more per stream for deduplicated publishing), created on first use, shared by
+/// every caller, replaced when closed, drained and disposed with the container.
+/// </summary>
+internal sealed class ProducerPool : IAsyncDisposable
+{
+    private readonly StreamSystemProvider _systems;
+    private readonly IOptions<RabbitStreamsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<(string Stream, bool Dedup), Lazy<Task<Producer>>> _producers = new();
+    private volatile bool _disposed;
+
+    public ProducerPool(StreamSystemProvider systems, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        _systems = systems;
+        _options = options;
+        _time = time;
+        _logger = loggerFactory.CreateLogger("Streams.Hosting.Publishing");
+    }
+
+    public int Count => _producers.Count;
+
+    public async ValueTask<Producer> GetAsync(string stream, bool deduplicating, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var key = (stream, deduplicating);
+        while (true)
+        {
+            var lazy = _producers.GetOrAdd(key, k => new Lazy<Task<Producer>>(() => CreateAsync(k.Stream, k.Dedup)));
+            Producer producer;
+            try
+            {
+                producer = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                _producers.TryRemove(new KeyValuePair<(string, bool), Lazy<Task<Producer>>>(key, lazy));
+                throw;
+            }
+
+            if (producer.IsOpen)
+            {
+                return producer;
+            }
+
+            if (_producers.TryRemove(new KeyValuePair<(string, bool), Lazy<Task<Producer>>>(key, lazy)))
+            {
+                Log.ProducerReplaced(_logger, stream);
+                _ = DisposeQuietlyAsync(producer);
+            }
+        }
+    }
+
+    private async Task<Producer> CreateAsync(string stream, bool deduplicating)
+    {
+        // Not tied to one caller's token: the producer is shared. Creation is bounded by the request timeout.
+        var options = _options.Value;
+        using var timeout = new CancellationTokenSource(options.RequestTimeout * 2, _time);
+        var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
+        var publishing = options.Publishing;
+        string? reference = null;
+        if (deduplicating)
+        {
+            reference = publishing.DeduplicationProducerName ?? throw new InvalidOperationException(
+                "PublishOptions.DeduplicationId needs RabbitStreams:Publishing:DeduplicationProducerName (the stable publisher reference the broker deduplicates on).");
+        }
+
+        var producerOptions = new ProducerOptions(stream)
+        {
+            Name = reference,
+            MaxUnconfirmed = publishing.MaxUnconfirmed,
+            BatchSize = publishing.BatchSize,
+            ConfirmTimeout = publishing.Timeout,
+            TimeProvider = _time,
+            FilterValue = static m => m.ApplicationProperties is { } p && p.TryGetValue(PublishOptions.FilterValueHeader, out var v) ? v as string : null,
+        };
+        Producer producer;
+        try
+        {
+            producer = await system.CreateProducerAsync(producerOptions, timeout.Token).ConfigureAwait(false);
+        }
+        catch (NotSupportedException)
+        {
+            // A broker without Publish v2 (before 3.13): no filter values.
+            producerOptions.FilterValue = null;
+            producer = await system.CreateProducerAsync(producerOptions, timeout.Token).ConfigureAwait(false);
+        }
+
+        Log.ProducerCreated(_logger, stream, reference);
+        return producer;
+    }
+
+    private async Task DisposeQuietlyAsync(Producer producer)
+    {
+        try
+        {
+            await producer.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.ProducerDisposeFailed(_logger, producer.Stream, ex);
+        }
+    }
+
+    /// <summary>Drains (waits for outstanding confirms within the producer's drain timeout) and disposes every producer.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        var disposals = new List<Task>();
+        foreach (var entry in _producers)
+        {
+            if (entry.Value.IsValueCreated && entry.Value.Value.IsCompletedSuccessfully)
+            {
+                disposals.Add(DisposeQuietlyAsync(entry.Value.Value.Result));
+            }
+        }
+
+        _producers.Clear();
+        await Task.WhenAll(disposals).ConfigureAwait(false);
+    }
+}

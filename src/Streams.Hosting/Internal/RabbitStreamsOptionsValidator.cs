@@ -1,0 +1,282 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>
+/// Validates <see cref="RabbitStreamsOptions"/>, the declared streams and the consumers at start; every message
+/// names the configuration key (e.g. <c>RabbitStreams:Endpoints:0:Port must be 1-65535 (was 70000).</c>).
+/// </summary>
+internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStreamsOptions>
+{
+    private readonly RabbitStreamsRegistry _registry;
+
+    public RabbitStreamsOptionsValidator(RabbitStreamsRegistry registry)
+    {
+        _registry = registry;
+    }
+
+    public ValidateOptionsResult Validate(string? name, RabbitStreamsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        var p = _registry.ConfigurationPath;
+        ValidateConnection(p, options, errors);
+
+        if (options.RequestTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{p}:RequestTimeout must be positive (was {options.RequestTimeout}).");
+        }
+
+        if (options.Publishing is null)
+        {
+            errors.Add($"{p}:Publishing must not be null.");
+        }
+        else
+        {
+            ValidatePublishing($"{p}:Publishing", options.Publishing, errors);
+        }
+
+        if (options.Consumers is null)
+        {
+            errors.Add($"{p}:Consumers must not be null.");
+        }
+        else
+        {
+            ValidateConsumerDefaults($"{p}:Consumers", options.Consumers, errors);
+        }
+
+        foreach (var stream in _registry.Streams)
+        {
+            try
+            {
+                stream.Spec.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"{p}: stream '{stream.Name}' declared with {(stream.Partitions is null ? "AddStream" : "AddSuperStream")} has an invalid spec: {ex.Message}");
+            }
+        }
+
+        var names = new Dictionary<(string Stream, string Name), ConsumerRegistration>();
+        foreach (var consumer in _registry.Consumers)
+        {
+            ValidateConsumer(consumer, errors, names);
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateConnection(string p, RabbitStreamsOptions options, List<string> errors)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            if (options.Endpoints.Count > 0)
+            {
+                errors.Add($"{p}:ConnectionString and {p}:Endpoints are both set; use one of them.");
+            }
+
+            try
+            {
+                _ = StreamSystemOptions.FromUri(options.ConnectionString);
+            }
+            catch (ArgumentException ex)
+            {
+                // The client's messages redact the password.
+                errors.Add($"{p}:ConnectionString is invalid: {ex.Message}");
+            }
+        }
+
+        for (var i = 0; i < options.Endpoints.Count; i++)
+        {
+            var endpoint = options.Endpoints[i];
+            if (endpoint is null)
+            {
+                errors.Add($"{p}:Endpoints:{i} must not be null.");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(endpoint.Host))
+            {
+                errors.Add($"{p}:Endpoints:{i}:Host is required.");
+            }
+
+            if (endpoint.Port is < 1 or > 65535)
+            {
+                errors.Add($"{p}:Endpoints:{i}:Port must be 1-65535 (was {endpoint.Port}).");
+            }
+        }
+
+        if (options.UserName is { Length: 0 })
+        {
+            errors.Add($"{p}:UserName must not be empty (omit it for the default 'guest').");
+        }
+
+        if (options.VirtualHost is { Length: 0 })
+        {
+            errors.Add($"{p}:VirtualHost must not be empty (omit it for the default '/').");
+        }
+
+        if (options.ConnectionName is { } connectionName && Encoding.UTF8.GetByteCount(connectionName) > 255)
+        {
+            errors.Add($"{p}:ConnectionName must be at most 255 UTF-8 bytes.");
+        }
+    }
+
+    private static void ValidatePublishing(string p, RabbitStreamsPublishingOptions publishing, List<string> errors)
+    {
+        if (publishing.Timeout <= TimeSpan.Zero && publishing.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            errors.Add($"{p}:Timeout must be positive (was {publishing.Timeout}).");
+        }
+
+        if (publishing.MaxUnconfirmed is < 1 or > 1_000_000)
+        {
+            errors.Add($"{p}:MaxUnconfirmed must be 1-1000000 (was {publishing.MaxUnconfirmed}).");
+        }
+
+        if (publishing.BatchSize is < 1 or > 100_000)
+        {
+            errors.Add($"{p}:BatchSize must be 1-100000 (was {publishing.BatchSize}).");
+        }
+
+        if (publishing.DeduplicationProducerName is { } producerName
+            && (producerName.Length == 0 || Encoding.UTF8.GetByteCount(producerName) > 255))
+        {
+            errors.Add($"{p}:DeduplicationProducerName must be 1-255 UTF-8 bytes.");
+        }
+    }
+
+    private static void ValidateConsumerDefaults(string p, RabbitStreamsConsumerOptions consumers, List<string> errors)
+    {
+        if (consumers.CommitEveryMessages < 1)
+        {
+            errors.Add($"{p}:CommitEveryMessages must be at least 1 (was {consumers.CommitEveryMessages}).");
+        }
+
+        if (consumers.CommitInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{p}:CommitInterval must be positive (was {consumers.CommitInterval}).");
+        }
+
+        if (consumers.RecoveryDelay <= TimeSpan.Zero)
+        {
+            errors.Add($"{p}:RecoveryDelay must be positive (was {consumers.RecoveryDelay}).");
+        }
+
+        if (consumers.MaxBatchSize is < 1 or > 100_000)
+        {
+            errors.Add($"{p}:MaxBatchSize must be 1-100000 (was {consumers.MaxBatchSize}).");
+        }
+
+        if (consumers.FailurePolicy is null)
+        {
+            errors.Add($"{p}:FailurePolicy must not be null.");
+        }
+        else
+        {
+            ValidateFailurePolicy($"{p}:FailurePolicy", consumers.FailurePolicy, errors);
+        }
+    }
+
+    internal static void ValidateFailurePolicy(string p, HandlerFailurePolicy policy, List<string> errors)
+    {
+        if (policy.MaxRetries is < 0 or > 10_000)
+        {
+            errors.Add($"{p}:MaxRetries must be 0-10000 (was {policy.MaxRetries}).");
+        }
+
+        if (policy.RetryDelay < TimeSpan.Zero)
+        {
+            errors.Add($"{p}:RetryDelay must not be negative (was {policy.RetryDelay}).");
+        }
+
+        if (policy.MaxRetryDelay < policy.RetryDelay)
+        {
+            errors.Add($"{p}:MaxRetryDelay ({policy.MaxRetryDelay}) must not be shorter than {p}:RetryDelay ({policy.RetryDelay}).");
+        }
+
+        if (!Enum.IsDefined(policy.AfterRetries))
+        {
+            errors.Add($"{p}:AfterRetries must be DeadLetter, Skip or Stop (was {policy.AfterRetries}).");
+        }
+
+        if (!Enum.IsDefined(policy.Backoff))
+        {
+            errors.Add($"{p}:Backoff must be Constant, Linear or Exponential (was {policy.Backoff}).");
+        }
+
+        if (policy.AfterRetries == FailureAction.DeadLetter && string.IsNullOrWhiteSpace(policy.DeadLetterStream))
+        {
+            errors.Add($"{p}:DeadLetterStream is required when {p}:AfterRetries is DeadLetter.");
+        }
+    }
+
+    private static void ValidateConsumer(ConsumerRegistration consumer, List<string> errors, Dictionary<(string, string), ConsumerRegistration> names)
+    {
+        StreamConsumerOptions options;
+        try
+        {
+            options = consumer.BuildOptions();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            errors.Add($"Stream consumer '{consumer}': configuring it failed: {ex.Message}");
+            return;
+        }
+
+        var p = $"Stream consumer '{consumer}'";
+        if (string.IsNullOrWhiteSpace(options.Stream))
+        {
+            errors.Add($"{p}: the stream is required ([StreamConsumer(\"stream\")] or AddConsumer<T>(c => c.Stream = ...)).");
+        }
+
+        if (options.Name is { } name)
+        {
+            if (name.Length == 0 || Encoding.UTF8.GetByteCount(name) > 255)
+            {
+                errors.Add($"{p}: Name must be 1-255 UTF-8 bytes (it is the broker's offset-tracking reference).");
+            }
+            else if (!string.IsNullOrWhiteSpace(options.Stream) && !names.TryAdd((options.Stream, name), consumer))
+            {
+                errors.Add($"{p}: Name '{name}' on stream '{options.Stream}' is already used by '{names[(options.Stream, name)]}'; two consumers sharing a name would overwrite each other's offsets.");
+            }
+        }
+
+        if (options.SingleActiveConsumer && options.Name is null)
+        {
+            errors.Add($"{p}: SingleActiveConsumer requires a Name (the consumer group).");
+        }
+
+        if (options.MaxConcurrency is < 1 or > 1024)
+        {
+            errors.Add($"{p}: MaxConcurrency must be 1-1024 (was {options.MaxConcurrency}).");
+        }
+
+        if (options.MaxConcurrency > 1 && consumer.IsBatch)
+        {
+            errors.Add($"{p}: MaxConcurrency applies to IStreamHandler<T> only; a batch handler receives one batch at a time.");
+        }
+
+        if (options.Offset.Type == OffsetType.None)
+        {
+            errors.Add($"{p}: Offset must be First, Last, Next, an offset or a timestamp.");
+        }
+
+        if (options.CommitEveryMessages is < 1)
+        {
+            errors.Add($"{p}: CommitEveryMessages must be at least 1 (was {options.CommitEveryMessages}).");
+        }
+
+        if (options.CommitInterval is { } interval && interval <= TimeSpan.Zero)
+        {
+            errors.Add($"{p}: CommitInterval must be positive (was {interval}).");
+        }
+
+        if (options.FailurePolicy is not null)
+        {
+            ValidateFailurePolicy($"{p}: FailurePolicy", options.FailurePolicy, errors);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+internal sealed class StreamPublisher : IStreamPublisher
+{
+    private readonly ProducerPool _pool;
+    private readonly MessageSerialization _serialization;
+    private readonly IOptions<RabbitStreamsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly StreamSystemProvider _systems;
+    private readonly ConcurrentDictionary<string, Task<IReadOnlyList<string>>> _partitions = new(StringComparer.Ordinal);
+
+    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamSystemProvider systems)
+    {
+        _systems = systems;
+        _pool = pool;
+        _serialization = serialization;
+        _options = options;
+        _time = time;
+    }
+
+    public Task PublishAsync<T>(string stream, T message, PublishOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(stream);
+        if (message is null)
+        {
+            throw new ArgumentNullException(nameof(message));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var amqp = _serialization.ToMessage(message);
+        Apply(amqp, options);
+        return options?.RoutingKey is { } routingKey
+            ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
+            : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
+    }
+
+    private async Task SendRoutedAsync(string superStream, string routingKey, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> partitions;
+        var lookup = _partitions.GetOrAdd(superStream, QueryPartitionsAsync);
+        try
+        {
+            partitions = await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _partitions.TryRemove(new KeyValuePair<string, Task<IReadOnlyList<string>>>(superStream, lookup));
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': its partitions could not be queried ({ex.Message}).", ex);
+        }
+
+        if (partitions.Count == 0)
+        {
+            _partitions.TryRemove(new KeyValuePair<string, Task<IReadOnlyList<string>>>(superStream, lookup));
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': it has no partitions (does it exist?).", null);
+        }
+
+        var partition = partitions[SuperStreamProducer.HashPartition(routingKey, partitions.Count)];
+        await SendAsync(partition, message, deduplicationId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream)
+    {
+        using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
+        var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
+        return await system.QueryPartitionsAsync(superStream, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes an already built message and waits for its confirm (also used for dead letters).</summary>
+    internal async Task SendAsync(string stream, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
+    {
+        var timeout = _options.Value.Publishing.Timeout;
+        using var timeoutSource = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        try
+        {
+            var producer = await _pool.GetAsync(stream, deduplicationId is not null, linked.Token).ConfigureAwait(false);
+            var send = deduplicationId is { } id
+                ? producer.SendAsync(id, message, linked.Token)
+                : producer.SendAsync(message, linked.Token);
+            await send.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
+        {
+            throw new StreamPublishTimeoutException(stream, timeout, ex);
+        }
+        catch (ConfirmationTimeoutException ex)
+        {
+            throw new StreamPublishTimeoutException(stream, timeout, ex);
+        }
+        catch (StreamDoesNotExistException ex)
+        {
+            throw new StreamPublishException(stream, $"Cannot publish to stream '{stream}': it does not exist (declare it with AddStream or create it first).", ex);
+        }
+        catch (PublishException ex)
+        {
+            throw new StreamPublishException(stream, $"The broker rejected a message published to stream '{stream}': {ex.Code}.", ex);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or ObjectDisposedException or OutOfMemoryException))
+        {
+            // Connection failures (sockets, TLS, authentication), a closed producer, a message too large for a frame...
+            throw new StreamPublishException(stream, $"Publishing to stream '{stream}' failed: {ex.Message}", ex);
+        }
+    }
+
+    private static void Apply(Message message, PublishOptions? options)
+    {
+        if (options is null)
+        {
+            return;
+        }
+
+        if (options.MessageId is not null || options.CorrelationId is not null || options.RoutingKey is not null || options.GroupId is not null)
+        {
+            message.Properties ??= new MessageProperties();
+            if ((options.GroupId ?? options.RoutingKey) is { } groupId)
+            {
+                message.Properties.GroupId = groupId;
+            }
+
+            if (options.MessageId is not null)
+            {
+                message.Properties.MessageId = options.MessageId;
+            }
+
+            if (options.CorrelationId is not null)
+            {
+                message.Properties.CorrelationId = options.CorrelationId;
+            }
+        }
+
+        if (options.Headers is { Count: > 0 } || options.FilterValue is not null)
+        {
+            message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (options.Headers is not null)
+            {
+                foreach (var header in options.Headers)
+                {
+                    message.ApplicationProperties[header.Key] = header.Value;
+                }
+            }
+
+            if (options.FilterValue is not null)
+            {
+                message.ApplicationProperties[PublishOptions.FilterValueHeader] = options.FilterValue;
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Streams.Hosting.Tests.DependencyInjection;
+
+public sealed class OptionsTests
+{
+    private static IConfiguration Config(params (string Key, string? Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+
+    private static RabbitStreamsOptions Resolve(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddRabbitStreams(configuration);
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<RabbitStreamsOptions>>().Value;
+    }
+
+    private static OptionsValidationException ResolveFailure(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddRabbitStreams(configuration);
+        using var provider = services.BuildServiceProvider();
+        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RabbitStreamsOptions>>().Value);
+    }
+
+    [Fact]
+    public void Binds_the_RabbitStreams_section_from_the_root()
+    {
+        var options = Resolve(Config(
+            ("RabbitStreams:Endpoints:0:Host", "node1"),
+            ("RabbitStreams:Endpoints:0:Port", "5553"),
+            ("RabbitStreams:Endpoints:1:Host", "node2"),
+            ("RabbitStreams:UserName", "app"),
+            ("RabbitStreams:Password", "s3cret"),
+            ("RabbitStreams:VirtualHost", "orders"),
+            ("RabbitStreams:ConnectionName", "orders-api"),
+            ("RabbitStreams:Publishing:Timeout", "00:00:05"),
+            ("RabbitStreams:Publishing:DeduplicationProducerName", "orders-api"),
+            ("RabbitStreams:Consumers:CommitEveryMessages", "10"),
+            ("RabbitStreams:Consumers:CommitInterval", "00:00:01"),
+            ("RabbitStreams:Consumers:FailurePolicy:MaxRetries", "5"),
+            ("RabbitStreams:Consumers:FailurePolicy:AfterRetries", "Skip"),
+            ("RabbitStreams:Consumers:FailurePolicy:Backoff", "Linear")));
+
+        Assert.Equal(["node1:5553", "node2:5552"], options.Endpoints.Select(e => e.ToString()));
+        Assert.Equal("app", options.UserName);
+        Assert.Equal("orders", options.VirtualHost);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Publishing.Timeout);
+        Assert.Equal("orders-api", options.Publishing.DeduplicationProducerName);
+        Assert.Equal(10, options.Consumers.CommitEveryMessages);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Consumers.CommitInterval);
+        Assert.Equal(5, options.Consumers.FailurePolicy.MaxRetries);
+        Assert.Equal(FailureAction.Skip, options.Consumers.FailurePolicy.AfterRetries);
+        Assert.Equal(RetryBackoff.Linear, options.Consumers.FailurePolicy.Backoff);
+
+        var client = options.ToStreamSystemOptions();
+        Assert.Equal(["node1:5553", "node2:5552"], client.Endpoints.Select(e => e.ToString()));
+        Assert.Equal(("app", "s3cret", "orders", "orders-api"), (client.UserName, client.Password, client.VirtualHost, client.ConnectionName));
+    }
+
+    [Fact]
+    public void Binds_a_section_passed_directly()
+    {
+        var options = Resolve(Config(("Messaging:Streams:ConnectionString", "rabbitmq-stream://u:p@h:1234/v")).GetSection("Messaging:Streams"));
+        Assert.Equal("rabbitmq-stream://u:p@h:1234/v", options.ConnectionString);
+    }
+
+    [Fact]
+    public void Defaults_are_documented_values()
+    {
+        var options = Resolve(Config());
+        Assert.Equal(10_000, options.Consumers.CommitEveryMessages);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Consumers.CommitInterval);
+        Assert.Equal(3, options.Consumers.FailurePolicy.MaxRetries);
+        Assert.Equal(FailureAction.DeadLetter, options.Consumers.FailurePolicy.AfterRetries);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Publishing.Timeout);
+
+        var client = options.ToStreamSystemOptions();
+        Assert.Equal("localhost:5552", Assert.Single(client.Endpoints).ToString());
+        Assert.Equal(("guest", "guest", "/"), (client.UserName, client.Password, client.VirtualHost));
+    }
+
+    [Fact]
+    public void Connection_string_is_parsed_and_explicit_credentials_override_it()
+    {
+        var options = new RabbitStreamsOptions { ConnectionString = "rabbitmq-stream://app:p%40ss@broker1:5553,broker2/%2f" };
+        var client = options.ToStreamSystemOptions();
+        Assert.Equal(["broker1:5553", "broker2:5552"], client.Endpoints.Select(e => e.ToString()));
+        Assert.Equal(("app", "p@ss", "/"), (client.UserName, client.Password, client.VirtualHost));
+
+        options.Password = "from-secret-store";
+        options.VirtualHost = "other";
+        client = options.ToStreamSystemOptions();
+        Assert.Equal(("app", "from-secret-store", "other"), (client.UserName, client.Password, client.VirtualHost));
+    }
+
+    [Fact]
+    public void Validation_names_the_bad_key()
+    {
+        var ex = ResolveFailure(Config(
+            ("RabbitStreams:Endpoints:0:Host", "node1"),
+            ("RabbitStreams:Endpoints:0:Port", "70000"),
+            ("RabbitStreams:Endpoints:1:Port", "5552"),
+            ("RabbitStreams:Consumers:CommitEveryMessages", "0"),
+            ("RabbitStreams:Consumers:FailurePolicy:MaxRetries", "-1"),
+            ("RabbitStreams:Publishing:Timeout", "00:00:00")));
+
+        Assert.Contains("RabbitStreams:Endpoints:0:Port must be 1-65535 (was 70000).", ex.Failures);
+        Assert.Contains("RabbitStreams:Endpoints:1:Host is required.", ex.Failures);
+        Assert.Contains("RabbitStreams:Consumers:CommitEveryMessages must be at least 1 (was 0).", ex.Failures);
+        Assert.Contains("RabbitStreams:Consumers:FailurePolicy:MaxRetries must be 0-10000 (was -1).", ex.Failures);
+        Assert.Contains(ex.Failures, f => f.StartsWith("RabbitStreams:Publishing:Timeout must be positive", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validation_uses_the_path_of_a_custom_section()
+    {
+        var ex = ResolveFailure(Config(("Messaging:Streams:Endpoints:0:Host", "h"), ("Messaging:Streams:Endpoints:0:Port", "0")).GetSection("Messaging:Streams"));
+        Assert.Contains("Messaging:Streams:Endpoints:0:Port must be 1-65535 (was 0).", ex.Failures);
+    }
+
+    [Fact]
+    public void Invalid_connection_string_is_reported_without_the_password()
+    {
+        var ex = ResolveFailure(Config(("RabbitStreams:ConnectionString", "amqp://app:TopSecret@host:5552/")));
+        var failure = Assert.Single(ex.Failures);
+        Assert.StartsWith("RabbitStreams:ConnectionString is invalid:", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("TopSecret", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Connection_string_and_endpoints_are_exclusive()
+    {
+        var ex = ResolveFailure(Config(
+            ("RabbitStreams:ConnectionString", "rabbitmq-stream://h:5552/"),
+            ("RabbitStreams:Endpoints:0:Host", "other")));
+        Assert.Contains("RabbitStreams:ConnectionString and RabbitStreams:Endpoints are both set; use one of them.", ex.Failures);
+    }
+
+    [Fact]
+    public async Task Host_start_fails_with_the_key_in_the_message()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection([new("RabbitStreams:Endpoints:0:Host", "localhost"), new("RabbitStreams:Endpoints:0:Port", "99999")]);
+        builder.Services.AddRabbitStreams(builder.Configuration);
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("RabbitStreams:Endpoints:0:Port must be 1-65535 (was 99999).", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToString_never_shows_the_password()
+    {
+        var options = new RabbitStreamsOptions
+        {
+            ConnectionString = "rabbitmq-stream://app:TopSecret1@host:5552/vh",
+            Password = "TopSecret2",
+            UserName = "app",
+        };
+        var text = options.ToString();
+        Assert.DoesNotContain("TopSecret", text, StringComparison.Ordinal);
+        Assert.Contains("rabbitmq-stream://app:***@host:5552/vh", text, StringComparison.Ordinal);
+        Assert.Contains("Password = ***", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rabbitmq-stream://u:pw@h:5552/v", "rabbitmq-stream://u:***@h:5552/v")]
+    [InlineData("rabbitmq-stream://u@h:5552/v", "rabbitmq-stream://u@h:5552/v")]
+    [InlineData("rabbitmq-stream://h:5552", "rabbitmq-stream://h:5552")]
+    [InlineData("rabbitmq-stream://u:p@ss@h1,h2", "rabbitmq-stream://u:***@h1,h2")]
+    [InlineData("rabbitmq-stream:///v", "rabbitmq-stream:///v")]
+    public void Redacts_connection_strings(string input, string expected) =>
+        Assert.Equal(expected, RabbitStreamsOptions.RedactConnectionString(input));
+}

@@ -1,0 +1,141 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Streams.Hosting.Tests.Consuming;
+using Streams.Testing;
+
+namespace Streams.Hosting.Tests.Integration;
+
+[Collection(BrokerCollection.Name)]
+public sealed class RecoveryTests(BrokerFixture broker)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private HttpClient Management()
+    {
+        var http = new HttpClient { BaseAddress = broker.Endpoint.ManagementUri };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{broker.Endpoint.UserName}:{broker.Endpoint.Password}")));
+        return http;
+    }
+
+    /// <summary>Closes the broker connections whose client-provided name starts with <paramref name="prefix"/>; returns how many.</summary>
+    private static async Task<int> CloseConnectionsAsync(HttpClient http, string prefix)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var all = await http.GetFromJsonAsync<JsonElement>("api/connections", Ct);
+            var names = all.EnumerateArray()
+                .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n) && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(c => c.GetProperty("name").GetString()!)
+                .ToList();
+            if (names.Count > 0)
+            {
+                foreach (var name in names)
+                {
+                    using var response = await http.DeleteAsync($"api/connections/{Uri.EscapeDataString(name)}", Ct);
+                }
+
+                return names.Count;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No connection named {prefix}* appeared in the management API.");
+            }
+
+            await Task.Delay(250, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Consumer_and_producer_recover_after_their_connections_are_closed()
+    {
+        var stream = BrokerFixture.UniqueName("hosting-recover");
+        var connectionName = BrokerFixture.UniqueName("recover-app");
+        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "recover"; }),
+            o => o.ConnectionName = connectionName);
+        await host.StartAsync(Ct);
+        var probe = host.Services.GetRequiredService<Probe>();
+        var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+        var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
+        await publisher.PublishAsync(stream, new Order("before", 1), Ct);
+        await probe.TakeAsync(1);
+
+        using var http = Management();
+        Assert.True(await CloseConnectionsAsync(http, connectionName + "-consumer") > 0);
+        await TestHost.WaitUntilAsync(() => monitor.GetConsumers()[0].LastError is not null && monitor.GetConsumers()[0].State == StreamConsumerState.Running, "consumer re-subscribed");
+
+        Assert.True(await CloseConnectionsAsync(http, connectionName + "-producer") > 0);
+        await Task.Delay(500, Ct);
+        await publisher.PublishAsync(stream, new Order("after", 2), Ct);
+
+        var received = await probe.TakeAsync(1);
+        Assert.Equal("after", ((Order)received[0].Message).Id);
+        await Task.Delay(300, Ct);
+        Assert.False(probe.TryTake(out _), "nothing handled twice after the re-subscription");
+        await host.StopAsync(Ct);
+    }
+}
+
+[Collection(BrokerCollection.Name)]
+public sealed class StreamLifecycleTests(BrokerFixture broker)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Deleting_the_stream_faults_the_consumer_and_says_why()
+    {
+        var stream = BrokerFixture.UniqueName("hosting-deleted");
+        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "gone"; }));
+        await host.StartAsync(Ct);
+        await host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(stream, new Order("x", 1), Ct);
+        await host.Services.GetRequiredService<Probe>().TakeAsync(1);
+
+        await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
+        {
+            await system.DeleteStreamAsync(stream, Ct);
+        }
+
+        var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
+        await TestHost.WaitUntilAsync(() => monitor.GetConsumers()[0].State == StreamConsumerState.Faulted, "consumer faulted after the stream was deleted");
+        Assert.IsType<Streams.Client.StreamDoesNotExistException>(monitor.GetConsumers()[0].LastError);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Handler_cancelled_at_the_shutdown_timeout_leaves_its_message_for_the_next_start()
+    {
+        var stream = BrokerFixture.UniqueName("hosting-timeout");
+        var probe = new Probe { BlockOn = "stuck" };
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(500));
+        builder.Services.AddSingleton(probe);
+        builder.Services.AddRabbitStreams(o => TestHost.Apply(broker.Endpoint, o))
+            .AddStream(stream)
+            .AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "timeout"; });
+        using (var host = builder.Build())
+        {
+            await host.StartAsync(Ct);
+            var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+            await publisher.PublishAsync(stream, new Order("first", 1), Ct);
+            await publisher.PublishAsync(stream, new Order("stuck", 2), Ct);
+            await probe.Blocked.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            await host.StopAsync(Ct); // the handler sees its token cancelled after 500 ms
+        }
+
+        Assert.Equal(["first"], probe.All.Select(r => ((Order)r.Message).Id));
+        var next = new Probe();
+        using (var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "timeout"; }), probe: next))
+        {
+            await host.StartAsync(Ct);
+            var received = await next.TakeAsync(1);
+            Assert.Equal("stuck", ((Order)received[0].Message).Id);
+            await host.StopAsync(Ct);
+        }
+    }
+}
