@@ -218,11 +218,10 @@ public sealed class StreamConnectionTests(BrokerFixture fixture)
         var publisher = new RecordingPublisherHandler();
         var publisherId = connection.RegisterPublisher(stream, publisher);
         await connection.DeclarePublisherAsync(publisherId, null, stream, Ct);
-        var frame = new byte[64];
-        PublishFrame.WriteHeader(frame, publisherId, 1);
-        var length = PublishFrame.HeaderSize + PublishFrame.WriteV1Entry(frame.AsSpan(PublishFrame.HeaderSize), 1, AmqpHi);
-        PublishFrame.Complete(frame, length, 1);
-        await connection.WriteAsync(frame.AsMemory(0, length), Ct);
+        using var frame = new Streams.Client.Producers.PublishFrame(64);
+        frame.Reset(publisherId, 1, 64);
+        frame.AppendV1(1, AmqpHi);
+        await connection.WriteAsync(frame.Seal(), Ct);
         Assert.Equal(1ul, await publisher.FirstConfirm.Task.WaitAsync(Wait, Ct));
 
         var subscriber = new RecordingSubscriptionHandler();
@@ -268,11 +267,10 @@ public sealed class StreamConnectionTests(BrokerFixture fixture)
             var publisher = new RecordingPublisherHandler();
             var publisherId = connection.RegisterPublisher(stream, publisher);
             await connection.DeclarePublisherAsync(publisherId, null, stream, Ct);
-            var frame = new byte[64];
-            PublishFrame.WriteHeader(frame, publisherId, 1);
-            var length = PublishFrame.HeaderSize + PublishFrame.WriteV1Entry(frame.AsSpan(PublishFrame.HeaderSize), 1, AmqpHi);
-            PublishFrame.Complete(frame, length, 1);
-            await connection.WriteAsync(frame.AsMemory(0, length), Ct);
+            using var frame = new Streams.Client.Producers.PublishFrame(64);
+            frame.Reset(publisherId, 1, 64);
+            frame.AppendV1(1, AmqpHi);
+            await connection.WriteAsync(frame.Seal(), Ct);
             await publisher.FirstConfirm.Task.WaitAsync(Wait, Ct);
 
             var subscriber = new RecordingSubscriptionHandler(OffsetSpecification.First);
