@@ -109,7 +109,7 @@ node_env() { # node -> env assignments for the chroot
     "RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins" "RABBITMQ_PLUGINS_DIR=$RMQ_VERSION_DIR/plugins" \
     "RABBITMQ_DIST_PORT=$(node_port "$node" dist)" "ERL_EPMD_ADDRESS=127.0.0.1" \
     "RABBITMQ_CTL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}" \
-    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=+sbwt none +sbwtdcpu none +sbwtdio none"
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${STREAMS_BROKER_ERL_ARGS-+sbwt none +sbwtdcpu none +sbwtdio none}"
 }
 
 in_root() { # node cmd...   (runs a command in the root with the node's environment)
