@@ -76,6 +76,21 @@ public sealed class SuperStreamConsumerOptions
         InitialCredits = InitialCredits,
         CrcCheck = CrcCheck,
         Handler = handler,
-        Properties = Properties,
+        SingleActiveConsumer = SingleActiveConsumer,
+        Properties = SingleActiveConsumer ? WithSuperStream(Properties, SuperStream) : Properties,
     };
+
+    /// <summary>
+    /// Single active consumer per partition across every consumer of the same <see cref="Name"/> (the group): the
+    /// broker gives each partition to one member of the group (partition index modulo group size) and moves
+    /// partitions when members join or leave. Needs a <see cref="Name"/>.
+    /// </summary>
+    public bool SingleActiveConsumer { get; set; }
+
+    private static Dictionary<string, string> WithSuperStream(IReadOnlyDictionary<string, string>? properties, string superStream)
+    {
+        var result = properties is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(properties, StringComparer.Ordinal);
+        result["super-stream"] = superStream;
+        return result;
+    }
 }

@@ -127,6 +127,84 @@ public sealed class SuperStreamTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Three_single_active_consumers_in_one_group_split_the_partitions()
+    {
+        await using var system = await ConnectAsync("super-sac");
+        var superStream = BrokerFixture.UniqueName("super-sac");
+        await system.CreateSuperStreamAsync(superStream, 3, cancellationToken: Ct);
+        var received = new ConcurrentQueue<(int Member, string Partition, string Key)>();
+        var members = new List<SuperStreamConsumer>();
+        try
+        {
+            for (var member = 0; member < 3; member++)
+            {
+                var m = member;
+                members.Add(await system.CreateSuperStreamConsumerAsync(new SuperStreamConsumerOptions(superStream)
+                {
+                    Offset = OffsetSpecification.First,
+                    Name = "sac-group",
+                    SingleActiveConsumer = true,
+                    Handler = (delivery, _) =>
+                    {
+                        received.Enqueue((m, delivery.Stream, KeyOf(Message.DecodeCopy(delivery.Body.Span))));
+                        return ValueTask.CompletedTask;
+                    },
+                }, Ct));
+            }
+
+            // The broker settles on one active member per partition, each member owning one partition.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            Dictionary<string, int> owners;
+            while (true)
+            {
+                owners = members.SelectMany((c, i) => c.Consumers.Where(p => p.Value.IsActive).Select(p => (p.Key, i)))
+                    .GroupBy(x => x.Key).Where(g => g.Count() == 1).ToDictionary(g => g.Key, g => g.Single().i);
+                if (owners.Count == 3 && owners.Values.Distinct().Count() == 3)
+                {
+                    break;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "the group never settled on one partition per member");
+                await Task.Delay(100, Ct);
+            }
+
+            await using (var producer = await system.CreateSuperStreamProducerAsync(new SuperStreamProducerOptions(superStream, KeyOf), Ct))
+            {
+                for (var i = 1; i <= 30; i++)
+                {
+                    await producer.SendAsync(Keyed($"hello{i}"), Ct);
+                }
+            }
+
+            while (received.Count < 30)
+            {
+                Assert.True(DateTime.UtcNow < deadline + TimeSpan.FromSeconds(30), $"only {received.Count} of 30 messages arrived");
+                await Task.Delay(50, Ct);
+            }
+
+            await Task.Delay(300, Ct);
+            Assert.Equal(30, received.Count);
+            Assert.Equal(30, received.Select(r => r.Key).Distinct().Count());
+            foreach (var (member, partition, key) in received)
+            {
+                Assert.Equal($"{superStream}-{SuperStreamProducer.HashPartition(key, 3)}", partition);
+                Assert.Equal(owners[partition], member);
+            }
+
+            Assert.Equal(3, received.Select(r => r.Member).Distinct().Count());
+        }
+        finally
+        {
+            foreach (var member in members)
+            {
+                await member.DisposeAsync();
+            }
+
+            await system.DeleteSuperStreamAsync(superStream, Ct);
+        }
+    }
+
+    [Fact]
     public async Task Super_stream_consumer_receives_every_message_with_its_partition_and_resumes_from_stored_offsets()
     {
         await using var system = await ConnectAsync("super-consume");
