@@ -91,4 +91,61 @@ public sealed class CliBrokerTests(BrokerFixture fixture)
         Assert.Equal(0, code);
         Assert.Matches(@"RESULT workload=latency msgs=500 seconds=[0-9.]+ rate=5000 confirm_p50_us=[0-9]+ confirm_p99_us=[0-9]+ p50_us=[0-9]+ p99_us=[0-9]+", output);
     }
+
+    [Fact]
+    public async Task Super_stream_publish_routes_by_key_and_tail_and_stats_cover_every_partition()
+    {
+        var superStream = BrokerFixture.UniqueName("cli-super");
+        await using (var system = await Streams.Client.StreamSystem.ConnectAsync(Streams.Client.StreamSystemOptions.FromUri(Uri), TestContext.Current.CancellationToken))
+        {
+            await system.CreateSuperStreamAsync(superStream, 3, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        var (code, output) = await RunAsync("publish", "--super-stream", superStream, "--count", "10", "--routing-key", "hello{seq}", "--body", "m{seq}");
+        Assert.Equal(0, code);
+        Assert.Contains("published 10 messages to super stream", output, StringComparison.Ordinal);
+
+        (code, output) = await RunAsync("stats", "--super-stream", superStream);
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, l => Assert.Matches(@"-[012]: first_offset=0 committed_chunk_id=[0-9]+ last_chunk_id=[0-9]+ leader=localhost:5552", l));
+
+        (code, output) = await RunAsync("tail", "--super-stream", superStream, "--count", "10", "--format", "json");
+        Assert.Equal(0, code);
+        var byPartition = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .ToLookup(e => e.GetProperty("stream").GetString()!, e => e.GetProperty("body").GetString()!);
+        // protocol.md §7 vectors: hello2, 5, 7, 9 -> 0; hello1, 3, 8 -> 1; hello4, 6, 10 -> 2.
+        Assert.Equal(["m2", "m5", "m7", "m9"], byPartition[$"{superStream}-0"]);
+        Assert.Equal(["m1", "m3", "m8"], byPartition[$"{superStream}-1"]);
+        Assert.Equal(["m4", "m6", "m10"], byPartition[$"{superStream}-2"]);
+    }
+
+    [Fact]
+    public async Task Tail_filter_shows_only_the_matching_messages()
+    {
+        var stream = BrokerFixture.UniqueName("cli-filter");
+        Assert.Equal(0, (await RunAsync("publish", "--stream", stream, "--count", "3", "--amqp", "--body", "red{seq}", "--filter", "red")).Code);
+        Assert.Equal(0, (await RunAsync("publish", "--stream", stream, "--count", "3", "--amqp", "--body", "blue{seq}", "--filter", "blue")).Code);
+        Assert.Equal(0, (await RunAsync("publish", "--stream", stream, "--count", "2", "--amqp", "--body", "red-again{seq}", "--filter", "red")).Code);
+
+        var (code, output) = await RunAsync("tail", "--stream", stream, "--filter", "red", "--count", "5");
+        Assert.Equal(0, code);
+        var bodies = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[^1]).ToList();
+        Assert.Equal(["red1", "red2", "red3", "red-again1", "red-again2"], bodies);
+    }
+
+    [Fact]
+    public async Task Tail_as_a_single_active_consumer_needs_a_group_name()
+    {
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("tail", "--stream", "s", "--single-active-consumer"));
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("tail", "--stream", "s", "--super-stream", "ss"));
+        await Assert.ThrowsAsync<UsageException>(() => RunAsync("publish", "--stream", "s", "--routing-key", "k"));
+        var stream = BrokerFixture.UniqueName("cli-sac");
+        Assert.Equal(0, (await RunAsync("publish", "--stream", stream, "--count", "2", "--body", "x{seq}")).Code);
+        var (code, output) = await RunAsync("tail", "--stream", stream, "--single-active-consumer", "--name", "cli-group", "--count", "2");
+        Assert.Equal(0, code);
+        Assert.EndsWith("x2", output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1], StringComparison.Ordinal);
+    }
 }

@@ -6,14 +6,20 @@ internal static class CommandRunner
     public const string Usage = """
         streams: drive RabbitMQ streams from the command line.
 
-          streams publish --stream S --count N [--size B | --body TEXT] [--amqp] [--message-id ID]
-                          [--correlation-id ID] [--content-type T] [--property key=value ...] [--producer-name P]
-          streams tail --stream S [--from first|last|next|<offset>|<ISO-8601 time>] [--count N] [--format text|json]
-          streams perf publish|consume|latency [--count N] [--size B] [--amqp] [--rate R] [--stream S] [--sub-entry N [--compression none|gzip]]
+          streams publish (--stream S | --super-stream SS [--routing-key K]) --count N [--size B | --body TEXT] [--amqp]
+                          [--message-id ID] [--correlation-id ID] [--content-type T] [--property key=value ...]
+                          [--filter VALUE] [--producer-name P]
+          streams tail (--stream S | --super-stream SS) [--from first|last|next|<offset>|<ISO-8601 time>] [--count N]
+                       [--format text|json] [--name G [--single-active-consumer]] [--filter VALUE ... [--match-unfiltered]]
+          streams stats (--stream S | --super-stream SS)
+          streams perf publish|consume|latency [--count N] [--size B] [--amqp] [--rate R] [--stream S]
+                       [--sub-entry N [--compression none|gzip]] [--sub-entry N [--compression none|gzip]]
 
         Every command takes --uri rabbitmq-stream://user:pass@host:port/vhost
         (default rabbitmq-stream://guest:guest@localhost:5552/%2f).
-        In --body, the ids and property values, {seq} is the message's 1-based sequence number.
+        In --body, the ids, property values, --routing-key and --filter, {seq} is the message's 1-based sequence number.
+        Super-stream messages are routed by the MurmurHash3 of the routing key (default {seq}). --filter sets the
+        message's filter value and an application property "filter" that tail --filter uses to drop false positives.
         Exit codes: 0 success, 1 broker or client failure, 2 bad input.
         """;
 
@@ -30,8 +36,9 @@ internal static class CommandRunner
         {
             "publish" => await PublishCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
             "tail" => await TailCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
+            "stats" => await StatsCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
             "perf" => await PerfCommand.RunAsync(rest, output, cancellationToken).ConfigureAwait(false),
-            _ => throw new UsageException($"unknown command '{args[0]}' (commands: publish, tail, perf, help)"),
+            _ => throw new UsageException($"unknown command '{args[0]}' (commands: publish, tail, stats, perf, help)"),
         };
     }
 }

@@ -7,7 +7,13 @@ namespace Streams.Cli.Commands;
 internal static class PublishCommand
 {
     private static readonly string[] ValueOptions =
-        [Connection.UriOption, "stream", "count", "size", "body", "message-id", "correlation-id", "content-type", "property", "producer-name"];
+    [
+        Connection.UriOption, "stream", "super-stream", "routing-key", "filter", "count", "size", "body", "message-id",
+        "correlation-id", "content-type", "property", "producer-name",
+    ];
+
+    /// <summary>The application property that carries the <c>--filter</c> value, so that <c>tail --filter</c> can post-filter.</summary>
+    public const string FilterProperty = "filter";
 
     private static readonly string[] FlagOptions = ["amqp"];
 
@@ -18,13 +24,22 @@ internal static class PublishCommand
         var systemOptions = Connection.Options(arguments);
 
         await using var system = await StreamSystem.ConnectAsync(systemOptions, cancellationToken).ConfigureAwait(false);
+        if (plan.SuperStream)
+        {
+            return await PublishToSuperStreamAsync(system, plan, output, cancellationToken).ConfigureAwait(false);
+        }
+
         if (await system.CreateStreamAsync(plan.Stream, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             await Console.Error.WriteLineAsync($"streams: created stream {plan.Stream}").ConfigureAwait(false);
         }
 
         await using var producer = await system.CreateProducerAsync(
-            new ProducerOptions(plan.Stream) { Name = plan.ProducerName }, cancellationToken).ConfigureAwait(false);
+            new ProducerOptions(plan.Stream)
+            {
+                Name = plan.ProducerName,
+                FilterValue = plan.Filter is null ? null : static m => m.ApplicationProperties?[FilterProperty] as string,
+            }, cancellationToken).ConfigureAwait(false);
 
         var tracker = new ConfirmTracker(plan.Count);
         Action<Confirmation> onConfirm = tracker.OnConfirm;
@@ -51,6 +66,35 @@ internal static class PublishCommand
         await output.WriteLineAsync($"published {plan.Count} messages to {plan.Stream} (all confirmed)").ConfigureAwait(false);
         return 0;
     }
+
+    /// <summary>Routes each message by its rendered <c>--routing-key</c> (hash strategy) and waits for every confirm.</summary>
+    private static async Task<int> PublishToSuperStreamAsync(StreamSystem system, PublishPlan plan, TextWriter output, CancellationToken ct)
+    {
+        var keys = new Dictionary<Message, string>(ReferenceEqualityComparer.Instance);
+        await using var producer = await system.CreateSuperStreamProducerAsync(
+            new SuperStreamProducerOptions(plan.Stream, m => keys[m])
+            {
+                Name = plan.ProducerName,
+                FilterValue = plan.Filter is null ? null : static m => m.ApplicationProperties?[FilterProperty] as string,
+            }, ct).ConfigureAwait(false);
+        const int BatchSize = 1000;
+        var batch = new List<Message>(BatchSize);
+        for (long seq = 1; seq <= plan.Count; seq++)
+        {
+            var message = plan.BuildMessage(seq);
+            keys[message] = plan.RoutingKey!.Render(seq);
+            batch.Add(message);
+            if (batch.Count == BatchSize || seq == plan.Count)
+            {
+                await producer.SendBatchAsync(batch, ct).ConfigureAwait(false);
+                batch.Clear();
+                keys.Clear();
+            }
+        }
+
+        await output.WriteLineAsync($"published {plan.Count} messages to super stream {plan.Stream} (all confirmed)").ConfigureAwait(false);
+        return 0;
+    }
 }
 
 /// <summary>What <c>streams publish</c> sends, built from the options.</summary>
@@ -61,6 +105,13 @@ internal sealed class PublishPlan
     public required long Count { get; init; }
 
     public string? ProducerName { get; init; }
+
+    /// <summary>True when <see cref="Stream"/> names a super stream.</summary>
+    public bool SuperStream { get; init; }
+
+    public MessageTemplate? RoutingKey { get; init; }
+
+    public MessageTemplate? Filter { get; init; }
 
     public bool Amqp { get; init; }
 
@@ -80,11 +131,25 @@ internal sealed class PublishPlan
 
     public static PublishPlan From(Arguments arguments)
     {
-        var stream = arguments.Required("stream");
-        if (stream.Length == 0)
+        var superStream = arguments.Value("super-stream");
+        var stream = arguments.Value("stream");
+        if ((stream is null) == (superStream is null))
         {
-            throw new UsageException("option --stream must not be empty");
+            throw new UsageException("give exactly one of --stream and --super-stream");
         }
+
+        if ((stream ?? superStream)!.Length == 0)
+        {
+            throw new UsageException("the stream name must not be empty");
+        }
+
+        var routingKey = arguments.Value("routing-key");
+        if (routingKey is not null && superStream is null)
+        {
+            throw new UsageException("--routing-key only applies with --super-stream");
+        }
+
+        var filter = arguments.Value("filter");
 
         var size = arguments.Value("size");
         var body = arguments.Value("body");
@@ -97,16 +162,19 @@ internal sealed class PublishPlan
         var messageId = arguments.Value("message-id");
         var correlationId = arguments.Value("correlation-id");
         var contentType = arguments.Value("content-type");
-        var needsAmqp = messageId is not null || correlationId is not null || contentType is not null || properties.Count > 0;
-        var amqp = arguments.Flag("amqp");
+        var needsAmqp = messageId is not null || correlationId is not null || contentType is not null || properties.Count > 0 || filter is not null;
+        var amqp = arguments.Flag("amqp") || superStream is not null;
         if (needsAmqp && !amqp)
         {
-            throw new UsageException("--message-id, --correlation-id, --content-type and --property need --amqp (raw messages have no properties)");
+            throw new UsageException("--message-id, --correlation-id, --content-type, --property and --filter need --amqp (raw messages have no properties)");
         }
 
         return new PublishPlan
         {
-            Stream = stream,
+            Stream = (stream ?? superStream)!,
+            SuperStream = superStream is not null,
+            RoutingKey = superStream is null ? null : new MessageTemplate(routingKey ?? "{seq}"),
+            Filter = filter is null ? null : new MessageTemplate(filter),
             Count = arguments.Int64("count", 1, min: 1, max: 1_000_000_000),
             ProducerName = arguments.Value("producer-name"),
             Amqp = amqp,
@@ -145,12 +213,17 @@ internal sealed class PublishPlan
             };
         }
 
-        if (Properties.Count > 0)
+        if (Properties.Count > 0 || Filter is not null)
         {
-            var map = new Dictionary<string, object?>(Properties.Count, StringComparer.Ordinal);
+            var map = new Dictionary<string, object?>(Properties.Count + 1, StringComparer.Ordinal);
             foreach (var property in Properties)
             {
                 map[property.Key] = property.Render(sequence);
+            }
+
+            if (Filter is not null)
+            {
+                map[PublishCommand.FilterProperty] = Filter.Render(sequence);
             }
 
             message.ApplicationProperties = map;

@@ -8,12 +8,19 @@ namespace Streams.Cli.Commands;
 /// <summary><c>streams tail</c>: prints the messages of a stream from a starting point.</summary>
 internal static class TailCommand
 {
-    private static readonly string[] ValueOptions = [Connection.UriOption, "stream", "from", "count", "format"];
+    private static readonly string[] ValueOptions = [Connection.UriOption, "stream", "super-stream", "from", "count", "format", "name", "filter"];
+    private static readonly string[] FlagOptions = ["single-active-consumer", "match-unfiltered"];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
-        var arguments = Arguments.Parse(args, ValueOptions, []);
-        var stream = arguments.Required("stream");
+        var arguments = Arguments.Parse(args, ValueOptions, FlagOptions);
+        var stream = arguments.Value("stream");
+        var superStream = arguments.Value("super-stream");
+        if ((stream is null) == (superStream is null))
+        {
+            throw new UsageException("give exactly one of --stream and --super-stream");
+        }
+
         var offset = ParseFrom(arguments.Value("from") ?? "first");
         var count = arguments.Int64("count", long.MaxValue, min: 1);
         var json = (arguments.Value("format") ?? "text") switch
@@ -22,25 +29,74 @@ internal static class TailCommand
             "json" => true,
             var other => throw new UsageException($"option --format: '{other}' is not text or json"),
         };
+        var name = arguments.Value("name");
+        var sac = arguments.Flag("single-active-consumer");
+        if (sac && name is null)
+        {
+            throw new UsageException("--single-active-consumer needs --name GROUP");
+        }
+
+        var filters = arguments.Values("filter");
+        var matchUnfiltered = arguments.Flag("match-unfiltered");
+        if (matchUnfiltered && filters.Count == 0)
+        {
+            throw new UsageException("--match-unfiltered only applies with --filter");
+        }
+
+        if (filters.Count > 0 && superStream is not null)
+        {
+            throw new UsageException("--filter applies to --stream only");
+        }
 
         await using var system = await Connection.ConnectAsync(arguments, cancellationToken).ConfigureAwait(false);
-        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = offset }, cancellationToken)
-            .ConfigureAwait(false);
         var printed = 0L;
-        await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        if (superStream is not null)
         {
-            var line = json ? DeliveryFormatter.Json(delivery.Offset, delivery.Timestamp, delivery.Body)
-                : DeliveryFormatter.Text(delivery.Offset, delivery.Timestamp, delivery.Body);
-            await output.WriteLineAsync(line).ConfigureAwait(false);
-            if (++printed >= count)
+            await using var consumer = await system.CreateSuperStreamConsumerAsync(
+                new SuperStreamConsumerOptions(superStream) { Offset = offset, Name = name, SingleActiveConsumer = sac }, cancellationToken).ConfigureAwait(false);
+            await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                break;
+                await output.WriteLineAsync(Format(json, delivery)).ConfigureAwait(false);
+                if (++printed >= count)
+                {
+                    break;
+                }
+            }
+        }
+        else
+        {
+            var options = new ConsumerOptions(stream!) { Offset = offset, Name = name, SingleActiveConsumer = sac };
+            if (filters.Count > 0)
+            {
+                // The broker filters per chunk (Bloom filter): false positives reach us and are dropped here, using the
+                // application property `streams publish --filter` writes beside the filter value.
+                var wanted = filters.ToHashSet(StringComparer.Ordinal);
+                options.FilterValues = [.. filters];
+                options.MatchUnfiltered = matchUnfiltered;
+                options.PostFilter = delivery => DeliveryFormatter.Decode(delivery.Body).Message?.ApplicationProperties is { } p
+                    && p.TryGetValue(PublishCommand.FilterProperty, out var value)
+                        ? value is string v && wanted.Contains(v)
+                        : matchUnfiltered;
+            }
+
+            await using var consumer = await system.CreateConsumerAsync(options, cancellationToken).ConfigureAwait(false);
+            await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await output.WriteLineAsync(Format(json, delivery)).ConfigureAwait(false);
+                if (++printed >= count)
+                {
+                    break;
+                }
             }
         }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return 0;
     }
+
+    private static string Format(bool json, Delivery delivery) => json
+        ? DeliveryFormatter.Json(delivery.Offset, delivery.Timestamp, delivery.Body, delivery.Stream)
+        : DeliveryFormatter.Text(delivery.Offset, delivery.Timestamp, delivery.Body);
 
     /// <summary>first | last | next | an offset | an ISO-8601 point in time.</summary>
     public static OffsetSpecification ParseFrom(string from) => from switch
@@ -68,13 +124,18 @@ internal static class DeliveryFormatter
         return string.Create(CultureInfo.InvariantCulture, $"{offset}\t{timestamp:O}{id}\t{text}");
     }
 
-    public static string Json(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry)
+    public static string Json(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry, string? stream = null)
     {
         var (message, body) = Decode(entry);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
+            if (stream is not null)
+            {
+                writer.WriteString("stream", stream);
+            }
+
             writer.WriteNumber("offset", offset);
             writer.WriteString("timestamp", timestamp);
             if (TryUtf8(body.Span) is { } text)
