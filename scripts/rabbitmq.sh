@@ -158,7 +158,8 @@ start_node() {
   log "starting $(node_name "$node") (stream port $port)"
   local -a envs
   mapfile -t envs < <(node_env "$node")
-  setsid chroot "$ROOT" /usr/bin/env -i "${envs[@]}" rabbitmq-server >"$ROOT$STATE/$node/log/console.log" 2>&1 </dev/null &
+  # 9>&-: the broker must not inherit the lock descriptor (it would hold the lock for its whole life).
+  setsid chroot "$ROOT" /usr/bin/env -i "${envs[@]}" rabbitmq-server >"$ROOT$STATE/$node/log/console.log" 2>&1 </dev/null 9>&- &
   wait_handshake 127.0.0.1 "$port" 90 || { tail -n 30 "$ROOT$STATE/$node/log/console.log" >&2; die "$(node_name "$node") did not answer a stream handshake on 127.0.0.1:$port within 90 s"; }
 }
 
@@ -327,9 +328,18 @@ EOF
   echo "rabbitmq-stream+tls://localhost:5551/%2f (CA and client certificate in $TLS_DIR)"
 }
 
+# Commands that start, stop or join nodes take a machine-wide lock: tests running in parallel may call
+# `cluster up` or `node stop` at the same moment, and two joins at once fail.
+LOCK_FILE=${STREAMS_BROKER_LOCK:-/tmp/streams-hosting-rabbitmq.lock}
+with_lock() {
+  exec 9>"$LOCK_FILE"
+  flock -w 600 9 || die "could not take $LOCK_FILE within 600 s"
+}
+
 main() {
   local cmd=${1:-}
   shift || true
+  case $cmd in provision|up|down|cluster|node|tls) with_lock ;; esac
   case $cmd in
     provision) provision_root; echo "$ROOT" ;;
     up) cmd_up ;;
