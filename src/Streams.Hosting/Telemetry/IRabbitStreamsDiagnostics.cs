@@ -4,7 +4,9 @@ namespace Streams.Hosting;
 /// <param name="StateSince">When the consumer entered its current <see cref="StreamConsumerStatus.State"/>.</param>
 /// <param name="Lag">
 /// Messages in the stream after the last one processed, measured every <see cref="StreamsTelemetryOptions.LagSamplingInterval"/>
-/// from the stream's statistics: up to the first offset of the stream's last chunk, so a lower bound within one chunk.
+/// from the stream's statistics: up to the first offset of the stream's last chunk (a lower bound within one chunk). It
+/// counts offsets: the offset-tracking entries the broker writes into the stream (one per offset store of any named
+/// consumer) take offsets too, so a caught-up consumer can show a small residual lag.
 /// Null until measured (or when the consumer has not seen a message yet and the stream is not empty).
 /// </param>
 /// <param name="LagMeasuredAt">When <paramref name="Lag"/> was measured.</param>
