@@ -30,6 +30,7 @@ public enum StreamConsumerState
 /// <param name="HandledCount">Messages handled successfully since start.</param>
 /// <param name="FailedCount">Messages that exhausted their retries (skipped, dead-lettered or stopping the consumer).</param>
 /// <param name="LastError">The error that made the consumer fault or recover, if any.</param>
+/// <param name="IsActive">False while a single-active consumer waits as a standby (true otherwise, and when not subscribed).</param>
 public sealed record StreamConsumerStatus(
     Type HandlerType,
     string Stream,
@@ -40,7 +41,8 @@ public sealed record StreamConsumerStatus(
     ulong? LastStoredOffset,
     long HandledCount,
     long FailedCount,
-    Exception? LastError);
+    Exception? LastError,
+    bool IsActive = true);
 
 /// <summary>The status of the hosted consumers (for health checks and status endpoints). Singleton.</summary>
 public interface IStreamConsumerMonitor

@@ -31,6 +31,7 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly string _source;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private bool _disposed;
+    private Consumer? _consumer;
     private long _lastProcessed = -1;
     private long _lastStored = -1;
     private long _uncommitted;
@@ -77,7 +78,8 @@ internal sealed class ConsumerWorker : IDisposable
             stored < 0 ? null : (ulong)stored,
             Interlocked.Read(ref _handled),
             Interlocked.Read(ref _failed),
-            _lastError);
+            _lastError,
+            Volatile.Read(ref _consumer)?.IsActive ?? true);
     }
 
     public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
@@ -108,7 +110,7 @@ internal sealed class ConsumerWorker : IDisposable
                         CancellationToken.None,
                         TaskContinuationOptions.ExecuteSynchronously,
                         TaskScheduler.Default);
-                    Subscribed(clientOptions);
+                    Subscribed(consumer, clientOptions);
                     await ProcessAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
                 }
                 else
@@ -116,7 +118,7 @@ internal sealed class ConsumerWorker : IDisposable
                     // One at a time, in order: read straight from the client (no hand-off between threads).
                     var clientOptions = await BuildClientOptionsAsync(system, null, stopping).ConfigureAwait(false);
                     consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
-                    Subscribed(clientOptions);
+                    Subscribed(consumer, clientOptions);
                     await ProcessSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
                 }
             }
@@ -150,6 +152,7 @@ internal sealed class ConsumerWorker : IDisposable
                 await CommitAsync().ConfigureAwait(false);
                 if (consumer is not null)
                 {
+                    Volatile.Write(ref _consumer, null);
                     await DisposeQuietlyAsync(consumer).ConfigureAwait(false);
                 }
             }
@@ -172,8 +175,9 @@ internal sealed class ConsumerWorker : IDisposable
         }
     }
 
-    private void Subscribed(ConsumerOptions options)
+    private void Subscribed(Consumer consumer, ConsumerOptions options)
     {
+        Volatile.Write(ref _consumer, consumer);
         Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, options.Offset.ToString());
         _state = StreamConsumerState.Running;
     }

@@ -99,8 +99,9 @@ internal sealed class StreamPublisher : IStreamPublisher
         {
             throw new StreamPublishException(stream, $"The broker rejected a message published to stream '{stream}': {ex.Code}.", ex);
         }
-        catch (Exception ex) when (ex is StreamClientException or InvalidOperationException && ex is not ObjectDisposedException)
+        catch (Exception ex) when (ex is not (OperationCanceledException or ObjectDisposedException or OutOfMemoryException))
         {
+            // Connection failures (sockets, TLS, authentication), a closed producer, a message too large for a frame...
             throw new StreamPublishException(stream, $"Publishing to stream '{stream}' failed: {ex.Message}", ex);
         }
     }

@@ -12,7 +12,8 @@ public interface IStreamPublisher
     /// </summary>
     /// <typeparam name="T">
     /// The message type: <c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c> and <c>string</c> are sent as is,
-    /// a <see cref="Streams.Client.Message"/> as built, anything else with the default <see cref="IStreamSerializer"/> (JSON).
+    /// a <see cref="Streams.Client.Message"/> as built (<paramref name="options"/> are applied to it in place),
+    /// anything else with the default <see cref="IStreamSerializer"/> (JSON).
     /// </typeparam>
     /// <param name="stream">The stream.</param>
     /// <param name="message">The message.</param>

@@ -65,6 +65,8 @@ public sealed class SuperStreamAndSacTests(BrokerFixture broker)
         await probe1.TakeAsync(5);
         await Task.Delay(300, Ct);
         Assert.Empty(probe2.All);
+        Assert.True(host1.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers()[0].IsActive);
+        Assert.False(host2.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers()[0].IsActive);
 
         await host1.StopAsync(Ct); // stores offset, unsubscribes: host2 becomes active
         for (var i = 0; i < 5; i++)
