@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace Streams.Samples.Tests;
+
+/// <summary>Runs a built sample as its own process (<c>dotnet path/to/Sample.dll args</c>) and collects its output.</summary>
+public sealed class SampleProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SampleProcess(Process process)
+    {
+        _process = process;
+    }
+
+    /// <summary>The repository root (where Streams.Hosting.sln is).</summary>
+    public static string RepositoryRoot { get; } = Metadata("RepositoryRoot");
+
+    /// <summary>The built assembly of a sample project, e.g. <c>Samples/Tutorials/HelloWorld/Send</c> + <c>HelloWorld.Send</c>.</summary>
+    public static string SampleAssembly(string projectDirectory, string assemblyName)
+    {
+        var path = Path.Combine(RepositoryRoot, projectDirectory, "bin", Metadata("Configuration"), Metadata("TargetFramework"), assemblyName + ".dll");
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The sample is not built: {path}. Build the solution (or this test project) first.", path);
+        }
+
+        return path;
+    }
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    public static SampleProcess Start(string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(assembly)!,
+        };
+        info.ArgumentList.Add(assembly);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var sample = new SampleProcess(process);
+        process.OutputDataReceived += (_, e) => sample.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => sample.Append(e.Data);
+        process.Exited += (_, _) => sample._exited.TrySetResult();
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return sample;
+    }
+
+    /// <summary>Runs a sample to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string assembly, params string[] arguments)
+    {
+        await using var process = Start(assembly, arguments);
+        await process.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        return (process._process.ExitCode, process.Output);
+    }
+
+    /// <summary>Waits for the process to exit; a hang guard (kills the process and fails), not a performance assertion.</summary>
+    public async Task WaitForExitAsync(TimeSpan limit)
+    {
+        try
+        {
+            await _exited.Task.WaitAsync(limit, TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            Kill();
+            throw new TimeoutException($"The sample did not exit within {limit}. Output so far:\n{Output}");
+        }
+
+        _process.WaitForExit(); // flushes the redirected output
+    }
+
+    /// <summary>Waits until the output contains <paramref name="text"/> (hang guard: fails after <paramref name="limit"/>).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+                if (Output.Contains(text, StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException($"The sample exited ({_process.ExitCode}) without printing '{text}'. Output:\n{Output}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The sample did not print '{text}' within {limit}. Output so far:\n{Output}");
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Asks the process to stop as Ctrl+C would (SIGINT), then waits for it to exit.</summary>
+    public async Task InterruptAsync(TimeSpan limit)
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        await WaitForExitAsync(limit);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static string Metadata(string key) =>
+        typeof(SampleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value
+        ?? throw new InvalidOperationException($"Assembly metadata {key} is missing.");
+}
