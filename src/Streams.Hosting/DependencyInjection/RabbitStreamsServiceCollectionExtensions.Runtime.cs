@@ -10,6 +10,7 @@ public static partial class RabbitStreamsServiceCollectionExtensions
     static partial void RegisterRuntime(IServiceCollection services)
     {
         services.TryAddSingleton<StreamSystemProvider>();
+        RabbitStreamsTelemetryExtensions.AddTelemetry(services);
         services.TryAddSingleton<ProducerPool>();
         services.TryAddSingleton<StreamPublisher>();
         services.TryAddSingleton<IStreamPublisher>(sp => sp.GetRequiredService<StreamPublisher>());

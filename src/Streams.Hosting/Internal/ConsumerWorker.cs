@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Streams.Client;
+using Streams.Hosting.Telemetry;
 
 namespace Streams.Hosting.Internal;
 
@@ -30,6 +31,7 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly string? _partition;
     private readonly string _source;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
+    private readonly ConsumerTelemetry _telemetry;
     private bool _disposed;
     private Consumer? _consumer;
     private long _lastProcessed = -1;
@@ -56,11 +58,13 @@ internal sealed class ConsumerWorker : IDisposable
         _recoveryDelay = defaults.RecoveryDelay;
         _maxBatch = defaults.MaxBatchSize;
         _handlerName = registration.HandlerType.Name;
+        _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus);
     }
 
     public void Dispose()
     {
         Volatile.Write(ref _disposed, true);
+        _telemetry.Dispose();
         _commitGate.Dispose();
     }
 
@@ -129,14 +133,14 @@ internal sealed class ConsumerWorker : IDisposable
             catch (ConsumerStoppedException ex)
             {
                 _lastError = ex.InnerException;
-                _state = StreamConsumerState.Faulted;
+                SetState(StreamConsumerState.Faulted);
                 break;
             }
             catch (StreamDoesNotExistException ex) when (Interlocked.Read(ref _lastProcessed) >= 0)
             {
                 // The stream was deleted under a running consumer: its offsets mean nothing for a re-created stream.
                 _lastError = ex;
-                _state = StreamConsumerState.Faulted;
+                SetState(StreamConsumerState.Faulted);
                 Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
                 break;
             }
@@ -144,7 +148,7 @@ internal sealed class ConsumerWorker : IDisposable
             {
                 // Connection lost, leader moved, stream not available yet (or not created yet): subscribe again later.
                 _lastError = ex;
-                _state = StreamConsumerState.Recovering;
+                SetState(StreamConsumerState.Recovering);
                 Log.ConsumerRecovering(_services.Logger, _handlerName, _source, _recoveryDelay, ex);
             }
             finally
@@ -169,17 +173,23 @@ internal sealed class ConsumerWorker : IDisposable
 
         if (_state != StreamConsumerState.Faulted)
         {
-            _state = StreamConsumerState.Stopped;
+            SetState(StreamConsumerState.Stopped);
             long last = Interlocked.Read(ref _lastProcessed);
             Log.ConsumerStopped(_services.Logger, _handlerName, _source, last < 0 ? null : (ulong)last);
         }
+    }
+
+    private void SetState(StreamConsumerState state)
+    {
+        _state = state;
+        _telemetry.SetState(state);
     }
 
     private void Subscribed(Consumer consumer, ConsumerOptions options)
     {
         Volatile.Write(ref _consumer, consumer);
         Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, options.Offset.ToString());
-        _state = StreamConsumerState.Running;
+        SetState(StreamConsumerState.Running);
     }
 
     private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item>? writer, CancellationToken cancellationToken)
@@ -476,7 +486,7 @@ internal sealed class ConsumerWorker : IDisposable
         try
         {
             handler = CreateHandler(scope.ServiceProvider);
-            invocation = _invoker.InvokeAsync(handler, message, CreateContext(item, 1), abort);
+            invocation = _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, 1), abort);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -535,7 +545,7 @@ internal sealed class ConsumerWorker : IDisposable
                         var handler = CreateHandler(scope.ServiceProvider);
                         try
                         {
-                            await _invoker.InvokeAsync(handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                            await _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
                         }
                         finally
                         {
@@ -605,7 +615,7 @@ internal sealed class ConsumerWorker : IDisposable
                     var handler = CreateHandler(scope.ServiceProvider);
                     try
                     {
-                        await _invoker.InvokeBatchAsync(handler, batch, abort).ConfigureAwait(false);
+                        await _telemetry.InvokeBatchAsync(_invoker, handler, batch, abort).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -737,6 +747,7 @@ internal sealed class ConsumerWorker : IDisposable
                     }
 
                     Log.MessageDeadLettered(_services.Logger, _handlerName, _source, item.Offset, attempts, deadLetterStream, error);
+                    _telemetry.DeadLettered(1);
                 }
 
                 break;
@@ -839,7 +850,7 @@ internal sealed class ConsumerWorker : IDisposable
 
             using var timeout = new CancellationTokenSource(_services.Options.Value.RequestTimeout, _services.Time);
             var system = await _services.Systems.GetAsync(timeout.Token).ConfigureAwait(false);
-            await system.StoreOffsetAsync(name, _source, (ulong)last, timeout.Token).ConfigureAwait(false);
+            await StoreOffsetAsync(system, name, (ulong)last, timeout.Token).ConfigureAwait(false);
             Interlocked.Exchange(ref _lastStored, last);
             Interlocked.Exchange(ref _uncommitted, 0);
             Log.OffsetStored(_services.Logger, name, _source, (ulong)last);
@@ -852,6 +863,24 @@ internal sealed class ConsumerWorker : IDisposable
         {
             _commitGate.Release();
         }
+    }
+
+    /// <summary>Stores an offset inside a <c>settle</c> span.</summary>
+    private async Task StoreOffsetAsync(StreamSystem system, string name, ulong offset, CancellationToken cancellationToken)
+    {
+        var settle = _telemetry.StartSettle(offset);
+        var start = _services.Time.GetTimestamp();
+        try
+        {
+            await system.StoreOffsetAsync(name, _source, offset, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _telemetry.Settled(settle, start, ex);
+            throw;
+        }
+
+        _telemetry.Settled(settle, start, null);
     }
 
     private static async Task DisposeQuietlyAsync(Consumer consumer)

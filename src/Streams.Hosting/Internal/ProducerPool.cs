@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streams.Client;
+using Streams.Hosting.Telemetry;
 
 namespace Streams.Hosting.Internal;
 
@@ -15,11 +16,14 @@ internal sealed class ProducerPool : IAsyncDisposable
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly StreamsInstrumentation _telemetry;
     private readonly ConcurrentDictionary<(string Stream, bool Dedup), Lazy<Task<Producer>>> _producers = new();
     private volatile bool _disposed;
 
-    public ProducerPool(StreamSystemProvider systems, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    public ProducerPool(StreamSystemProvider systems, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory, StreamsInstrumentation telemetry)
     {
+        _telemetry = telemetry;
+        telemetry.AttachPool(this);
         _systems = systems;
         _options = options;
         _time = time;
@@ -27,6 +31,10 @@ internal sealed class ProducerPool : IAsyncDisposable
     }
 
     public int Count => _producers.Count;
+
+    /// <summary>The producers created so far (for diagnostics).</summary>
+    public IReadOnlyList<Producer> Snapshot() =>
+        _producers.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result).ToArray();
 
     public async ValueTask<Producer> GetAsync(string stream, bool deduplicating, CancellationToken cancellationToken)
     {
@@ -54,6 +62,7 @@ internal sealed class ProducerPool : IAsyncDisposable
             if (_producers.TryRemove(new KeyValuePair<(string, bool), Lazy<Task<Producer>>>(key, lazy)))
             {
                 Log.ProducerReplaced(_logger, stream);
+                _telemetry.ProducerReplaced(stream);
                 _ = DisposeQuietlyAsync(producer);
             }
         }

@@ -113,8 +113,10 @@ internal sealed class ConsumerWorkerServices
         IServiceScopeFactory scopes,
         IServiceProviderIsService isService,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        Telemetry.StreamsInstrumentation telemetry)
     {
+        Telemetry = telemetry;
         IsService = isService;
         Options = options;
         Systems = systems;
@@ -138,6 +140,8 @@ internal sealed class ConsumerWorkerServices
     public IServiceProviderIsService IsService { get; }
 
     public TimeProvider Time { get; }
+
+    public Telemetry.StreamsInstrumentation Telemetry { get; }
 
     public ILogger Logger { get; }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Streams.Client;
+using Streams.Hosting.Telemetry;
 
 namespace Streams.Hosting.Internal;
 
@@ -11,10 +12,12 @@ internal sealed class StreamPublisher : IStreamPublisher
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
     private readonly StreamSystemProvider _systems;
+    private readonly StreamsInstrumentation _telemetry;
     private readonly ConcurrentDictionary<string, Task<IReadOnlyList<string>>> _partitions = new(StringComparer.Ordinal);
 
-    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamSystemProvider systems)
+    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamSystemProvider systems, StreamsInstrumentation telemetry)
     {
+        _telemetry = telemetry;
         _systems = systems;
         _pool = pool;
         _serialization = serialization;
@@ -33,12 +36,29 @@ internal sealed class StreamPublisher : IStreamPublisher
         cancellationToken.ThrowIfCancellationRequested();
         var amqp = _serialization.ToMessage(message);
         Apply(amqp, options);
+        if (_telemetry.IsSendObserved)
+        {
+            return _telemetry.PublishAsync(stream, amqp, () => SendOrRouteAsync(stream, amqp, options, cancellationToken));
+        }
+
         return options?.RoutingKey is { } routingKey
             ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
             : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
     }
 
-    private async Task SendRoutedAsync(string superStream, string routingKey, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
+    /// <summary>Publishes; returns the partition for a routed publish.</summary>
+    private async Task<string?> SendOrRouteAsync(string stream, Message message, PublishOptions? options, CancellationToken cancellationToken)
+    {
+        if (options?.RoutingKey is { } routingKey)
+        {
+            return await SendRoutedAsync(stream, routingKey, message, options.DeduplicationId, cancellationToken).ConfigureAwait(false);
+        }
+
+        await SendAsync(stream, message, options?.DeduplicationId, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<string> SendRoutedAsync(string superStream, string routingKey, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> partitions;
         var lookup = _partitions.GetOrAdd(superStream, QueryPartitionsAsync);
@@ -60,6 +80,7 @@ internal sealed class StreamPublisher : IStreamPublisher
 
         var partition = partitions[SuperStreamProducer.HashPartition(routingKey, partitions.Count)];
         await SendAsync(partition, message, deduplicationId, cancellationToken).ConfigureAwait(false);
+        return partition;
     }
 
     private async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream)

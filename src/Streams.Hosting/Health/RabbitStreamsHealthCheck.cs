@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Streams.Hosting.Health;
+
+/// <summary>
+/// Unhealthy when a consumer faulted (stopped by its failure policy or an unrecoverable error) or has been without
+/// its subscription longer than the grace period; Degraded while a consumer subscribes or recovers, or when its lag is
+/// above the threshold. The data has one entry per consumer and the pooled producers.
+/// </summary>
+internal sealed class RabbitStreamsHealthCheck : IHealthCheck
+{
+    private readonly IStreamConsumerMonitor _monitor;
+    private readonly IRabbitStreamsDiagnostics _diagnostics;
+    private readonly RabbitStreamsHealthCheckOptions _options;
+    private readonly TimeProvider _time;
+
+    public RabbitStreamsHealthCheck(IStreamConsumerMonitor monitor, IRabbitStreamsDiagnostics diagnostics, RabbitStreamsHealthCheckOptions options, TimeProvider time)
+    {
+        _monitor = monitor;
+        _diagnostics = diagnostics;
+        _options = options;
+        _time = time;
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var now = _time.GetUtcNow();
+        var status = HealthStatus.Healthy;
+        var problems = new List<string>();
+        var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var consumer in _monitor.GetConsumers())
+        {
+            var diagnostics = _diagnostics.GetConsumer(consumer);
+            var since = diagnostics?.StateSince ?? now;
+            var label = $"{consumer.Name ?? consumer.HandlerType.Name}@{consumer.Partition ?? consumer.Stream}";
+            var consumerStatus = HealthStatus.Healthy;
+            switch (consumer.State)
+            {
+                case StreamConsumerState.Faulted:
+                    consumerStatus = HealthStatus.Unhealthy;
+                    problems.Add($"{label} stopped: {consumer.LastError?.Message ?? "faulted"}");
+                    break;
+                case StreamConsumerState.Starting or StreamConsumerState.Recovering:
+                    var down = now - since;
+                    consumerStatus = down > _options.ConnectionGracePeriod ? HealthStatus.Unhealthy : HealthStatus.Degraded;
+                    problems.Add($"{label} {(consumer.State == StreamConsumerState.Starting ? "not subscribed yet" : "recovering")} for {down.TotalSeconds:0.#}s{(consumer.LastError is { } e ? $": {e.Message}" : string.Empty)}");
+                    break;
+                case StreamConsumerState.Running when _options.LagThreshold is { } threshold && diagnostics?.Lag > threshold:
+                    consumerStatus = HealthStatus.Degraded;
+                    problems.Add($"{label} lags {diagnostics.Lag} messages (threshold {threshold})");
+                    break;
+            }
+
+            status = Worst(status, consumerStatus);
+            data[$"consumer:{label}"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["handler"] = consumer.HandlerType.FullName,
+                ["stream"] = consumer.Stream,
+                ["partition"] = consumer.Partition,
+                ["name"] = consumer.Name,
+                ["state"] = consumer.State.ToString(),
+                ["stateSince"] = since,
+                ["active"] = consumer.IsActive,
+                ["lastProcessedOffset"] = consumer.LastProcessedOffset,
+                ["lastStoredOffset"] = consumer.LastStoredOffset,
+                ["lag"] = diagnostics?.Lag,
+                ["recoveries"] = diagnostics?.Recoveries,
+                ["lastError"] = consumer.LastError?.Message,
+                ["health"] = consumerStatus.ToString(),
+            };
+        }
+
+        var producers = _diagnostics.GetProducers();
+        data["producers"] = producers.Count;
+        data["producersClosed"] = producers.Count(p => !p.IsOpen);
+
+        // A failure maps to the registration's failure status (Unhealthy unless configured otherwise).
+        var description = problems.Count == 0 ? "RabbitMQ Streams consumers are running." : string.Join("; ", problems);
+        return Task.FromResult(status switch
+        {
+            HealthStatus.Unhealthy => new HealthCheckResult(context.Registration.FailureStatus, description, null, data),
+            _ => new HealthCheckResult(status, description, null, data),
+        });
+    }
+
+    private static HealthStatus Worst(HealthStatus a, HealthStatus b) => a < b ? a : b;
+}

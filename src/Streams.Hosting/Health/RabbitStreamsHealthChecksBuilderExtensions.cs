@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Streams.Hosting;
+using Streams.Hosting.Health;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the RabbitMQ Streams health check.</summary>
+public static class RabbitStreamsHealthChecksBuilderExtensions
+{
+    /// <summary>The default registration name: <c>rabbitmq-streams</c>.</summary>
+    public const string DefaultName = "rabbitmq-streams";
+
+    /// <summary>
+    /// Adds a check of the hosted consumers: Unhealthy when one stopped by policy (or an unrecoverable error) or has
+    /// been without its subscription past <see cref="RabbitStreamsHealthCheckOptions.ConnectionGracePeriod"/>;
+    /// Degraded while one recovers or lags above <see cref="RabbitStreamsHealthCheckOptions.LagThreshold"/>.
+    /// Needs <c>AddRabbitStreams</c>.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="configure">Adjusts the thresholds.</param>
+    /// <param name="name">The registration name.</param>
+    /// <param name="failureStatus">The status reported instead of Unhealthy (null: Unhealthy).</param>
+    /// <param name="tags">Tags to filter checks by (e.g. <c>ready</c>).</param>
+    /// <returns>The builder.</returns>
+    public static IHealthChecksBuilder AddRabbitStreams(
+        this IHealthChecksBuilder builder,
+        Action<RabbitStreamsHealthCheckOptions>? configure = null,
+        string name = DefaultName,
+        HealthStatus? failureStatus = null,
+        IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var options = new RabbitStreamsHealthCheckOptions();
+        configure?.Invoke(options);
+        if (options.ConnectionGracePeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.ConnectionGracePeriod, "ConnectionGracePeriod must not be negative.");
+        }
+
+        if (options.LagThreshold < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.LagThreshold, "LagThreshold must not be negative.");
+        }
+
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            sp => new RabbitStreamsHealthCheck(
+                sp.GetRequiredService<IStreamConsumerMonitor>(),
+                sp.GetRequiredService<IRabbitStreamsDiagnostics>(),
+                options,
+                sp.GetService<TimeProvider>() ?? TimeProvider.System),
+            failureStatus,
+            tags));
+    }
+}

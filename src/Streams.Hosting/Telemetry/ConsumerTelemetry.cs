@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using Streams.Hosting.Internal;
+
+namespace Streams.Hosting.Telemetry;
+
+/// <summary>The telemetry of one hosted consumer (one per partition for a super stream): spans, metrics, state and lag.</summary>
+internal sealed class ConsumerTelemetry : IDisposable
+{
+    private readonly StreamsInstrumentation _owner;
+    private readonly Func<StreamConsumerStatus> _status;
+    private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly object _gate = new();
+    private StreamConsumerState _state = StreamConsumerState.Starting;
+    private DateTimeOffset _stateSince;
+    private long _recoveries;
+    private long _firstSeen = -1;
+    private long _lag = -1;
+    private DateTimeOffset? _lagMeasuredAt;
+
+    public ConsumerTelemetry(StreamsInstrumentation owner, StreamsInstrumentation.ConsumerKey key, Func<StreamConsumerStatus> status)
+    {
+        _owner = owner;
+        _status = status;
+        Key = key;
+        _stateSince = owner.Time.GetUtcNow();
+        var tags = new List<KeyValuePair<string, object?>>
+        {
+            new(SemanticConventions.MessagingSystem, SemanticConventions.MessagingSystemRabbitMq),
+            new(SemanticConventions.OperationName, SemanticConventions.OperationProcess),
+            new(SemanticConventions.DestinationName, key.Stream),
+        };
+        if (key.Partition is not null)
+        {
+            tags.Add(new(SemanticConventions.DestinationPartitionId, key.Partition));
+        }
+
+        if (key.Name is not null)
+        {
+            tags.Add(new(SemanticConventions.ConsumerGroupName, key.Name));
+        }
+
+        _tags = [.. tags];
+    }
+
+    public StreamsInstrumentation.ConsumerKey Key { get; }
+
+    /// <summary>The stream or partition read.</summary>
+    public string Source => Key.Partition ?? Key.Stream;
+
+    public ReadOnlySpan<KeyValuePair<string, object?>> MetricTags => _tags;
+
+    public long? Lag
+    {
+        get
+        {
+            long lag = Interlocked.Read(ref _lag);
+            return lag < 0 ? null : lag;
+        }
+    }
+
+    public StreamConsumerStatus GetStatus() => _status();
+
+    /// <summary>The offset of the first message handed to the handler (null before one): the lag base before anything is processed.</summary>
+    public ulong? FirstSeenOffset
+    {
+        get
+        {
+            long value = Interlocked.Read(ref _firstSeen);
+            return value < 0 ? null : (ulong)value;
+        }
+    }
+
+    public void SetState(StreamConsumerState state)
+    {
+        lock (_gate)
+        {
+            if (state == _state)
+            {
+                return;
+            }
+
+            if (state == StreamConsumerState.Recovering)
+            {
+                _recoveries++;
+                _owner.Metrics.Reconnects.Add(1, [new(SemanticConventions.ConnectionRole, "consumer"), .. _tags.AsSpan(2)]);
+            }
+
+            _state = state;
+            _stateSince = _owner.Time.GetUtcNow();
+        }
+    }
+
+    public void SetLag(long lag)
+    {
+        lock (_gate)
+        {
+            Interlocked.Exchange(ref _lag, Math.Max(0, lag));
+            _lagMeasuredAt = _owner.Time.GetUtcNow();
+        }
+    }
+
+    public StreamConsumerDiagnostics GetDiagnostics()
+    {
+        lock (_gate)
+        {
+            return new StreamConsumerDiagnostics(_stateSince, Lag, _lagMeasuredAt, _recoveries);
+        }
+    }
+
+    /// <summary>Invokes a handler for one message: a <c>process</c> span and the process metrics when observed.</summary>
+    public Task InvokeAsync(HandlerInvoker invoker, object handler, object? message, StreamContext context, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Read(ref _firstSeen) < 0)
+        {
+            Interlocked.CompareExchange(ref _firstSeen, (long)context.Offset, -1);
+        }
+
+        if (!_owner.IsProcessObserved)
+        {
+            return invoker.InvokeAsync(handler, message, context, cancellationToken);
+        }
+
+        if (context.Attempt == 1)
+        {
+            _owner.Metrics.ConsumedMessages.Add(1, _tags);
+        }
+
+        var previous = Activity.Current;
+        var activity = StreamsActivitySource.StartProcess(context, _owner.Options.ProcessSpanRelation);
+        var start = _owner.Time.GetTimestamp();
+        Task invocation;
+        try
+        {
+            invocation = invoker.InvokeAsync(handler, message, context, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            invocation = Task.FromException(ex);
+        }
+        finally
+        {
+            // The span is current while the handler runs (its continuations keep it); the dispatch loop gets its own back.
+            Activity.Current = previous;
+        }
+
+        return Observe(activity, invocation, start);
+    }
+
+    /// <summary>Invokes a batch handler: one <c>process</c> span linked to every message's producer context.</summary>
+    public Task InvokeBatchAsync(HandlerInvoker invoker, object handler, IReadOnlyList<(object? Message, StreamContext Context)> items, CancellationToken cancellationToken)
+    {
+        if (items.Count > 0 && Interlocked.Read(ref _firstSeen) < 0)
+        {
+            Interlocked.CompareExchange(ref _firstSeen, (long)items[0].Context.Offset, -1);
+        }
+
+        if (!_owner.IsProcessObserved)
+        {
+            return invoker.InvokeBatchAsync(handler, items, cancellationToken);
+        }
+
+        if (items.Count > 0 && items[0].Context.Attempt == 1)
+        {
+            _owner.Metrics.ConsumedMessages.Add(items.Count, _tags);
+        }
+
+        var previous = Activity.Current;
+        var activity = StreamsActivitySource.StartProcessBatch(items);
+        var start = _owner.Time.GetTimestamp();
+        Task invocation;
+        try
+        {
+            invocation = invoker.InvokeBatchAsync(handler, items, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            invocation = Task.FromException(ex);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+
+        return Observe(activity, invocation, start);
+    }
+
+    private Task Observe(Activity? activity, Task invocation, long start)
+    {
+        if (invocation.IsCompletedSuccessfully)
+        {
+            activity?.Dispose();
+            _owner.Metrics.ProcessDuration.Record(_owner.Time.GetElapsedTime(start).TotalSeconds, _tags);
+            return invocation;
+        }
+
+        return CompleteObservedAsync(activity, invocation, start);
+    }
+
+    private async Task CompleteObservedAsync(Activity? activity, Task invocation, long start)
+    {
+        try
+        {
+            await invocation.ConfigureAwait(false);
+            _owner.Metrics.ProcessDuration.Record(_owner.Time.GetElapsedTime(start).TotalSeconds, _tags);
+        }
+        catch (Exception ex)
+        {
+            StreamsActivitySource.SetError(activity, ex);
+            _owner.Metrics.ProcessDuration.Record(_owner.Time.GetElapsedTime(start).TotalSeconds, [.. _tags, new(SemanticConventions.ErrorType, StreamsActivitySource.ErrorType(ex))]);
+            throw;
+        }
+        finally
+        {
+            activity?.Dispose();
+        }
+    }
+
+    public void DeadLettered(int count) => _owner.Metrics.DeadLettered.Add(count, _tags);
+
+    public Activity? StartSettle(ulong offset) => StreamsActivitySource.StartSettle(Key.Stream, Key.Partition, Key.Name ?? string.Empty, offset);
+
+    public void Settled(Activity? activity, long start, Exception? error)
+    {
+        if (error is not null)
+        {
+            StreamsActivitySource.SetError(activity, error);
+        }
+
+        activity?.Dispose();
+        if (_owner.Metrics.OperationDuration.Enabled)
+        {
+            KeyValuePair<string, object?>[] tags = [.. _tags];
+            tags[1] = new(SemanticConventions.OperationName, SemanticConventions.OperationSettle);
+            if (error is not null)
+            {
+                tags = [.. tags, new(SemanticConventions.ErrorType, StreamsActivitySource.ErrorType(error))];
+            }
+
+            _owner.Metrics.OperationDuration.Record(_owner.Time.GetElapsedTime(start).TotalSeconds, tags);
+        }
+    }
+
+    public void Dispose() => _owner.RemoveConsumer(this);
+}
