@@ -62,6 +62,30 @@ public sealed class WebApiTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Health_is_healthy_once_connected_and_consuming()
+    {
+        var stream = BrokerFixture.UniqueName("orders");
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            await using var app = CreateApp(stream);
+            using var client = app.CreateClient();
+            var deadline = DateTime.UtcNow + HangGuard;
+            string body;
+            while ((body = await (await client.GetAsync("/health", ct)).Content.ReadAsStringAsync(ct)) != "Healthy" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, ct);
+            }
+
+            Assert.Equal("Healthy", body);
+        }
+        finally
+        {
+            await fixture.DeleteStreamsAsync(stream);
+        }
+    }
+
+    [Fact]
     public async Task Invalid_orders_are_rejected_without_publishing()
     {
         var stream = BrokerFixture.UniqueName("orders");
