@@ -32,6 +32,9 @@ public sealed class SampleProcess : IAsyncDisposable
         return path;
     }
 
+    /// <summary>The configuration the tests (and so the samples) were built in.</summary>
+    public static string Configuration { get; } = Metadata("Configuration");
+
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output
     {
@@ -46,20 +49,28 @@ public sealed class SampleProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    public static SampleProcess Start(string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    public static SampleProcess Start(string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null) =>
+        StartCommand("dotnet", [assembly, .. arguments], environment, workingDirectory ?? Path.GetDirectoryName(assembly)!);
+
+    /// <summary>Starts any command; MSBuild and VSTest variables of the test run are not passed on (nested builds and test runs start clean).</summary>
+    public static SampleProcess StartCommand(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string workingDirectory)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(assembly)!,
+            WorkingDirectory = workingDirectory,
         };
-        info.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(key);
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
@@ -100,7 +111,7 @@ public sealed class SampleProcess : IAsyncDisposable
             throw new TimeoutException($"The sample did not exit within {limit}. Output so far:\n{Output}");
         }
 
-        _process.WaitForExit(); // flushes the redirected output
+        _process.WaitForExit(TimeSpan.FromSeconds(10)); // flushes the redirected output (bounded: a leftover grandchild may hold the pipe)
     }
 
     /// <summary>Waits until the output contains <paramref name="text"/> (hang guard: fails after <paramref name="limit"/>).</summary>
@@ -111,7 +122,7 @@ public sealed class SampleProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                _process.WaitForExit();
+                _process.WaitForExit(TimeSpan.FromSeconds(10));
                 if (Output.Contains(text, StringComparison.Ordinal))
                 {
                     return;
