@@ -86,6 +86,33 @@ public sealed class WebApiTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task The_status_endpoint_lists_the_projection_consumer()
+    {
+        var stream = BrokerFixture.UniqueName("orders");
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            await using var app = CreateApp(stream);
+            using var client = app.CreateClient();
+            var response = await client.PostAsJsonAsync("/orders", new { id = "s-1", customer = "ada", amount = 1 }, ct);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            await WaitForOrderAsync(client, "s-1");
+
+            using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/streams", ct));
+            var consumer = Assert.Single(status.RootElement.GetProperty("consumers").EnumerateArray());
+            Assert.Equal(typeof(OrderProjection).FullName, consumer.GetProperty("handler").GetString());
+            Assert.Equal(stream, consumer.GetProperty("stream").GetString());
+            Assert.Equal("Running", consumer.GetProperty("state").GetString());
+            var producer = Assert.Single(status.RootElement.GetProperty("producers").EnumerateArray());
+            Assert.Equal(stream, producer.GetProperty("stream").GetString());
+        }
+        finally
+        {
+            await fixture.DeleteStreamsAsync(stream);
+        }
+    }
+
+    [Fact]
     public async Task Invalid_orders_are_rejected_without_publishing()
     {
         var stream = BrokerFixture.UniqueName("orders");
@@ -162,15 +189,22 @@ public sealed class WebApiTests(BrokerFixture fixture)
 public sealed class WebApiProcessTests(BrokerFixture fixture)
 {
     [Fact]
-    public async Task The_api_listens_where_urls_says_and_serves_posted_orders()
+    public async Task The_api_listens_where_urls_says_serves_posted_orders_and_exports_telemetry_by_otlp()
     {
         var stream = BrokerFixture.UniqueName("orders");
         var ct = TestContext.Current.CancellationToken;
         try
         {
+            using var collector = new FakeOtlpCollector();
             var assembly = SampleProcess.SampleAssembly("samples/WebApi", "WebApi");
             await using var api = SampleProcess.Start(assembly,
                 ["--urls", "http://127.0.0.1:0", "--Orders:Stream", stream, "--RabbitStreams:ConnectionString", fixture.Uri()],
+                new Dictionary<string, string>
+                {
+                    ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+                    ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                    ["OTEL_SERVICE_NAME"] = "webapi-sample-test",
+                },
                 workingDirectory: Path.Combine(SampleProcess.RepositoryRoot, "samples/WebApi"));
             await api.WaitForOutputAsync("Now listening on: ", TimeSpan.FromMinutes(1));
             var match = System.Text.RegularExpressions.Regex.Match(api.Output, @"Now listening on: (http://127\.0\.0\.1:\d+)");
@@ -193,6 +227,10 @@ public sealed class WebApiProcessTests(BrokerFixture fixture)
             Assert.Equal(12.5m, order.Amount);
             await api.InterruptAsync(TimeSpan.FromMinutes(1));
             Assert.True(api.ExitCode == 0, api.Output);
+
+            // Stopping flushed the OpenTelemetry providers: the send/process spans and the metrics reached the collector.
+            Assert.True(collector.Received.GetValueOrDefault("/v1/traces") > 0, $"no traces exported: {string.Join(", ", collector.Received)}\n{api.Output}");
+            Assert.True(collector.Received.GetValueOrDefault("/v1/metrics") > 0, $"no metrics exported: {string.Join(", ", collector.Received)}\n{api.Output}");
         }
         finally
         {
