@@ -60,7 +60,7 @@ mkdir -p "$app"
 # Packages go to a folder of their own (never a stale Streams.Hosting $version from ~/.nuget/packages); the user's
 # package folder is only a read-only fallback for the others, unless it holds a Streams.* package of this version.
 fallback=""
-user_packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+user_packages=${NUGET_PACKAGES:-${HOME:-/nonexistent}/.nuget/packages}
 if [[ -d $user_packages && ! -d $user_packages/streams.hosting/$version && ! -d $user_packages/streams.client/$version ]]; then
   fallback="<fallbackPackageFolders><add key=\"user\" value=\"$user_packages\" /></fallbackPackageFolders>"
 fi
