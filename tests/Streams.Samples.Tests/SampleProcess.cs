@@ -49,8 +49,12 @@ public sealed class SampleProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    /// <remarks>
+    /// Started through <c>env --default-signal=INT</c>: a test run launched in the background by a shell without job
+    /// control inherits an ignored SIGINT, and .NET then leaves Ctrl+C ignored, so the samples could not be interrupted.
+    /// </remarks>
     public static SampleProcess Start(string assembly, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null) =>
-        StartCommand("dotnet", [assembly, .. arguments], environment, workingDirectory ?? Path.GetDirectoryName(assembly)!);
+        StartCommand("env", ["--default-signal=INT", "dotnet", assembly, .. arguments], environment, workingDirectory ?? Path.GetDirectoryName(assembly)!);
 
     /// <summary>Starts any command; MSBuild and VSTest variables of the test run are not passed on (nested builds and test runs start clean).</summary>
     public static SampleProcess StartCommand(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string workingDirectory)
