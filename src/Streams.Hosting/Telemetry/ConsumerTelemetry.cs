@@ -10,10 +10,12 @@ internal sealed class ConsumerTelemetry : IDisposable
     private readonly Func<StreamConsumerStatus> _status;
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly object _gate = new();
+    private readonly string _processSpanName;
     private StreamConsumerState _state = StreamConsumerState.Starting;
     private DateTimeOffset _stateSince;
     private long _recoveries;
     private long _firstSeen = -1;
+    private long _consumed;
     private long _lag = -1;
     private DateTimeOffset? _lagMeasuredAt;
 
@@ -23,6 +25,7 @@ internal sealed class ConsumerTelemetry : IDisposable
         _status = status;
         Key = key;
         _stateSince = owner.Time.GetUtcNow();
+        _processSpanName = SemanticConventions.OperationProcess + " " + key.Stream;
         var tags = new List<KeyValuePair<string, object?>>
         {
             new(SemanticConventions.MessagingSystem, SemanticConventions.MessagingSystemRabbitMq),
@@ -57,6 +60,9 @@ internal sealed class ConsumerTelemetry : IDisposable
             return lag < 0 ? null : lag;
         }
     }
+
+    /// <summary>Messages handed to the handler (first attempts).</summary>
+    public long Consumed => Interlocked.Read(ref _consumed);
 
     public StreamConsumerStatus GetStatus() => _status();
 
@@ -110,9 +116,12 @@ internal sealed class ConsumerTelemetry : IDisposable
     /// <summary>Invokes a handler for one message: a <c>process</c> span and the process metrics when observed.</summary>
     public Task InvokeAsync(HandlerInvoker invoker, object handler, object? message, StreamContext context, CancellationToken cancellationToken)
     {
-        if (Interlocked.Read(ref _firstSeen) < 0)
+        if (context.Attempt == 1)
         {
-            Interlocked.CompareExchange(ref _firstSeen, (long)context.Offset, -1);
+            if (Interlocked.Increment(ref _consumed) == 1)
+            {
+                Interlocked.CompareExchange(ref _firstSeen, (long)context.Offset, -1);
+            }
         }
 
         if (!_owner.IsProcessObserved)
@@ -120,13 +129,8 @@ internal sealed class ConsumerTelemetry : IDisposable
             return invoker.InvokeAsync(handler, message, context, cancellationToken);
         }
 
-        if (context.Attempt == 1)
-        {
-            _owner.Metrics.ConsumedMessages.Add(1, _tags);
-        }
-
         var previous = Activity.Current;
-        var activity = StreamsActivitySource.StartProcess(context, _owner.Options.ProcessSpanRelation);
+        var activity = StreamsActivitySource.StartProcess(_processSpanName, context, _owner.Options.ProcessSpanRelation);
         var start = _owner.Time.GetTimestamp();
         Task invocation;
         try
@@ -149,19 +153,17 @@ internal sealed class ConsumerTelemetry : IDisposable
     /// <summary>Invokes a batch handler: one <c>process</c> span linked to every message's producer context.</summary>
     public Task InvokeBatchAsync(HandlerInvoker invoker, object handler, IReadOnlyList<(object? Message, StreamContext Context)> items, CancellationToken cancellationToken)
     {
-        if (items.Count > 0 && Interlocked.Read(ref _firstSeen) < 0)
+        if (items.Count > 0 && items[0].Context.Attempt == 1)
         {
-            Interlocked.CompareExchange(ref _firstSeen, (long)items[0].Context.Offset, -1);
+            if (Interlocked.Add(ref _consumed, items.Count) == items.Count)
+            {
+                Interlocked.CompareExchange(ref _firstSeen, (long)items[0].Context.Offset, -1);
+            }
         }
 
         if (!_owner.IsProcessObserved)
         {
             return invoker.InvokeBatchAsync(handler, items, cancellationToken);
-        }
-
-        if (items.Count > 0 && items[0].Context.Attempt == 1)
-        {
-            _owner.Metrics.ConsumedMessages.Add(items.Count, _tags);
         }
 
         var previous = Activity.Current;

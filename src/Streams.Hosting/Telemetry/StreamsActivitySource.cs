@@ -39,7 +39,7 @@ internal static class StreamsActivitySource
         return Source.StartActivity(SemanticConventions.OperationSend + " " + destination, ActivityKind.Producer, default(ActivityContext), tags);
     }
 
-    public static Activity? StartProcess(StreamContext context, ProcessSpanRelation relation)
+    public static Activity? StartProcess(string spanName, StreamContext context, ProcessSpanRelation relation)
     {
         if (!Source.HasListeners())
         {
@@ -74,7 +74,7 @@ internal static class StreamsActivitySource
             }
         }
 
-        return Source.StartActivity(SemanticConventions.OperationProcess + " " + context.Stream, ActivityKind.Consumer, parent, tags, links);
+        return Source.StartActivity(spanName, ActivityKind.Consumer, parent, tags, links);
     }
 
     public static Activity? StartProcessBatch(IReadOnlyList<(object? Message, StreamContext Context)> items)

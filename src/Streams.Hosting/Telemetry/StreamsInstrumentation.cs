@@ -40,7 +40,7 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
         || (Options.PropagateTraceContext && Activity.Current is not null);
 
     public bool IsProcessObserved =>
-        StreamsActivitySource.Source.HasListeners() || Metrics.ProcessDuration.Enabled || Metrics.ConsumedMessages.Enabled;
+        StreamsActivitySource.Source.HasListeners() || Metrics.ProcessDuration.Enabled;
 
     public void AttachPool(ProducerPool pool) => Volatile.Write(ref _pool, pool);
 
@@ -120,6 +120,14 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
             {
                 yield return new Measurement<long>(lag, consumer.MetricTags);
             }
+        }
+    }
+
+    internal IEnumerable<Measurement<long>> ObserveConsumed()
+    {
+        foreach (var consumer in _consumers.Values)
+        {
+            yield return new Measurement<long>(consumer.Consumed, consumer.MetricTags);
         }
     }
 

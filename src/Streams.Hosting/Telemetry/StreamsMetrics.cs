@@ -16,7 +16,8 @@ internal sealed class StreamsMetrics
             TelemetrySchemaUrl = StreamsTelemetry.SchemaUrl,
         });
         SentMessages = Meter.CreateCounter<long>(SemanticConventions.SentMessages, "{message}", "Messages the producer attempted to send (error.type set when the publish failed).");
-        ConsumedMessages = Meter.CreateCounter<long>(SemanticConventions.ConsumedMessages, "{message}", "Messages delivered to the application's handlers.");
+        // Observable (a cumulative monotonic sum, exported like a counter): no per-message instrument call on the hot path.
+        Meter.CreateObservableCounter(SemanticConventions.ConsumedMessages, owner.ObserveConsumed, "{message}", "Messages delivered to the application's handlers.");
         OperationDuration = Meter.CreateHistogram(SemanticConventions.OperationDuration, "s", "Duration of a messaging operation: publish until confirm (send), offset store (settle).", advice: DurationAdvice);
         ProcessDuration = Meter.CreateHistogram(SemanticConventions.ProcessDuration, "s", "Duration of a handler invocation.", advice: DurationAdvice);
         Reconnects = Meter.CreateCounter<long>(SemanticConventions.Reconnects, "{reconnect}", "Subscriptions set up again after a failure, and closed producers replaced.");
@@ -29,8 +30,6 @@ internal sealed class StreamsMetrics
     public Meter Meter { get; }
 
     public Counter<long> SentMessages { get; }
-
-    public Counter<long> ConsumedMessages { get; }
 
     public Histogram<double> OperationDuration { get; }
 

@@ -14,6 +14,12 @@ internal static class TraceContext
         }
 
         var properties = message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (properties.IsReadOnly)
+        {
+            // E.g. the decoded properties of a consumed message published again.
+            properties = message.ApplicationProperties = new Dictionary<string, object?>(properties, StringComparer.Ordinal);
+        }
+
         properties[SemanticConventions.TraceParent] = traceParent;
         if (activity.TraceStateString is { Length: > 0 } traceState)
         {

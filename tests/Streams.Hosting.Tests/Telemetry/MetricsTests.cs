@@ -52,10 +52,12 @@ public sealed class MetricsTests(BrokerFixture broker)
             Assert.Equal(stream, m.Tags["messaging.destination.name"]);
         });
 
+        collector.RecordObservables();
         var consumed = collector.Of("messaging.client.consumed.messages");
-        Assert.Equal(3, consumed.Sum(m => m.Value));
+        Assert.Equal(3, consumed[^1].Value); // cumulative
         Assert.All(consumed, m =>
         {
+            Assert.IsType<ObservableCounter<long>>(m.Instrument);
             Assert.Equal("{message}", m.Instrument.Unit);
             Assert.Equal("process", m.Tags["messaging.operation.name"]);
             Assert.Equal("metered", m.Tags["messaging.consumer.group.name"]);

@@ -39,7 +39,7 @@ public sealed class TelemetryOverheadTests(BrokerFixture broker)
             }
         }
 
-        var rates = new Dictionary<string, List<double>> { ["none"] = [], ["listeners"] = [], ["otel-sdk"] = [] };
+        var rates = new Dictionary<string, List<double>> { ["none"] = [], ["listeners"] = [], ["otel-sdk"] = [], ["otel-traces"] = [], ["otel-metrics"] = [] };
         for (var round = 0; round < Rounds; round++)
         {
             foreach (var mode in rates.Keys)
@@ -75,12 +75,19 @@ public sealed class TelemetryOverheadTests(BrokerFixture broker)
             meterListener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref observed));
             meterListener.Start();
         }
-        else if (mode == "otel-sdk")
+        else if (mode.StartsWith("otel", StringComparison.Ordinal))
         {
-            tracerProvider = Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation()
-                .AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build();
-            meterProvider = Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation()
-                .AddReader(new PeriodicExportingMetricReader(new TestMetricExporter(), 1000)).Build();
+            if (mode != "otel-metrics")
+            {
+                tracerProvider = Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation()
+                    .AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build();
+            }
+
+            if (mode != "otel-traces")
+            {
+                meterProvider = Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation()
+                    .AddReader(new PeriodicExportingMetricReader(new TestMetricExporter(), 1000)).Build();
+            }
         }
 
         try

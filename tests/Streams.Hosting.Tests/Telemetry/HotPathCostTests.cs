@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Streams.Client;
+using Streams.Hosting.Internal;
+using Streams.Hosting.Telemetry;
+
+namespace Streams.Hosting.Tests.Telemetry;
+
+/// <summary>
+/// CPU cost of the consumer hook per handler invocation, without the broker (the broker-bound throughput runs are too
+/// noisy on a shared machine to resolve a few percent). Explicit; reports ns per invocation, asserts no timing.
+/// </summary>
+public sealed class HotPathCostTests
+{
+    private const int Iterations = 2_000_000;
+
+    private sealed class NoopHandler : IStreamHandler<byte[]>
+    {
+        public Task HandleAsync(byte[] message, StreamContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Fact(Explicit = true)]
+    public void Cost_per_invocation_with_and_without_listeners()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var instrumentation = new StreamsInstrumentation(services.GetRequiredService<IMeterFactory>(), Options.Create(new StreamsTelemetryOptions()), TimeProvider.System);
+        var telemetry = instrumentation.AddConsumer(typeof(NoopHandler), "perf", null, "perf", () => null!);
+        var invoker = HandlerInvoker.Create(typeof(byte[]));
+        var handler = new NoopHandler();
+        var body = new byte[100];
+        var context = new StreamContext { Stream = "perf", Offset = 42, ConsumerName = "perf", RawMessage = new Message(body) };
+
+        double Direct() => Measure(() => invoker.InvokeAsync(handler, body, context, CancellationToken.None));
+        double Hooked() => Measure(() => telemetry.InvokeAsync(invoker, handler, body, context, CancellationToken.None));
+
+        var results = new Dictionary<string, double>();
+        void Run(string mode, Func<double> run)
+        {
+            var best = double.MaxValue;
+            for (var i = 0; i < 5; i++)
+            {
+                best = Math.Min(best, run());
+            }
+
+            results[mode] = best;
+        }
+
+        Run("direct", Direct);
+        Run("hook, nothing listening", Hooked);
+
+        using (var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == StreamsTelemetry.ActivitySourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        })
+        using (var meters = new MeterListener { InstrumentPublished = (i, l) => { if (i.Meter.Name == StreamsTelemetry.MeterName) { l.EnableMeasurementEvents(i); } } })
+        {
+            ActivitySource.AddActivityListener(listener);
+            meters.SetMeasurementEventCallback<double>((_, _, _, _) => { });
+            meters.Start();
+            Run("hook, ActivityListener + MeterListener", Hooked);
+        }
+
+        using (Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddReader(new PeriodicExportingMetricReader(new TestMetricExporter(), 1000)).Build())
+        {
+            Run("hook, OpenTelemetry SDK metrics", Hooked);
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            {
+                Run("hook, OpenTelemetry SDK metrics + traces", Hooked);
+            }
+
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().SetSampler(new TraceIdRatioBasedSampler(0.01)).AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            {
+                Run("hook, OpenTelemetry SDK metrics + traces sampled 1%", Hooked);
+            }
+        }
+
+        var report = string.Join("; ", results.Select(r => $"{r.Key}: {r.Value:0.0} ns"));
+        TestContext.Current.SendDiagnosticMessage("HOTPATH " + report);
+        Console.WriteLine("HOTPATH " + report);
+        GC.KeepAlive(telemetry);
+    }
+
+    private static double Measure(Func<Task> invoke)
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            _ = invoke();
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < Iterations; i++)
+        {
+            _ = invoke();
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / Iterations;
+    }
+}
