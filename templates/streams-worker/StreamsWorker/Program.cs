@@ -1,0 +1,7 @@
+using StreamsWorker;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddWorkerServices(builder.Configuration);
+
+var host = builder.Build();
+host.Run();
