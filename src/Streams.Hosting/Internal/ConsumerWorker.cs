@@ -188,8 +188,28 @@ internal sealed class ConsumerWorker : IDisposable
     private void Subscribed(Consumer consumer, ConsumerOptions options)
     {
         Volatile.Write(ref _consumer, consumer);
+        consumer.StatusChanged += OnClientStatusChanged;
         Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, options.Offset.ToString());
         SetState(StreamConsumerState.Running);
+    }
+
+    /// <summary>
+    /// The client recovers a lost subscription itself (same consumer, resuming after the last delivered offset):
+    /// mirror its status so that health checks, metrics and the status API see the outage.
+    /// </summary>
+    private void OnClientStatusChanged(object? sender, StreamStatusChangedEventArgs e)
+    {
+        switch (e.Status)
+        {
+            case StreamStatus.Reconnecting when _state == StreamConsumerState.Running:
+                _lastError = e.Exception ?? _lastError;
+                SetState(StreamConsumerState.Recovering);
+                Log.ConsumerRecovering(_services.Logger, _handlerName, _source, _recoveryDelay, e.Exception);
+                break;
+            case StreamStatus.Recovered or StreamStatus.Connected when _state == StreamConsumerState.Recovering:
+                SetState(StreamConsumerState.Running);
+                break;
+        }
     }
 
     private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item>? writer, CancellationToken cancellationToken)
@@ -202,6 +222,12 @@ internal sealed class ConsumerWorker : IDisposable
             Handler = writer is null ? null : (delivery, ct) => EnqueueAsync(writer, delivery, ct),
             FilterValues = _options.FilterValues is { Count: > 0 } filters ? filters : null,
             MatchUnfiltered = _options.MatchUnfiltered,
+            Recovery = new RecoveryPolicy
+            {
+                InitialDelay = _recoveryDelay,
+                MaxDelay = _recoveryDelay > TimeSpan.FromSeconds(30) ? _recoveryDelay : TimeSpan.FromSeconds(30),
+                TimeProvider = _services.Time,
+            },
         };
 
         long last = Interlocked.Read(ref _lastProcessed);

@@ -23,7 +23,7 @@ internal static partial class Log
     public static partial void ConsumerSubscribed(ILogger logger, string handler, string stream, string? name, string offset);
 
     [LoggerMessage(11, LogLevel.Warning, "Consumer {Handler} on '{Stream}' lost its subscription; subscribing again in {Delay}")]
-    public static partial void ConsumerRecovering(ILogger logger, string handler, string stream, TimeSpan delay, Exception exception);
+    public static partial void ConsumerRecovering(ILogger logger, string handler, string stream, TimeSpan delay, Exception? exception);
 
     [LoggerMessage(12, LogLevel.Warning, "Consumer {Handler}: handling {Stream}@{Offset} failed (attempt {Attempt}); retrying in {Delay}")]
     public static partial void HandlerRetrying(ILogger logger, string handler, string stream, ulong offset, int attempt, TimeSpan delay, Exception exception);
