@@ -74,6 +74,83 @@ public sealed partial class WorkerTests(BrokerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Two_instances_split_the_partitions_as_single_active_consumers()
+    {
+        var superStream = BrokerFixture.UniqueName("invoices");
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            await using var first = StartWorker(superStream, publishOnStart: 0);
+            await WaitForSubscriptionsAsync(first, 3);
+            await using var second = StartWorker(superStream, publishOnStart: 0);
+            await WaitForSubscriptionsAsync(second, 3);
+
+            // Publish rounds of invoices to every partition until both instances have handled some: the broker moves
+            // partitions to the second instance once it joined (each partition has one active consumer at a time).
+            await using var system = await fixture.ConnectAsync();
+            await using var producer = await system.CreateSuperStreamProducerAsync(
+                new SuperStreamProducerOptions(superStream, m => m.Properties!.GroupId!), ct);
+            var published = new List<string>();
+            var deadline = DateTime.UtcNow + HangGuard;
+            while (Processed(first.Output).Count == 0 || Processed(second.Output).Count == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"Both instances did not get partitions.\nFirst:\n{first.Output}\nSecond:\n{second.Output}");
+                foreach (var customer in new[] { "ada", "grace", "donald" }) // partitions 0, 2 and 1
+                {
+                    var id = $"r{published.Count}-{customer}";
+                    var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { id, customer, amount = 1 });
+                    await producer.SendAsync(new Message(body) { Properties = new MessageProperties { GroupId = customer, ContentType = "application/json" } }, ct);
+                    published.Add(id);
+                }
+
+                await Task.Delay(500, ct);
+            }
+
+            // Once the partitions are split, a round of invoices is handled exactly once: by the partition's active
+            // consumer only (without SAC both instances would handle everything).
+            var final = new List<string>();
+            foreach (var customer in new[] { "ada", "grace", "donald" })
+            {
+                var id = $"final-{customer}";
+                var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { id, customer, amount = 1 });
+                await producer.SendAsync(new Message(body) { Properties = new MessageProperties { GroupId = customer, ContentType = "application/json" } }, ct);
+                final.Add(id);
+                published.Add(id);
+            }
+
+            // Every invoice is handled (at least once: a partition that changes hands resumes after the stored offset).
+            var deadline2 = DateTime.UtcNow + HangGuard;
+            while (published.Except(Processed(first.Output).Concat(Processed(second.Output)).Select(p => p.Id)).Any())
+            {
+                Assert.True(DateTime.UtcNow < deadline2, $"Not every invoice was handled.\nFirst:\n{first.Output}\nSecond:\n{second.Output}");
+                await Task.Delay(100, ct);
+            }
+
+            await Task.Delay(1000, ct); // room for a duplicate to show up, were the consumers not single active
+            var handled = Processed(first.Output).Concat(Processed(second.Output)).Select(p => p.Id).ToList();
+            Assert.All(final, id => Assert.Single(handled, h => h == id));
+
+            await first.InterruptAsync(HangGuard);
+            await second.InterruptAsync(HangGuard);
+            Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.Output + second.Output);
+        }
+        finally
+        {
+            await DeleteSuperStreamAsync(superStream);
+        }
+    }
+
+    private static async Task WaitForSubscriptionsAsync(SampleProcess worker, int count)
+    {
+        var deadline = DateTime.UtcNow + HangGuard;
+        while (Regex.Count(worker.Output, "Consumer InvoiceHandler subscribed to") < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline && worker.ExitCode is null, $"The worker did not subscribe {count} times. Output:\n{worker.Output}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
     private static async Task WaitForProcessedAsync(SampleProcess worker, int count)
     {
         var deadline = DateTime.UtcNow + HangGuard;

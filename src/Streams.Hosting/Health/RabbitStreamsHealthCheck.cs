@@ -3,9 +3,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Streams.Hosting.Health;
 
 /// <summary>
-/// Unhealthy when a consumer faulted (stopped by its failure policy or an unrecoverable error) or has been without
-/// its subscription longer than the grace period; Degraded while a consumer subscribes or recovers, or when its lag is
-/// above the threshold. The data has one entry per consumer and the pooled producers.
+/// Unhealthy when a consumer faulted (stopped by its failure policy or an unrecoverable error), or has been without
+/// its subscription (or publishing has been failing) longer than the grace period; Degraded within the grace period,
+/// or when a consumer's lag is above the threshold. The data has one entry per consumer and the pooled producers.
 /// </summary>
 internal sealed class RabbitStreamsHealthCheck : IHealthCheck
 {
@@ -69,6 +69,15 @@ internal sealed class RabbitStreamsHealthCheck : IHealthCheck
                 ["lastError"] = consumer.LastError?.Message,
                 ["health"] = consumerStatus.ToString(),
             };
+        }
+
+        var publishing = _diagnostics.GetPublishing();
+        if (publishing.FailingSince is { } failingSince)
+        {
+            var failing = now - failingSince;
+            status = Worst(status, failing > _options.ConnectionGracePeriod ? HealthStatus.Unhealthy : HealthStatus.Degraded);
+            problems.Add($"publishing fails for {failing.TotalSeconds:0.#}s: {publishing.LastError}");
+            data["publishingFailingSince"] = failingSince;
         }
 
         var producers = _diagnostics.GetProducers();

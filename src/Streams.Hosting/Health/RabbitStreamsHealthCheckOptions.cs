@@ -4,8 +4,9 @@ namespace Streams.Hosting;
 public sealed class RabbitStreamsHealthCheckOptions
 {
     /// <summary>
-    /// How long a consumer may be without its subscription (starting or recovering after a lost connection) before
-    /// the check reports Unhealthy; Degraded until then. Default 30 seconds.
+    /// How long a consumer may be without its subscription (starting or recovering after a lost connection), or
+    /// publishing may keep failing with timeouts or connection errors, before the check reports Unhealthy; Degraded
+    /// until then. Default 30 seconds.
     /// </summary>
     public TimeSpan ConnectionGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 

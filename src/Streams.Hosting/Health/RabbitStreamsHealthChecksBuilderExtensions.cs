@@ -11,9 +11,10 @@ public static class RabbitStreamsHealthChecksBuilderExtensions
     public const string DefaultName = "rabbitmq-streams";
 
     /// <summary>
-    /// Adds a check of the hosted consumers: Unhealthy when one stopped by policy (or an unrecoverable error) or has
-    /// been without its subscription past <see cref="RabbitStreamsHealthCheckOptions.ConnectionGracePeriod"/>;
-    /// Degraded while one recovers or lags above <see cref="RabbitStreamsHealthCheckOptions.LagThreshold"/>.
+    /// Adds a check of the hosted consumers and the publisher: Unhealthy when a consumer stopped by policy (or an
+    /// unrecoverable error), or a consumer has been without its subscription (or publishing has been failing with
+    /// timeouts or connection errors) past <see cref="RabbitStreamsHealthCheckOptions.ConnectionGracePeriod"/>;
+    /// Degraded within the grace period or while a consumer lags above <see cref="RabbitStreamsHealthCheckOptions.LagThreshold"/>.
     /// Needs <c>AddRabbitStreams</c>.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>

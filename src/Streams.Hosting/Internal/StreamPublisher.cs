@@ -103,13 +103,16 @@ internal sealed class StreamPublisher : IStreamPublisher
                 ? producer.SendAsync(id, message, linked.Token)
                 : producer.SendAsync(message, linked.Token);
             await send.ConfigureAwait(false);
+            _telemetry.PublishSucceeded();
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
         {
+            _telemetry.PublishFailed(ex);
             throw new StreamPublishTimeoutException(stream, timeout, ex);
         }
         catch (ConfirmationTimeoutException ex)
         {
+            _telemetry.PublishFailed(ex);
             throw new StreamPublishTimeoutException(stream, timeout, ex);
         }
         catch (StreamDoesNotExistException ex)
@@ -123,6 +126,7 @@ internal sealed class StreamPublisher : IStreamPublisher
         catch (Exception ex) when (ex is not (OperationCanceledException or ObjectDisposedException or OutOfMemoryException))
         {
             // Connection failures (sockets, TLS, authentication), a closed producer, a message too large for a frame...
+            _telemetry.PublishFailed(ex);
             throw new StreamPublishException(stream, $"Publishing to stream '{stream}' failed: {ex.Message}", ex);
         }
     }

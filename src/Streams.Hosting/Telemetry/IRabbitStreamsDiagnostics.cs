@@ -20,6 +20,13 @@ public sealed record StreamConsumerDiagnostics(DateTimeOffset StateSince, long? 
 /// <param name="Unconfirmed">Messages sent and not confirmed yet.</param>
 public sealed record StreamProducerStatus(string Stream, string? Reference, bool IsOpen, int Unconfirmed);
 
+/// <summary>Whether <see cref="IStreamPublisher"/> can reach the broker.</summary>
+/// <param name="FailingSince">
+/// When publishing started failing (timeouts, connection failures) without a success since; null while publishing works.
+/// </param>
+/// <param name="LastError">The last such failure's message.</param>
+public sealed record StreamPublishingStatus(DateTimeOffset? FailingSince, string? LastError);
+
 /// <summary>Runtime diagnostics of the hosted consumers and pooled producers (for health checks and status endpoints). Singleton.</summary>
 public interface IRabbitStreamsDiagnostics
 {
@@ -29,4 +36,7 @@ public interface IRabbitStreamsDiagnostics
 
     /// <summary>A snapshot of the pooled producers.</summary>
     IReadOnlyList<StreamProducerStatus> GetProducers();
+
+    /// <summary>Whether publishing currently fails for connection reasons (and since when).</summary>
+    StreamPublishingStatus GetPublishing();
 }

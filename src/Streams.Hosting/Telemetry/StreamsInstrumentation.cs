@@ -15,6 +15,7 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
 {
     private readonly ConcurrentDictionary<ConsumerKey, ConsumerTelemetry> _consumers = new();
     private ProducerPool? _pool;
+    private StreamPublishingStatus _publishing = new(null, null);
 
     public StreamsInstrumentation(IMeterFactory meterFactory, IOptions<StreamsTelemetryOptions> options, TimeProvider time)
     {
@@ -97,6 +98,24 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
         Metrics.SentMessages.Add(1, tags);
         Metrics.OperationDuration.Record(Time.GetElapsedTime(start).TotalSeconds, tags);
     }
+
+    /// <summary>A publish was confirmed: publishing works (a reference read and compare when it already did).</summary>
+    public void PublishSucceeded()
+    {
+        if (Volatile.Read(ref _publishing).FailingSince is not null)
+        {
+            Volatile.Write(ref _publishing, new StreamPublishingStatus(null, null));
+        }
+    }
+
+    /// <summary>A publish timed out or could not reach the broker.</summary>
+    public void PublishFailed(Exception error)
+    {
+        var current = Volatile.Read(ref _publishing);
+        Volatile.Write(ref _publishing, new StreamPublishingStatus(current.FailingSince ?? Time.GetUtcNow(), error.Message));
+    }
+
+    public StreamPublishingStatus GetPublishing() => Volatile.Read(ref _publishing);
 
     public void ProducerReplaced(string stream) =>
         Metrics.Reconnects.Add(1, new KeyValuePair<string, object?>(SemanticConventions.ConnectionRole, "producer"), new KeyValuePair<string, object?>(SemanticConventions.DestinationName, stream));

@@ -64,6 +64,18 @@ public sealed class HotPathCostTests
             meters.SetMeasurementEventCallback<double>((_, _, _, _) => { });
             meters.Start();
             Run("hook, ActivityListener + MeterListener", Hooked);
+            Run("reference: bare Activity start+stop, no tags", () => Measure(() =>
+            {
+                StreamsActivitySource.Source.StartActivity("process perf", ActivityKind.Consumer)?.Dispose();
+                return Task.CompletedTask;
+            }));
+            Run("reference: StartProcess + stop", () => Measure(() =>
+            {
+                var previous = Activity.Current;
+                StreamsActivitySource.StartProcess("process perf", context, ProcessSpanRelation.Link)?.Dispose();
+                Activity.Current = previous;
+                return Task.CompletedTask;
+            }));
         }
 
         using (Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddReader(new PeriodicExportingMetricReader(new TestMetricExporter(), 1000)).Build())

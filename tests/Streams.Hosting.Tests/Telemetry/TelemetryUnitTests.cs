@@ -83,6 +83,19 @@ public sealed class TelemetryUnitTests
         Assert.Equal(HealthStatus.Unhealthy, await StatusAfter(StreamConsumerState.Faulted));
         Assert.Equal(1, instrumentation.GetConsumer(monitor.Status)!.Recoveries);
 
+        telemetry.SetState(StreamConsumerState.Running);
+        monitor.Status = monitor.Status with { State = StreamConsumerState.Running };
+        instrumentation.PublishFailed(new TimeoutException("no confirm"));
+        Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);
+        time.Now += TimeSpan.FromSeconds(31);
+        instrumentation.PublishFailed(new TimeoutException("no confirm"));
+        var failing = await check.CheckHealthAsync(context, TestContext.Current.CancellationToken);
+        Assert.Equal(HealthStatus.Unhealthy, failing.Status);
+        Assert.Contains("publishing fails for 31s: no confirm", failing.Description, StringComparison.Ordinal);
+        instrumentation.PublishSucceeded();
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);
+
+        monitor.Status = monitor.Status with { State = StreamConsumerState.Faulted };
         var custom = new HealthCheckContext { Registration = new HealthCheckRegistration("streams", check, HealthStatus.Degraded, null) };
         Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(custom, TestContext.Current.CancellationToken)).Status);
     }

@@ -120,4 +120,56 @@ public sealed class TracingTests(BrokerFixture broker)
         Assert.Contains(failed, a => a.GetTagItem("messaging.rabbitmq.stream.delivery_attempt") is 2);
         await host.StopAsync(Ct);
     }
+
+    [Fact]
+    public async Task Super_stream_spans_name_the_super_stream_and_the_partition()
+    {
+        var superStream = BrokerFixture.UniqueName("otel-ss");
+        using var collector = new TelemetryCollector(superStream, metrics: false);
+        using var host = TestHost.Build(broker, b => b
+            .AddSuperStream(superStream, 2)
+            .AddConsumer<OrderHandler>(c => { c.Stream = superStream; c.SuperStream = true; c.Name = "ss"; }));
+        await host.StartAsync(Ct);
+        await host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(superStream, new Order("k", 1), new PublishOptions { RoutingKey = "k" }, Ct);
+        var received = await host.Services.GetRequiredService<Probe>().TakeAsync(1);
+        var partition = received[0].Context.Partition;
+        Assert.NotNull(partition);
+
+        var send = await WaitForAsync(collector, a => a.Kind == ActivityKind.Producer, "send span");
+        var process = await WaitForAsync(collector, a => a.Kind == ActivityKind.Consumer, "process span");
+        Assert.Equal($"send {superStream}", send.DisplayName);
+        Assert.Equal(superStream, send.GetTagItem("messaging.destination.name"));
+        Assert.Equal(partition, send.GetTagItem("messaging.destination.partition.id"));
+        Assert.Equal($"process {superStream}", process.DisplayName);
+        Assert.Equal(partition, process.GetTagItem("messaging.destination.partition.id"));
+        Assert.Equal(send.SpanId, Assert.Single(process.Links).Context.SpanId);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task The_ambient_trace_context_travels_with_the_message()
+    {
+        var stream = BrokerFixture.UniqueName("otel-ambient");
+        using var requests = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == TelemetryCollector.TestSourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(requests);
+        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c => c.Stream = stream));
+        await host.StartAsync(Ct);
+        string traceId;
+        using (var request = TelemetryCollector.TestSource.StartActivity("POST /orders", ActivityKind.Server))
+        {
+            traceId = request!.TraceId.ToString();
+            await host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(stream, new Order("a", 1), Ct);
+        }
+
+        var received = await host.Services.GetRequiredService<Probe>().TakeAsync(1);
+
+        // The send span's context when something listens to Streams.Hosting, else the request's: the same trace either way.
+        Assert.True(ActivityContext.TryParse(received[0].Context.Headers["traceparent"] as string, null, out var context));
+        Assert.Equal(traceId, context.TraceId.ToString());
+        await host.StopAsync(Ct);
+    }
 }
