@@ -144,7 +144,10 @@ internal sealed class ConsumerTelemetry : IDisposable
         finally
         {
             // The span is current while the handler runs (its continuations keep it); the dispatch loop gets its own back.
-            Activity.Current = previous;
+            if (activity is not null)
+            {
+                Activity.Current = previous;
+            }
         }
 
         return Observe(activity, invocation, start);
@@ -180,7 +183,10 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
         finally
         {
-            Activity.Current = previous;
+            if (activity is not null)
+            {
+                Activity.Current = previous;
+            }
         }
 
         return Observe(activity, invocation, start);

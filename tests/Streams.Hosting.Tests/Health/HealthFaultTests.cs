@@ -24,6 +24,7 @@ public sealed class HealthFaultTests(BrokerFixture broker)
     public async Task Closed_connections_make_the_check_degraded_then_unhealthy_past_the_grace_period_then_healthy_again()
     {
         var stream = BrokerFixture.UniqueName("health-faults");
+        using var collector = new Telemetry.TelemetryCollector(stream, traces: false);
         using var host = TestHost.Build(
             broker,
             b =>
@@ -64,9 +65,11 @@ public sealed class HealthFaultTests(BrokerFixture broker)
         Assert.Equal([HealthStatus.Degraded, HealthStatus.Unhealthy, HealthStatus.Healthy], seen);
         var diagnostics = host.Services.GetRequiredService<IRabbitStreamsDiagnostics>().GetConsumer(monitor.GetConsumers()[0]);
         Assert.True(diagnostics!.Recoveries >= 1);
+        Assert.Contains(collector.Of("rabbitmq.stream.reconnects"), m => (string?)m.Tags["rabbitmq.stream.connection.role"] == "consumer" && m.Instrument.Unit == "{reconnect}");
 
         await publisher.PublishAsync(stream, new Order("after", 2), Ct);
         await host.Services.GetRequiredService<Probe>().TakeAsync(1);
+        Assert.Contains(collector.Of("rabbitmq.stream.reconnects"), m => (string?)m.Tags["rabbitmq.stream.connection.role"] == "producer");
         await host.StopAsync(Ct);
     }
 }
