@@ -32,7 +32,10 @@ cmd_test() {
   rm -rf "$results"
   dotnet build Streams.Hosting.sln -c Release -warnaserror 2>&1 | tail -n 3
   local rc=0
-  dotnet test Streams.Hosting.sln -c Release --no-build \
+  # -m:1: one test assembly at a time. Fault tests (close-connections, node stops) act on the whole broker and run
+  # in non-parallel collections inside their assembly; another assembly running beside them would see its
+  # connections dropped too.
+  dotnet test Streams.Hosting.sln -c Release --no-build -m:1 \
     --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || rc=$?
   local line; line=$(summarize)
   local failed=${line#*, }; failed=${failed%% *}

@@ -16,6 +16,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Producer for stream '{Stream}' is closed; a new one will be created")]
     public static partial void ProducerReplaced(ILogger logger, string stream);
 
+    [LoggerMessage(21, LogLevel.Warning, "The producer of stream {Stream} lost its connection; the client is recovering it")]
+    public static partial void ProducerReconnecting(ILogger logger, string stream, Exception? exception);
+
     [LoggerMessage(5, LogLevel.Warning, "Disposing the producer for stream '{Stream}' failed")]
     public static partial void ProducerDisposeFailed(ILogger logger, string stream, Exception exception);
 

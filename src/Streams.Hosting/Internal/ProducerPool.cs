@@ -103,6 +103,15 @@ internal sealed class ProducerPool : IAsyncDisposable
             producer = await system.CreateProducerAsync(producerOptions, timeout.Token).ConfigureAwait(false);
         }
 
+        // The client recovers a lost producer in place: count each recovery as a reconnect, like a replacement.
+        producer.StatusChanged += (_, e) =>
+        {
+            if (e.Status == StreamStatus.Reconnecting && e.Previous != StreamStatus.Reconnecting)
+            {
+                Log.ProducerReconnecting(_logger, stream, e.Exception);
+                _telemetry.ProducerReplaced(stream);
+            }
+        };
         Log.ProducerCreated(_logger, stream, reference);
         return producer;
     }
