@@ -2,7 +2,8 @@
 # Streams.Hosting developer entry point.
 #   ./build.sh test    brings the broker up (scripts/rabbitmq.sh up), builds and runs every test,
 #                      prints "N passed, N failed" last and exits non-zero on any failure
-#   ./build.sh demo    brings the broker up and runs the main sample
+#   ./build.sh demo    brings the broker up and runs the web API sample on http://localhost:5080 (Ctrl+C stops it)
+#   ./build.sh hello   brings the broker up and runs the Hello World tutorial (send, then receive one message)
 #   ./build.sh build   builds everything (Release)
 # Point at an existing broker with RABBITMQ_STREAM_URI=rabbitmq-stream://user:pass@host:port/vhost.
 set -euo pipefail
@@ -48,6 +49,12 @@ cmd_test() {
 
 cmd_demo() {
   bash scripts/rabbitmq.sh up
+  echo "web API on http://localhost:5080 — try: curl -i -X POST localhost:5080/orders -H 'content-type: application/json' -d '{\"id\":\"o-1\",\"customer\":\"ada\",\"amount\":12.5}'"
+  dotnet run --project samples/WebApi -c Release -- --urls http://localhost:5080
+}
+
+cmd_hello() {
+  bash scripts/rabbitmq.sh up
   dotnet run --project samples/Tutorials/HelloWorld/Send -c Release
   dotnet run --project samples/Tutorials/HelloWorld/Receive -c Release -- --count 1
 }
@@ -55,6 +62,7 @@ cmd_demo() {
 case ${1:-} in
   test) shift; cmd_test "$@" ;;
   demo) cmd_demo ;;
+  hello) cmd_hello ;;
   build) dotnet build Streams.Hosting.sln -c Release ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -243,11 +243,12 @@ internal static class PerfCommand
             tracker.OnConfirm(confirmation);
         };
         var pacer = new Pacer(s.Rate);
+        var body = new byte[s.Size];
         var watch = Stopwatch.StartNew();
         for (long i = 0; i < s.Count; i++)
         {
             await pacer.WaitAsync(i, ct).ConfigureAwait(false);
-            var body = new byte[s.Size];
+            // The producer copies the body into its Publish frame during Send, so one buffer serves every message.
             var now = Stopwatch.GetTimestamp();
             BinaryPrimitives.WriteInt64LittleEndian(body, now);
             sent[i] = now;
