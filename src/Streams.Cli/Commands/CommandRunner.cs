@@ -6,7 +6,7 @@ internal static class CommandRunner
     public const string Usage = """
         streams: drive RabbitMQ streams from the command line.
 
-          streams publish (--stream S | --super-stream SS [--routing-key K]) --count N [--size B | --body TEXT] [--amqp]
+          streams publish (--stream S | --super-stream SS [--routing-key K] [--partitions N]) --count N [--size B | --body TEXT] [--amqp]
                           [--message-id ID] [--correlation-id ID] [--content-type T] [--property key=value ...]
                           [--filter VALUE] [--producer-name P]
           streams tail (--stream S | --super-stream SS) [--from first|last|next|<offset>|<ISO-8601 time>] [--count N]
@@ -18,6 +18,7 @@ internal static class CommandRunner
         Every command takes --uri rabbitmq-stream://user:pass@host:port/vhost
         (default rabbitmq-stream://guest:guest@localhost:5552/%2f).
         In --body, the ids, property values, --routing-key and --filter, {seq} is the message's 1-based sequence number.
+        A missing stream is created (a missing super stream with --partitions N, default 3).
         Super-stream messages are routed by the MurmurHash3 of the routing key (default {seq}). --filter sets the
         message's filter value and an application property "filter" that tail --filter uses to drop false positives.
         Exit codes: 0 success, 1 broker or client failure, 2 bad input.

@@ -8,7 +8,7 @@ internal static class PublishCommand
 {
     private static readonly string[] ValueOptions =
     [
-        Connection.UriOption, "stream", "super-stream", "routing-key", "filter", "count", "size", "body", "message-id",
+        Connection.UriOption, "stream", "super-stream", "partitions", "routing-key", "filter", "count", "size", "body", "message-id",
         "correlation-id", "content-type", "property", "producer-name",
     ];
 
@@ -29,7 +29,9 @@ internal static class PublishCommand
             return await PublishToSuperStreamAsync(system, plan, output, cancellationToken).ConfigureAwait(false);
         }
 
-        if (await system.CreateStreamAsync(plan.Stream, cancellationToken: cancellationToken).ConfigureAwait(false))
+        // An existing stream is used as it is, whatever its arguments; a missing one is created with broker defaults.
+        if (!await system.StreamExistsAsync(plan.Stream, cancellationToken).ConfigureAwait(false)
+            && await system.CreateStreamAsync(plan.Stream, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             await Console.Error.WriteLineAsync($"streams: created stream {plan.Stream}").ConfigureAwait(false);
         }
@@ -70,6 +72,16 @@ internal static class PublishCommand
     /// <summary>Routes each message by its rendered <c>--routing-key</c> (hash strategy) and waits for every confirm.</summary>
     private static async Task<int> PublishToSuperStreamAsync(StreamSystem system, PublishPlan plan, TextWriter output, CancellationToken ct)
     {
+        try
+        {
+            await system.QueryPartitionsAsync(plan.Stream, ct).ConfigureAwait(false);
+        }
+        catch (StreamDoesNotExistException)
+        {
+            await system.CreateSuperStreamAsync(plan.Stream, plan.Partitions, cancellationToken: ct).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"streams: created super stream {plan.Stream} with {plan.Partitions} partitions").ConfigureAwait(false);
+        }
+
         var keys = new Dictionary<Message, string>(ReferenceEqualityComparer.Instance);
         await using var producer = await system.CreateSuperStreamProducerAsync(
             new SuperStreamProducerOptions(plan.Stream, m => keys[m])
@@ -110,6 +122,9 @@ internal sealed class PublishPlan
     public bool SuperStream { get; init; }
 
     public MessageTemplate? RoutingKey { get; init; }
+
+    /// <summary>Partitions of a super stream created because it was missing.</summary>
+    public int Partitions { get; init; } = 3;
 
     public MessageTemplate? Filter { get; init; }
 
@@ -174,6 +189,7 @@ internal sealed class PublishPlan
             Stream = (stream ?? superStream)!,
             SuperStream = superStream is not null,
             RoutingKey = superStream is null ? null : new MessageTemplate(routingKey ?? "{seq}"),
+            Partitions = (int)arguments.Int64("partitions", 3, min: 1, max: 1000),
             Filter = filter is null ? null : new MessageTemplate(filter),
             Count = arguments.Int64("count", 1, min: 1, max: 1_000_000_000),
             ProducerName = arguments.Value("producer-name"),
