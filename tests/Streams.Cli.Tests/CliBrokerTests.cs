@@ -148,4 +148,22 @@ public sealed class CliBrokerTests(BrokerFixture fixture)
         Assert.Equal(0, code);
         Assert.EndsWith("x2", output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Publish_uses_an_existing_stream_whatever_its_arguments_and_creates_a_missing_super_stream()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var stream = BrokerFixture.UniqueName("cli-existing");
+        var superStream = BrokerFixture.UniqueName("cli-new-super");
+        await using (var system = await Streams.Client.StreamSystem.ConnectAsync(Streams.Client.StreamSystemOptions.FromUri(Uri), ct))
+        {
+            await system.CreateStreamAsync(stream, new Streams.Client.StreamSpec { MaxAge = TimeSpan.FromDays(7) }, ct);
+        }
+
+        Assert.Equal(0, (await RunAsync("publish", "--stream", stream, "--count", "2")).Code);
+        Assert.Equal(0, (await RunAsync("publish", "--super-stream", superStream, "--partitions", "2", "--count", "4")).Code);
+        var (code, output) = await RunAsync("stats", "--super-stream", superStream);
+        Assert.Equal(0, code);
+        Assert.Equal(2, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
 }
