@@ -33,11 +33,15 @@ internal static class Requests
         return Finish(frame, w);
     }
 
-    public static byte[] QueryPublisherSequence(uint correlationId, string reference, string stream)
+    public static byte[] QueryPublisherSequence(uint correlationId, string reference, string stream) =>
+        ReferenceAndStream(CommandKey.QueryPublisherSequence, correlationId, reference, stream);
+
+    /// <summary>A request whose fields are a reference and a stream name (QueryPublisherSequence, QueryOffset).</summary>
+    private static byte[] ReferenceAndStream(CommandKey key, uint correlationId, string reference, string stream)
     {
         var frame = new byte[H + ProtocolWriter.SizeOf(reference) + ProtocolWriter.SizeOf(stream)];
         var w = new ProtocolWriter(frame);
-        w.WriteRequestHeader(frame.Length, CommandKey.QueryPublisherSequence, correlationId);
+        w.WriteRequestHeader(frame.Length, key, correlationId);
         w.WriteString(reference);
         w.WriteString(stream);
         return Finish(frame, w);
@@ -123,15 +127,8 @@ internal static class Requests
         return Finish(frame, w);
     }
 
-    public static byte[] QueryOffset(uint correlationId, string reference, string stream)
-    {
-        var frame = new byte[H + ProtocolWriter.SizeOf(reference) + ProtocolWriter.SizeOf(stream)];
-        var w = new ProtocolWriter(frame);
-        w.WriteRequestHeader(frame.Length, CommandKey.QueryOffset, correlationId);
-        w.WriteString(reference);
-        w.WriteString(stream);
-        return Finish(frame, w);
-    }
+    public static byte[] QueryOffset(uint correlationId, string reference, string stream) =>
+        ReferenceAndStream(CommandKey.QueryOffset, correlationId, reference, stream);
 
     public static byte[] Create(uint correlationId, string stream, IReadOnlyDictionary<string, string>? arguments)
     {

@@ -28,20 +28,7 @@ public sealed class ClusterRecoveryTests
         try
         {
             var received = new List<ulong>(Total);
-            await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream)
-            {
-                Offset = OffsetSpecification.First,
-                Recovery = FastRecovery,
-                Handler = (d, _) =>
-                {
-                    lock (received)
-                    {
-                        received.Add(IdOf(d.Body.Span));
-                    }
-
-                    return ValueTask.CompletedTask;
-                },
-            }, Ct);
+            await using var consumer = await system.CreateConsumerAsync(RecordingConsumerOptions(stream, received), Ct);
             await using var producer = await system.CreateProducerAsync(new ProducerOptions(stream)
             {
                 Name = $"{name}-p",
@@ -118,20 +105,7 @@ public sealed class ClusterRecoveryTests
         {
             var received = new List<ulong>();
             var consumerStatus = new StatusLog();
-            var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream)
-            {
-                Offset = OffsetSpecification.First,
-                Recovery = FastRecovery,
-                Handler = (d, _) =>
-                {
-                    lock (received)
-                    {
-                        received.Add(IdOf(d.Body.Span));
-                    }
-
-                    return ValueTask.CompletedTask;
-                },
-            }, Ct);
+            var consumer = await system.CreateConsumerAsync(RecordingConsumerOptions(stream, received), Ct);
             consumer.StatusChanged += consumerStatus.Record;
             var producerStatus = new StatusLog();
             var producer = await system.CreateProducerAsync(new ProducerOptions(stream) { Name = $"{name}-p", Recovery = FastRecovery, ConfirmTimeout = TimeSpan.FromMinutes(3) }, Ct);

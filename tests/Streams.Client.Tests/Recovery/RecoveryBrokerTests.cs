@@ -26,20 +26,7 @@ public sealed class RecoveryBrokerTests(BrokerFixture fixture)
         {
             var received = new List<ulong>(Total);
             var consumerStatus = new StatusLog();
-            await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream)
-            {
-                Offset = OffsetSpecification.First,
-                Recovery = FastRecovery,
-                Handler = (d, _) =>
-                {
-                    lock (received)
-                    {
-                        received.Add(IdOf(d.Body.Span));
-                    }
-
-                    return ValueTask.CompletedTask;
-                },
-            }, Ct);
+            await using var consumer = await system.CreateConsumerAsync(RecordingConsumerOptions(stream, received), Ct);
             consumer.StatusChanged += consumerStatus.Record;
 
             var producerStatus = new StatusLog();

@@ -32,6 +32,22 @@ internal static class RecoveryHarness
 
     public static ulong IdOf(ReadOnlySpan<byte> body) => BinaryPrimitives.ReadUInt64BigEndian(body);
 
+    /// <summary>A consumer from the first message, with fast recovery, that records each delivered id in <paramref name="received"/>.</summary>
+    public static ConsumerOptions RecordingConsumerOptions(string stream, List<ulong> received) => new(stream)
+    {
+        Offset = OffsetSpecification.First,
+        Recovery = FastRecovery,
+        Handler = (d, _) =>
+        {
+            lock (received)
+            {
+                received.Add(IdOf(d.Body.Span));
+            }
+
+            return ValueTask.CompletedTask;
+        },
+    };
+
     public static StreamSystemOptions Options(string host, int port, string name, params (string Host, int Port)[] more)
     {
         var options = new StreamSystemOptions { ConnectionName = name };
