@@ -282,7 +282,7 @@ internal sealed class ConsumerWorker : IDisposable
     }
 
     /// <summary>
-    /// Decodes (copies) a delivery: its body is only valid until the client moves on. An entry that is not AMQP 1.0
+    /// Decodes a delivery into a detached message: its body is only valid until the client moves on. An entry that is not AMQP 1.0
     /// (written by a raw producer) becomes a message whose body is the entry's bytes.
     /// </summary>
     private static Item ToItem(Delivery delivery)
@@ -294,7 +294,10 @@ internal sealed class ConsumerWorker : IDisposable
                 return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, new Message(delivery.Body.ToArray()), null, null);
             }
 
-            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, delivery.DecodeMessage(), null, null);
+            // Decode in place, then copy only the body out of the client's buffer (not the whole entry).
+            var message = Message.Decode(delivery.Body);
+            message.CopyBody();
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null, null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

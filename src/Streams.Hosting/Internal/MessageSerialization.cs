@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Streams.Client;
 
@@ -51,7 +52,11 @@ internal sealed class MessageSerialization
 
         if (typeof(T) == typeof(byte[]))
         {
-            return (T)(object)message.Body.ToArray();
+            // A decoded message owns its body (a copy out of the client's buffer): hand that array over as it is.
+            var body = message.Body;
+            return (T)(object)(MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array
+                : body.ToArray());
         }
 
         if (typeof(T) == typeof(ReadOnlyMemory<byte>))

@@ -11,6 +11,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly object _gate = new();
     private readonly string _processSpanName;
+    private readonly KeyValuePair<string, object?>[] _processSpanTags;
     private StreamConsumerState _state = StreamConsumerState.Starting;
     private DateTimeOffset _stateSince;
     private long _recoveries;
@@ -26,6 +27,7 @@ internal sealed class ConsumerTelemetry : IDisposable
         Key = key;
         _stateSince = owner.Time.GetUtcNow();
         _processSpanName = SemanticConventions.OperationProcess + " " + key.Stream;
+        _processSpanTags = StreamsActivitySource.ProcessSpanTags(key.Stream, key.Partition, key.Name);
         var tags = new List<KeyValuePair<string, object?>>
         {
             new(SemanticConventions.MessagingSystem, SemanticConventions.MessagingSystemRabbitMq),
@@ -130,7 +132,7 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
 
         var previous = Activity.Current;
-        var activity = StreamsActivitySource.StartProcess(_processSpanName, context, _owner.Options.ProcessSpanRelation);
+        var activity = StreamsActivitySource.StartProcess(_processSpanName, _processSpanTags, context, _owner.Options.ProcessSpanRelation);
         var start = _owner.Time.GetTimestamp();
         Task invocation;
         try

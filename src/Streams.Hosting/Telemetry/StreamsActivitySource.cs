@@ -39,28 +39,16 @@ internal static class StreamsActivitySource
         return Source.StartActivity(SemanticConventions.OperationSend + " " + destination, ActivityKind.Producer, default(ActivityContext), tags);
     }
 
-    public static Activity? StartProcess(string spanName, StreamContext context, ProcessSpanRelation relation)
+    /// <summary>
+    /// Starts a <c>process</c> span. The consumer's constant attributes (<paramref name="spanTags"/>, one array per
+    /// consumer) are given at creation so that samplers see them; the per-message ones are set only when the span is
+    /// recorded, so a span a sampler drops costs no more than the bare activity.
+    /// </summary>
+    public static Activity? StartProcess(string spanName, KeyValuePair<string, object?>[] spanTags, StreamContext context, ProcessSpanRelation relation)
     {
         if (!Source.HasListeners())
         {
             return null;
-        }
-
-        var tags = ConsumerTags(context.Stream, context.Partition, context.ConsumerName, SemanticConventions.OperationProcess);
-        tags.Add(SemanticConventions.StreamOffset, (long)context.Offset);
-        if (context.MessageId is { } messageId)
-        {
-            tags.Add(SemanticConventions.MessageId, messageId);
-        }
-
-        if (context.CorrelationId is { } correlationId)
-        {
-            tags.Add(SemanticConventions.ConversationId, correlationId);
-        }
-
-        if (context.Attempt > 1)
-        {
-            tags.Add(SemanticConventions.DeliveryAttempt, context.Attempt);
         }
 
         ActivityLink[]? links = null;
@@ -74,7 +62,36 @@ internal static class StreamsActivitySource
             }
         }
 
-        return Source.StartActivity(spanName, ActivityKind.Consumer, parent, tags, links);
+        var activity = Source.StartActivity(ActivityKind.Consumer, parent, spanTags, links, default, spanName);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(SemanticConventions.StreamOffset, (long)context.Offset);
+            if (context.MessageId is { } messageId)
+            {
+                activity.SetTag(SemanticConventions.MessageId, messageId);
+            }
+
+            if (context.CorrelationId is { } correlationId)
+            {
+                activity.SetTag(SemanticConventions.ConversationId, correlationId);
+            }
+
+            if (context.Attempt > 1)
+            {
+                activity.SetTag(SemanticConventions.DeliveryAttempt, context.Attempt);
+            }
+        }
+
+        return activity;
+    }
+
+    /// <summary>The constant attributes of one consumer's <c>process</c> spans.</summary>
+    public static KeyValuePair<string, object?>[] ProcessSpanTags(string stream, string? partition, string? consumerName)
+    {
+        var tags = ConsumerTags(stream, partition, consumerName, SemanticConventions.OperationProcess);
+        var array = new KeyValuePair<string, object?>[tags.Count];
+        tags.CopyTo(array);
+        return array;
     }
 
     public static Activity? StartProcessBatch(IReadOnlyList<(object? Message, StreamContext Context)> items)

@@ -72,7 +72,7 @@ public sealed class HotPathCostTests
             Run("reference: StartProcess + stop", () => Measure(() =>
             {
                 var previous = Activity.Current;
-                StreamsActivitySource.StartProcess("process perf", context, ProcessSpanRelation.Link)?.Dispose();
+                StreamsActivitySource.StartProcess("process perf", StreamsActivitySource.ProcessSpanTags("perf", null, "perf"), context, ProcessSpanRelation.Link)?.Dispose();
                 Activity.Current = previous;
                 return Task.CompletedTask;
             }));
