@@ -1,0 +1,126 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Streams.Client;
+
+namespace Streams.Hosting.Perf;
+
+/// <summary>Raw connections, throw-away streams and hosts, all against <see cref="PerfSettings.Uri"/>.</summary>
+internal static class Broker
+{
+    public const int BodySize = 100;
+
+    /// <summary>No message counted for this long fails the run instead of hanging.</summary>
+    public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
+
+    public static Task<StreamSystem> ConnectAsync(PerfSettings settings, CancellationToken cancellationToken)
+    {
+        var options = StreamSystemOptions.FromUri(settings.Uri);
+        options.ConnectionName = "streams-hosting-perf-raw";
+        return StreamSystem.ConnectAsync(options, cancellationToken);
+    }
+
+    /// <summary>A host as an application builds it, with <c>AddRabbitStreams</c> and whatever <paramref name="configure"/> adds.</summary>
+    public static IHost BuildHost(PerfSettings settings, Action<IServiceCollection, IRabbitStreamsBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var streams = builder.Services.AddRabbitStreams(o =>
+        {
+            o.ConnectionString = settings.Uri;
+            o.ConnectionName = "streams-hosting-perf-hosted";
+        });
+        configure?.Invoke(builder.Services, streams);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Messages consumed (or published) once per side or mode before the first round and not counted, so that the
+    /// first measured run does not pay for tiered JIT compilation: a tenth of the messages, 1,000 to 100,000.
+    /// </summary>
+    public static int WarmUpMessages(PerfSettings settings) => Math.Clamp(settings.Messages / 10, 1_000, 100_000);
+
+    /// <summary>
+    /// Consumes <paramref name="messages"/> from the first offset with a fresh host whose only consumer is
+    /// <see cref="CountingHandler"/> under the unique name <paramref name="consumerName"/>; the rate runs from the first
+    /// message to the last (host start and subscription are not measured). <paramref name="afterStop"/> runs once the
+    /// host has stopped, before it is disposed (its meters still exist).
+    /// </summary>
+    public static async Task<ConsumeRun> ConsumeHostedAsync(
+        PerfSettings settings, string stream, string consumerName, int messages, Action? afterStop, CancellationToken cancellationToken)
+    {
+        var counter = new MessageCounter(messages);
+        using var host = BuildHost(settings, (services, streams) =>
+        {
+            services.AddSingleton(counter);
+            streams.AddConsumer<CountingHandler>(c =>
+            {
+                c.Stream = stream;
+                c.Name = consumerName;
+                c.Offset = OffsetSpecification.First;
+            });
+        });
+        Settle();
+        await host.StartAsync(cancellationToken);
+        try
+        {
+            await counter.WaitAsync(counter.Done, $"hosted consumer '{consumerName}'", StallTimeout, null, cancellationToken);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+
+        afterStop?.Invoke();
+        return counter.Result();
+    }
+
+    /// <summary>Collects garbage left by the previous run so that it is not charged to the next one.</summary>
+    public static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}
+
+/// <summary>A uniquely named stream, deleted on dispose.</summary>
+internal sealed class BenchStream(StreamSystem system, string name, TextWriter output) : IAsyncDisposable
+{
+    public string Name => name;
+
+    public static async Task<BenchStream> CreateAsync(StreamSystem system, string prefix, TextWriter output, CancellationToken cancellationToken)
+    {
+        var name = $"{prefix}-{Guid.NewGuid():N}";
+        await system.CreateStreamAsync(name, null, cancellationToken);
+        return new BenchStream(system, name, output);
+    }
+
+    /// <summary>Publishes <paramref name="messages"/> AMQP messages of <see cref="Broker.BodySize"/> bytes in batches of 1000.</summary>
+    public async Task FillAsync(int messages, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var body = new byte[Broker.BodySize];
+        var batch = Enumerable.Range(0, 1000).Select(_ => new Message(body)).ToArray();
+        await using (var producer = await system.CreateProducerAsync(new ProducerOptions(name), cancellationToken))
+        {
+            for (var sent = 0; sent < messages; sent += batch.Length)
+            {
+                await producer.SendBatchAsync(messages - sent >= batch.Length ? batch : batch[..(messages - sent)], cancellationToken);
+            }
+        }
+
+        output.WriteLine($"stream {name}: {Report.Count(messages)} messages published in {Report.Seconds(TimeProvider.System.GetElapsedTime(started))}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await system.DeleteStreamAsync(name, timeout.Token);
+        }
+        catch (Exception ex) when (ex is StreamClientException or OperationCanceledException)
+        {
+            await output.WriteLineAsync($"warning: stream {name} was not deleted: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Streams.Client;
+
+namespace Streams.Hosting.Perf;
+
+/// <summary>
+/// <c>consume</c>: the raw client's <c>ReadAllAsync</c> (each delivery decoded, as the hosted path must) against a
+/// hosted <see cref="CountingHandler"/>, alternating per round over the same stream (issue target: hosted ≥ 85%).
+/// </summary>
+internal static class ConsumeScenario
+{
+    private const double Target = 0.85;
+
+    public static async Task<bool> RunAsync(PerfSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        Report.Section(output, "consume: raw Consumer.ReadAllAsync + DecodeMessage vs hosted IStreamHandler<byte[]>");
+        await using var system = await Broker.ConnectAsync(settings, cancellationToken);
+        await using var stream = await BenchStream.CreateAsync(system, "hosting-perf-consume", output, cancellationToken);
+        await stream.FillAsync(settings.Messages, cancellationToken);
+
+        var warmUp = Broker.WarmUpMessages(settings);
+        await ConsumeRawAsync(system, stream.Name, warmUp, cancellationToken);
+        await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+        output.WriteLine($"warm-up: raw and hosted consumed {Report.Count(warmUp)} messages each (not counted)");
+
+        var expectedBytes = (long)settings.Messages * Broker.BodySize;
+        var raw = new List<double>();
+        var hosted = new List<double>();
+        var bytesMatch = true;
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            var rawRun = await ConsumeRawAsync(system, stream.Name, settings.Messages, cancellationToken);
+            raw.Add(rawRun.Rate);
+            Report.Line(output, $"round {round}", "raw", rawRun.Rate, $"{Report.Count(rawRun.Bytes)} B in {Report.Seconds(rawRun.Elapsed)}");
+
+            var hostedRun = await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-consume-{round}-{Guid.NewGuid():N}", settings.Messages, null, cancellationToken);
+            hosted.Add(hostedRun.Rate);
+            var match = hostedRun.Bytes == rawRun.Bytes && rawRun.Bytes == expectedBytes;
+            bytesMatch &= match;
+            Report.Line(output, $"round {round}", "hosted", hostedRun.Rate,
+                $"{Report.Count(hostedRun.Bytes)} B in {Report.Seconds(hostedRun.Elapsed)}{(match ? string.Empty : $"  BYTES DIFFER (expected {Report.Count(expectedBytes)})")}");
+        }
+
+        double rawMedian = Report.Median(raw), hostedMedian = Report.Median(hosted), ratio = hostedMedian / rawMedian;
+        Report.Line(output, "median", "raw", rawMedian, Report.Runs(raw));
+        Report.Line(output, "median", "hosted", hostedMedian, $"{Report.Runs(hosted)}  = {Report.Percent(ratio)} of raw");
+        output.WriteLine(Report.Invariant(
+            $"RESULT consume raw {Report.Rate(rawMedian)} hosted {Report.Rate(hostedMedian)} {Report.Percent(ratio)} (target {Target * 100:F0}%){(bytesMatch ? string.Empty : " BYTE TOTALS DIFFER")}"));
+        return bytesMatch;
+    }
+
+    /// <summary>A raw consumer from the first offset; the rate runs from the first delivery to the last.</summary>
+    private static async Task<ConsumeRun> ConsumeRawAsync(StreamSystem system, string stream, int messages, CancellationToken cancellationToken)
+    {
+        var counter = new MessageCounter(messages);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Broker.Settle();
+        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, cancellationToken);
+        await counter.WaitAsync(ReadAsync(consumer, counter, reading.Token), "raw consumer", Broker.StallTimeout, reading, cancellationToken);
+        return counter.Result();
+    }
+
+    private static async Task ReadAsync(Consumer consumer, MessageCounter counter, CancellationToken cancellationToken)
+    {
+        await foreach (var delivery in consumer.ReadAllAsync(cancellationToken))
+        {
+            if (counter.Add(delivery.DecodeMessage().Body.Length))
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+
+namespace Streams.Hosting.Perf;
+
+/// <summary>The rate of one consume run, measured from the first message to the last, and the bytes read.</summary>
+internal readonly record struct ConsumeRun(double Rate, long Bytes, TimeSpan Elapsed);
+
+/// <summary>
+/// Counts messages and body bytes until <see cref="Target"/>; used the same way by the raw loop and the hosted
+/// handler, so both paths pay the same counting cost. One writer at a time (the raw loop, or a handler with
+/// <c>MaxConcurrency</c> 1); <see cref="Count"/> may be read from any thread.
+/// </summary>
+internal sealed class MessageCounter(long target)
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _count;
+    private long _bytes;
+    private long _first;
+    private long _last;
+
+    public long Target => target;
+
+    public long Count => Volatile.Read(ref _count);
+
+    /// <summary>Completes when the target is reached.</summary>
+    public Task Done => _done.Task;
+
+    /// <summary>Counts one message; true once the target is reached (later messages are ignored).</summary>
+    public bool Add(int bytes)
+    {
+        var count = _count + 1;
+        if (count > target)
+        {
+            return true;
+        }
+
+        if (count == 1)
+        {
+            _first = Stopwatch.GetTimestamp();
+        }
+
+        _bytes += bytes;
+        Volatile.Write(ref _count, count);
+        if (count < target)
+        {
+            return false;
+        }
+
+        _last = Stopwatch.GetTimestamp();
+        _done.TrySetResult();
+        return true;
+    }
+
+    /// <summary>The run's figures; call after <see cref="Done"/>.</summary>
+    public ConsumeRun Result()
+    {
+        var elapsed = Stopwatch.GetElapsedTime(_first, _last);
+        return new ConsumeRun((target - 1) / elapsed.TotalSeconds, _bytes, elapsed);
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="completion"/>, failing with <see cref="TimeoutException"/> (and cancelling
+    /// <paramref name="cancelOnStall"/>) when no message was counted for <paramref name="stallTimeout"/>.
+    /// </summary>
+    public async Task WaitAsync(Task completion, string what, TimeSpan stallTimeout, CancellationTokenSource? cancelOnStall, CancellationToken cancellationToken)
+    {
+        var last = -1L;
+        while (!completion.IsCompleted)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var now = Count;
+            if (now == last)
+            {
+                await (cancelOnStall?.CancelAsync() ?? Task.CompletedTask);
+                throw new TimeoutException($"{what}: no message for {stallTimeout.TotalSeconds:F0} s, stalled at {now:N0} of {target:N0}");
+            }
+
+            last = now;
+            await Task.WhenAny(completion, Task.Delay(stallTimeout, cancellationToken));
+        }
+
+        await completion;
+    }
+}
+
+/// <summary>
+/// The hosted consumer under test: an application's <c>[StreamConsumer]</c> handler of raw bodies, activated per
+/// message from a DI scope like any handler the application does not register itself.
+/// </summary>
+[StreamConsumer("configured-by-the-harness", Offset = StreamOffset.First)]
+internal sealed class CountingHandler(MessageCounter counter) : IStreamHandler<byte[]>
+{
+    public Task HandleAsync(byte[] message, StreamContext context, CancellationToken cancellationToken)
+    {
+        counter.Add(message.Length);
+        return Task.CompletedTask;
+    }
+}

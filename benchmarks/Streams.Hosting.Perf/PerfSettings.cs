@@ -1,0 +1,99 @@
+using System.Globalization;
+using Streams.Client;
+
+namespace Streams.Hosting.Perf;
+
+/// <summary>A command line that cannot be run: printed with the usage, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The scenario and its options: <c>&lt;scenario&gt; [--messages N] [--rounds R] [--uri URI] [--modes a,b]</c>.</summary>
+internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes)
+{
+    public const string DefaultUri = "rabbitmq-stream://guest:guest@localhost:5552/%2f";
+
+    public static readonly IReadOnlyList<string> Scenarios = ["consume", "publish", "telemetry", "all"];
+
+    public static readonly IReadOnlyList<string> TelemetryModes = ["none", "listeners", "otel", "otel-metrics", "otel-sampled"];
+
+    public const string Usage = """
+        usage: dotnet run -c Release --project benchmarks/Streams.Hosting.Perf -- <scenario> [options]
+
+        scenarios:
+          consume     raw Consumer (ReadAllAsync + DecodeMessage) vs a hosted IStreamHandler<byte[]>   target >= 85%
+          publish     64 concurrent callers: raw Producer.SendAsync vs IStreamPublisher.PublishAsync     target >= 80%
+          telemetry   hosted consume with no listener, raw listeners and the OpenTelemetry SDK
+          all         the three, in that order
+
+        options:
+          --messages N   messages in the consumed stream; publish sends N/5 per side per round  (default 1000000)
+          --rounds R     rounds; each round runs every side or mode once, interleaved          (default 3)
+          --uri URI      broker                                 (default rabbitmq-stream://guest:guest@localhost:5552/%2f)
+          --modes a,b    telemetry modes: none, listeners, otel, otel-metrics, otel-sampled     (default all five)
+        """;
+
+    public static PerfSettings Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0)
+        {
+            throw new UsageException("a scenario is required");
+        }
+
+        var scenario = args[0];
+        if (!Scenarios.Contains(scenario))
+        {
+            throw new UsageException($"unknown scenario '{scenario}' (known: {string.Join(", ", Scenarios)})");
+        }
+
+        var settings = new PerfSettings(scenario, 1_000_000, 3, DefaultUri, TelemetryModes);
+        for (var i = 1; i < args.Count; i++)
+        {
+            var name = args[i];
+            var value = i + 1 < args.Count ? args[++i] : throw new UsageException($"option {name} needs a value");
+            settings = name switch
+            {
+                "--messages" => settings with { Messages = Number(name, value, min: 1_000) },
+                "--rounds" => settings with { Rounds = Number(name, value, min: 1) },
+                "--uri" => settings with { Uri = CheckUri(value) },
+                "--modes" => settings with { Modes = ParseModes(value) },
+                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --uri, --modes)"),
+            };
+        }
+
+        return settings;
+    }
+
+    private static int Number(string name, string value, int min)
+    {
+        if (!int.TryParse(value.Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) || number < min)
+        {
+            throw new UsageException($"{name} must be a whole number >= {min} (was '{value}')");
+        }
+
+        return number;
+    }
+
+    private static string CheckUri(string uri)
+    {
+        try
+        {
+            _ = StreamSystemOptions.FromUri(uri);
+            return uri;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"--uri is not a rabbitmq-stream URI: {ex.Message}");
+        }
+    }
+
+    private static string[] ParseModes(string value)
+    {
+        var modes = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
+        var unknown = modes.Where(m => !TelemetryModes.Contains(m)).ToArray();
+        if (modes.Length == 0 || unknown.Length > 0)
+        {
+            throw new UsageException($"--modes: unknown '{string.Join(",", unknown)}' (known: {string.Join(", ", TelemetryModes)})");
+        }
+
+        return modes;
+    }
+}
