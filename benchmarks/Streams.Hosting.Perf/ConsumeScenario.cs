@@ -18,33 +18,44 @@ internal static class ConsumeScenario
         await stream.FillAsync(settings.Messages, cancellationToken);
 
         var warmUp = Broker.WarmUpMessages(settings);
-        await ConsumeRawAsync(system, stream.Name, warmUp, cancellationToken);
-        await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
-        output.WriteLine($"warm-up: raw and hosted consumed {Report.Count(warmUp)} messages each (not counted)");
+        for (var i = 0; i < settings.WarmUps; i++)
+        {
+            await ConsumeRawAsync(system, stream.Name, warmUp, cancellationToken);
+            await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+        }
+
+        output.WriteLine($"warm-up: raw and hosted consumed {Report.Count(warmUp)} messages {settings.WarmUps} times each (not counted)");
 
         var expectedBytes = (long)settings.Messages * Broker.BodySize;
         var raw = new List<double>();
         var hosted = new List<double>();
+        var rawCpu = new List<double>();
+        var hostedCpu = new List<double>();
         var bytesMatch = true;
         for (var round = 1; round <= settings.Rounds; round++)
         {
             var rawRun = await ConsumeRawAsync(system, stream.Name, settings.Messages, cancellationToken);
             raw.Add(rawRun.Rate);
-            Report.Line(output, $"round {round}", "raw", rawRun.Rate, $"{Report.Count(rawRun.Bytes)} B in {Report.Seconds(rawRun.Elapsed)}");
+            rawCpu.Add(rawRun.Gc.CpuNanosecondsPerMessage(settings.Messages));
+            Report.Line(output, $"round {round}", "raw", rawRun.Rate, $"{Report.Count(rawRun.Bytes)} B in {Report.Seconds(rawRun.Elapsed)}, {rawRun.Gc.Describe(settings.Messages)}");
 
             var hostedRun = await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-consume-{round}-{Guid.NewGuid():N}", settings.Messages, null, cancellationToken);
             hosted.Add(hostedRun.Rate);
+            hostedCpu.Add(hostedRun.Gc.CpuNanosecondsPerMessage(settings.Messages));
             var match = hostedRun.Bytes == rawRun.Bytes && rawRun.Bytes == expectedBytes;
             bytesMatch &= match;
             Report.Line(output, $"round {round}", "hosted", hostedRun.Rate,
-                $"{Report.Count(hostedRun.Bytes)} B in {Report.Seconds(hostedRun.Elapsed)}{(match ? string.Empty : $"  BYTES DIFFER (expected {Report.Count(expectedBytes)})")}");
+                $"{Report.Count(hostedRun.Bytes)} B in {Report.Seconds(hostedRun.Elapsed)}, {hostedRun.Gc.Describe(settings.Messages)}{(match ? string.Empty : $"  BYTES DIFFER (expected {Report.Count(expectedBytes)})")}");
         }
 
         double rawMedian = Report.Median(raw), hostedMedian = Report.Median(hosted), ratio = hostedMedian / rawMedian;
         Report.Line(output, "median", "raw", rawMedian, Report.Runs(raw));
         Report.Line(output, "median", "hosted", hostedMedian, $"{Report.Runs(hosted)}  = {Report.Percent(ratio)} of raw");
+        double rawCpuMedian = Report.Median(rawCpu), hostedCpuMedian = Report.Median(hostedCpu);
         output.WriteLine(Report.Invariant(
-            $"RESULT consume raw {Report.Rate(rawMedian)} hosted {Report.Rate(hostedMedian)} {Report.Percent(ratio)} (target {Target * 100:F0}%){(bytesMatch ? string.Empty : " BYTE TOTALS DIFFER")}"));
+            $"median    CPU per message (client process): raw {rawCpuMedian:F0} ns, hosted {hostedCpuMedian:F0} ns = raw's CPU is {rawCpuMedian / hostedCpuMedian:P1} of hosted's"));
+        output.WriteLine(Report.Invariant(
+            $"RESULT consume raw {Report.Rate(rawMedian)} hosted {Report.Rate(hostedMedian)} {Report.Percent(ratio)} (target {Target * 100:F0}%); CPU/msg raw {rawCpuMedian:F0} ns hosted {hostedCpuMedian:F0} ns{(bytesMatch ? string.Empty : " BYTE TOTALS DIFFER")}"));
         return bytesMatch;
     }
 

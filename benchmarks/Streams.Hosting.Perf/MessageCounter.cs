@@ -3,7 +3,27 @@ using System.Diagnostics;
 namespace Streams.Hosting.Perf;
 
 /// <summary>The rate of one consume run, measured from the first message to the last, and the bytes read.</summary>
-internal readonly record struct ConsumeRun(double Rate, long Bytes, TimeSpan Elapsed);
+internal readonly record struct ConsumeRun(double Rate, long Bytes, TimeSpan Elapsed, GcWindow Gc);
+
+/// <summary>
+/// Garbage collections, managed allocations and CPU time (whole process) between the first and the last message. CPU
+/// per message is steadier than the rate on a shared machine: it does not depend on how the scheduler placed the
+/// broker and the client.
+/// </summary>
+internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, long Allocated, TimeSpan Cpu)
+{
+    public static GcWindow Now() =>
+        new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(), Environment.CpuUsage.TotalTime);
+
+    public GcWindow Since(GcWindow start) =>
+        new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, Allocated - start.Allocated, Cpu - start.Cpu);
+
+    public double CpuNanosecondsPerMessage(long messages) => Cpu.TotalNanoseconds / Math.Max(1, messages);
+
+    public string Describe(long messages) =>
+        System.FormattableString.Invariant(
+            $"CPU {CpuNanosecondsPerMessage(messages):F0} ns/msg, GC {Gen0}/{Gen1}/{Gen2}, {(double)Allocated / Math.Max(1, messages):F0} B/msg allocated");
+}
 
 /// <summary>
 /// Counts messages and body bytes until <see cref="Target"/>; used the same way by the raw loop and the hosted
@@ -17,6 +37,8 @@ internal sealed class MessageCounter(long target)
     private long _bytes;
     private long _first;
     private long _last;
+    private GcWindow _gcFirst;
+    private GcWindow _gcLast;
 
     public long Target => target;
 
@@ -36,6 +58,7 @@ internal sealed class MessageCounter(long target)
 
         if (count == 1)
         {
+            _gcFirst = GcWindow.Now();
             _first = Stopwatch.GetTimestamp();
         }
 
@@ -47,6 +70,7 @@ internal sealed class MessageCounter(long target)
         }
 
         _last = Stopwatch.GetTimestamp();
+        _gcLast = GcWindow.Now();
         _done.TrySetResult();
         return true;
     }
@@ -55,7 +79,7 @@ internal sealed class MessageCounter(long target)
     public ConsumeRun Result()
     {
         var elapsed = Stopwatch.GetElapsedTime(_first, _last);
-        return new ConsumeRun((target - 1) / elapsed.TotalSeconds, _bytes, elapsed);
+        return new ConsumeRun((target - 1) / elapsed.TotalSeconds, _bytes, elapsed, _gcLast.Since(_gcFirst));
     }
 
     /// <summary>

@@ -6,8 +6,8 @@ namespace Streams.Hosting.Perf;
 /// <summary>A command line that cannot be run: printed with the usage, exit code 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
-/// <summary>The scenario and its options: <c>&lt;scenario&gt; [--messages N] [--rounds R] [--uri URI] [--modes a,b]</c>.</summary>
-internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes)
+/// <summary>The scenario and its options: <c>&lt;scenario&gt; [--messages N] [--rounds R] [--warm-up W] [--uri URI] [--modes a,b]</c>.</summary>
+internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 3)
 {
     public const string DefaultUri = "rabbitmq-stream://guest:guest@localhost:5552/%2f";
 
@@ -27,6 +27,8 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
         options:
           --messages N   messages in the consumed stream; publish sends N/5 per side per round  (default 1000000)
           --rounds R     rounds; each round runs every side or mode once, interleaved          (default 3)
+          --warm-up W    unmeasured runs of N/10 messages per side or mode before the rounds   (default 3)
+                         (a new host per run: its code reaches the JIT's optimized tier after a few)
           --uri URI      broker                                 (default rabbitmq-stream://guest:guest@localhost:5552/%2f)
           --modes a,b    telemetry modes: none, listeners, otel, otel-metrics, otel-sampled     (default all five)
         """;
@@ -53,9 +55,10 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
             {
                 "--messages" => settings with { Messages = Number(name, value, min: 1_000) },
                 "--rounds" => settings with { Rounds = Number(name, value, min: 1) },
+                "--warm-up" => settings with { WarmUps = Number(name, value, min: 0) },
                 "--uri" => settings with { Uri = CheckUri(value) },
                 "--modes" => settings with { Modes = ParseModes(value) },
-                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --uri, --modes)"),
+                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --uri, --modes)"),
             };
         }
 

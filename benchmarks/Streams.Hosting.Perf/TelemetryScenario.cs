@@ -21,13 +21,16 @@ internal static class TelemetryScenario
         await stream.FillAsync(settings.Messages, cancellationToken);
 
         var warmUp = Broker.WarmUpMessages(settings);
-        foreach (var mode in settings.Modes)
+        for (var i = 0; i < settings.WarmUps; i++)
         {
-            using var instrumentation = Instrumentation.Start(mode);
-            await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{mode}-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+            foreach (var mode in settings.Modes)
+            {
+                using var instrumentation = Instrumentation.Start(mode);
+                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{mode}-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+            }
         }
 
-        output.WriteLine($"warm-up: every mode consumed {Report.Count(warmUp)} messages (not counted)");
+        output.WriteLine($"warm-up: every mode consumed {Report.Count(warmUp)} messages {settings.WarmUps} times (not counted)");
 
         var expectedBytes = (long)settings.Messages * Broker.BodySize;
         var rates = settings.Modes.ToDictionary(m => m, _ => new List<double>());

@@ -14,6 +14,7 @@ public static partial class RabbitStreamsServiceCollectionExtensions
         services.TryAddSingleton<ProducerPool>();
         services.TryAddSingleton<StreamPublisher>();
         services.TryAddSingleton<IStreamPublisher>(sp => sp.GetRequiredService<StreamPublisher>());
+        services.TryAddSingleton(new HandlerScopeAnalyzer(services));
         services.TryAddSingleton<ConsumerWorkerServices>();
         services.TryAddSingleton<StreamConsumerDispatcher>();
         services.TryAddSingleton<IStreamConsumerMonitor>(sp => sp.GetRequiredService<StreamConsumerDispatcher>());

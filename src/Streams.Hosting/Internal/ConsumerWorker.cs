@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Streams.Client;
@@ -14,7 +14,6 @@ namespace Streams.Hosting.Internal;
 internal sealed class ConsumerWorker : IDisposable
 {
     private const int MaxHeaderTextLength = 4096;
-    private static readonly IReadOnlyDictionary<string, object?> NoHeaders = new Dictionary<string, object?>();
 
     private readonly ConsumerRegistration _registration;
     private readonly ConsumerWorkerServices _services;
@@ -23,6 +22,7 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly HandlerInvoker _invoker;
     private readonly ObjectFactory _factory;
     private readonly bool _resolveFromContainer;
+    private readonly object[]? _singletonArguments;
     private readonly int _commitEvery;
     private readonly TimeSpan _commitInterval;
     private readonly TimeSpan _recoveryDelay;
@@ -32,11 +32,15 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly string _source;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private readonly ConsumerTelemetry _telemetry;
+    private readonly StreamContext.Source _contextSource;
+    private readonly bool _lanes;
+    private readonly bool _handlerDisposable;
     private bool _disposed;
     private Consumer? _consumer;
     private long _lastProcessed = -1;
     private long _lastStored = -1;
-    private long _uncommitted;
+    private long _processedCount;
+    private long _committedCount;
     private long _handled;
     private long _failed;
     private volatile StreamConsumerState _state = StreamConsumerState.Starting;
@@ -51,14 +55,19 @@ internal sealed class ConsumerWorker : IDisposable
         _source = partition ?? options.Stream;
         _policy = (_options.FailurePolicy ?? defaults.FailurePolicy).Clone();
         _invoker = HandlerInvoker.Create(registration.MessageType);
-        _factory = ActivatorUtilities.CreateFactory(registration.HandlerType, Type.EmptyTypes);
         _resolveFromContainer = services.IsService.IsService(registration.HandlerType);
+        var singletons = _resolveFromContainer ? null : services.ScopeAnalyzer.FindSingletonArguments(registration.HandlerType, services.Scopes);
+        _singletonArguments = singletons?.Values;
+        _factory = ActivatorUtilities.CreateFactory(registration.HandlerType, singletons?.Types ?? Type.EmptyTypes);
         _commitEvery = _options.CommitEveryMessages ?? defaults.CommitEveryMessages;
         _commitInterval = _options.CommitInterval ?? defaults.CommitInterval;
         _recoveryDelay = defaults.RecoveryDelay;
         _maxBatch = defaults.MaxBatchSize;
         _handlerName = registration.HandlerType.Name;
-        _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus);
+        _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
+        _lanes = options.MaxConcurrency > 1 && !registration.IsBatch;
+        _handlerDisposable = typeof(IDisposable).IsAssignableFrom(registration.HandlerType) || typeof(IAsyncDisposable).IsAssignableFrom(registration.HandlerType);
+        _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus, concurrent: _lanes);
     }
 
     public void Dispose()
@@ -312,14 +321,16 @@ internal sealed class ConsumerWorker : IDisposable
             : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
         await foreach (var delivery in consumer.ReadAllAsync(stopping).ConfigureAwait(false))
         {
-            var item = ToItem(delivery);
-            if (Matches(item))
+            // Only the offset lives across the await: the common, synchronous case stores nothing in the state machine.
+            var offset = delivery.Offset;
+            var handled = HandleDelivery(delivery, stopping, abort);
+            if (!handled.IsCompletedSuccessfully)
             {
-                await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
+                await handled.ConfigureAwait(false);
             }
 
-            MarkProcessed(item.Offset, 1);
-            if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
+            MarkProcessed(offset, 1);
+            if (Uncommitted >= _commitEvery)
             {
                 await CommitAsync().ConfigureAwait(false);
             }
@@ -330,6 +341,18 @@ internal sealed class ConsumerWorker : IDisposable
 
         stopping.ThrowIfCancellationRequested();
         throw new StreamClientException($"The consumer of stream '{_source}' ended.");
+    }
+
+    /// <remarks>
+    /// Not inlined into the read loop on purpose: that loop rarely returns (messages are buffered), so its state
+    /// machine keeps running the code it was entered with (an on-stack-replacement version); a separate method is
+    /// called per message and gets fully optimized with profile data.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Task HandleDelivery(in Delivery delivery, CancellationToken stopping, CancellationToken abort)
+    {
+        var item = ToItem(delivery);
+        return Matches(item) ? HandleOneAsync(item, stopping, abort) : Task.CompletedTask;
     }
 
     private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
@@ -370,7 +393,7 @@ internal sealed class ConsumerWorker : IDisposable
                 MarkProcessed(batch[^1].Offset, batch.Count);
             }
 
-            if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
+            if (Uncommitted >= _commitEvery)
             {
                 await CommitAsync().ConfigureAwait(false);
             }
@@ -408,7 +431,7 @@ internal sealed class ConsumerWorker : IDisposable
                     : (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)laneCount);
                 watermark.Add(item.Offset);
                 await lanes[index].Writer.WriteAsync(item, halt.Token).ConfigureAwait(false);
-                if (Interlocked.Read(ref _uncommitted) >= _commitEvery)
+                if (Uncommitted >= _commitEvery)
                 {
                     await CommitAsync().ConfigureAwait(false);
                 }
@@ -474,7 +497,7 @@ internal sealed class ConsumerWorker : IDisposable
                         InterlockedMax(ref _lastProcessed, done);
                     }
 
-                    Interlocked.Increment(ref _uncommitted);
+                    Interlocked.Increment(ref _processedCount);
                 }
             }
         }
@@ -509,12 +532,12 @@ internal sealed class ConsumerWorker : IDisposable
             return FailAsync([item], error, attempts: 0, stopping);
         }
 
-        var scope = _services.Scopes.CreateAsyncScope();
+        var scope = CreateScope();
         object? handler = null;
         Task invocation;
         try
         {
-            handler = CreateHandler(scope.ServiceProvider);
+            handler = CreateHandler(scope);
             invocation = _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, 1), abort);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -522,12 +545,18 @@ internal sealed class ConsumerWorker : IDisposable
             invocation = Task.FromException(ex);
         }
 
-        if (invocation.IsCompletedSuccessfully && (_resolveFromContainer || handler is not (IDisposable or IAsyncDisposable)))
+        if (invocation.IsCompletedSuccessfully && (_resolveFromContainer || !_handlerDisposable))
         {
-            var disposal = scope.DisposeAsync();
+            if (scope is not { } created)
+            {
+                CountHandled(1);
+                return Task.CompletedTask;
+            }
+
+            var disposal = created.DisposeAsync();
             if (disposal.IsCompletedSuccessfully)
             {
-                Interlocked.Increment(ref _handled);
+                CountHandled(1);
                 return Task.CompletedTask;
             }
 
@@ -540,10 +569,10 @@ internal sealed class ConsumerWorker : IDisposable
     private async Task CompleteAsync(ValueTask disposal)
     {
         await disposal.ConfigureAwait(false);
-        Interlocked.Increment(ref _handled);
+        CountHandled(1);
     }
 
-    private async Task HandleOneSlowAsync(Item item, object? message, Task firstInvocation, object? firstHandler, AsyncServiceScope firstScope, CancellationToken stopping, CancellationToken abort)
+    private async Task HandleOneSlowAsync(Item item, object? message, Task firstInvocation, object? firstHandler, AsyncServiceScope? firstScope, CancellationToken stopping, CancellationToken abort)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -551,7 +580,7 @@ internal sealed class ConsumerWorker : IDisposable
             {
                 if (attempt == 1)
                 {
-                    await using (firstScope.ConfigureAwait(false))
+                    await using (new ScopeLease(firstScope).ConfigureAwait(false))
                     {
                         try
                         {
@@ -568,10 +597,10 @@ internal sealed class ConsumerWorker : IDisposable
                 }
                 else
                 {
-                    var scope = _services.Scopes.CreateAsyncScope();
-                    await using (scope.ConfigureAwait(false))
+                    var scope = CreateScope();
+                    await using (new ScopeLease(scope).ConfigureAwait(false))
                     {
-                        var handler = CreateHandler(scope.ServiceProvider);
+                        var handler = CreateHandler(scope);
                         try
                         {
                             await _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
@@ -583,7 +612,7 @@ internal sealed class ConsumerWorker : IDisposable
                     }
                 }
 
-                Interlocked.Increment(ref _handled);
+                CountHandled(1);
                 return;
             }
             catch (OperationCanceledException) when (abort.IsCancellationRequested)
@@ -638,10 +667,10 @@ internal sealed class ConsumerWorker : IDisposable
                     batch[i] = (messages[i], CreateContext(valid[i], attempt));
                 }
 
-                var scope = _services.Scopes.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
+                var scope = CreateScope();
+                await using (new ScopeLease(scope).ConfigureAwait(false))
                 {
-                    var handler = CreateHandler(scope.ServiceProvider);
+                    var handler = CreateHandler(scope);
                     try
                     {
                         await _telemetry.InvokeBatchAsync(_invoker, handler, batch, abort).ConfigureAwait(false);
@@ -652,7 +681,7 @@ internal sealed class ConsumerWorker : IDisposable
                     }
                 }
 
-                Interlocked.Add(ref _handled, valid.Count);
+                CountHandled(valid.Count);
                 return;
             }
             catch (OperationCanceledException) when (abort.IsCancellationRequested)
@@ -688,14 +717,24 @@ internal sealed class ConsumerWorker : IDisposable
         return true;
     }
 
+    /// <summary>A fresh scope for one invocation; none when the handler depends on singletons only (see <see cref="HandlerScopeAnalyzer"/>).</summary>
+    private AsyncServiceScope? CreateScope() => _singletonArguments is null ? _services.Scopes.CreateAsyncScope() : null;
+
     /// <summary>
     /// The handler for one message (or batch): the instance registered in DI when the application registered the
     /// handler type itself (its lifetime applies), else a new instance activated from the scope (like a controller).
     /// </summary>
-    private object CreateHandler(IServiceProvider scope) =>
-        _resolveFromContainer
-            ? scope.GetRequiredService(_registration.HandlerType)
-            : _factory(scope, null);
+    private object CreateHandler(AsyncServiceScope? scope)
+    {
+        if (scope is not { } created)
+        {
+            return _factory(_services.Root, _singletonArguments);
+        }
+
+        return _resolveFromContainer
+            ? created.ServiceProvider.GetRequiredService(_registration.HandlerType)
+            : _factory(created.ServiceProvider, null);
+    }
 
     private async ValueTask ReleaseHandlerAsync(object handler)
     {
@@ -805,45 +844,30 @@ internal sealed class ConsumerWorker : IDisposable
         return message;
     }
 
-    private StreamContext CreateContext(Item item, int attempt)
-    {
-        var message = item.Message!;
-        var properties = message.Properties;
-        return new StreamContext
-        {
-            Stream = _options.Stream,
-            Partition = _partition,
-            Offset = item.Offset,
-            Timestamp = item.Timestamp,
-            Headers = message.ApplicationProperties switch
-            {
-                null => NoHeaders,
-                IReadOnlyDictionary<string, object?> readOnly => readOnly,
-                var other => new Dictionary<string, object?>(other),
-            },
-            MessageId = IdToString(properties?.MessageId),
-            CorrelationId = IdToString(properties?.CorrelationId),
-            ContentType = properties?.ContentType,
-            ConsumerName = _options.Name,
-            Attempt = attempt,
-            RawMessage = message,
-        };
-    }
+    private StreamContext CreateContext(Item item, int attempt) =>
+        new(_contextSource, item.Offset, item.Timestamp, attempt, item.Message!);
 
-    private static string? IdToString(object? id) => id switch
+    /// <summary>Messages processed since the last stored offset.</summary>
+    private long Uncommitted => Volatile.Read(ref _processedCount) - Volatile.Read(ref _committedCount);
+
+    /// <summary>Counts handled messages: one writer (the read loop) unless lanes run handlers concurrently.</summary>
+    private void CountHandled(int count)
     {
-        null => null,
-        string s => s,
-        byte[] bytes => Convert.ToHexString(bytes),
-        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
-        _ => id.ToString(),
-    };
+        if (_lanes)
+        {
+            Interlocked.Add(ref _handled, count);
+        }
+        else
+        {
+            Volatile.Write(ref _handled, _handled + count);
+        }
+    }
 
     private void MarkProcessed(ulong offset, int count)
     {
         // Single writer (the processing loop); readers use Interlocked.Read.
         Volatile.Write(ref _lastProcessed, (long)offset);
-        Interlocked.Add(ref _uncommitted, count);
+        Volatile.Write(ref _processedCount, _processedCount + count);
     }
 
     private void CommitFromTimer()
@@ -869,6 +893,7 @@ internal sealed class ConsumerWorker : IDisposable
         }
 
         await _commitGate.WaitAsync().ConfigureAwait(false);
+        long processed = Volatile.Read(ref _processedCount);
         long last = Interlocked.Read(ref _lastProcessed);
         try
         {
@@ -881,7 +906,7 @@ internal sealed class ConsumerWorker : IDisposable
             var system = await _services.Systems.GetAsync(timeout.Token).ConfigureAwait(false);
             await StoreOffsetAsync(system, name, (ulong)last, timeout.Token).ConfigureAwait(false);
             Interlocked.Exchange(ref _lastStored, last);
-            Interlocked.Exchange(ref _uncommitted, 0);
+            Volatile.Write(ref _committedCount, processed);
             Log.OffsetStored(_services.Logger, name, _source, (ulong)last);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -957,4 +982,10 @@ internal sealed class ConsumerWorker : IDisposable
     }
 
     private sealed class ConsumerStoppedException(Exception inner) : Exception(inner.Message, inner);
+
+    /// <summary>Disposes an invocation's scope, if it has one.</summary>
+    private readonly struct ScopeLease(AsyncServiceScope? scope) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => scope is { } created ? created.DisposeAsync() : ValueTask.CompletedTask;
+    }
 }

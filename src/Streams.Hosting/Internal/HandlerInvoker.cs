@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Streams.Client;
 
 namespace Streams.Hosting.Internal;
@@ -19,10 +20,13 @@ internal abstract class HandlerInvoker
 internal sealed class HandlerInvoker<T> : HandlerInvoker
 #pragma warning restore CA1812
 {
-    public override object? Deserialize(MessageSerialization serialization, Message message) => serialization.FromMessage<T>(message);
+    public override object? Deserialize(MessageSerialization serialization, Message message) =>
+        typeof(T) == typeof(byte[]) ? MessageSerialization.BodyArray(message) : serialization.FromMessage<T>(message);
 
+    // The worker hands over a handler it validated as IStreamHandler<T> at registration and a message this invoker
+    // deserialized as T: no need for the (shared-generic, hence slow) checked casts per message.
     public override Task InvokeAsync(object handler, object? message, StreamContext context, CancellationToken cancellationToken) =>
-        ((IStreamHandler<T>)handler).HandleAsync((T)message!, context, cancellationToken);
+        Unsafe.As<IStreamHandler<T>>(handler).HandleAsync(typeof(T).IsValueType ? (T)message! : Unsafe.As<object?, T>(ref message)!, context, cancellationToken);
 
     public override Task InvokeBatchAsync(object handler, IReadOnlyList<(object? Message, StreamContext Context)> items, CancellationToken cancellationToken)
     {

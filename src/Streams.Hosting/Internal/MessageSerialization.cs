@@ -52,11 +52,7 @@ internal sealed class MessageSerialization
 
         if (typeof(T) == typeof(byte[]))
         {
-            // A decoded message owns its body (a copy out of the client's buffer): hand that array over as it is.
-            var body = message.Body;
-            return (T)(object)(MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-                ? segment.Array
-                : body.ToArray());
+            return (T)(object)BodyArray(message);
         }
 
         if (typeof(T) == typeof(ReadOnlyMemory<byte>))
@@ -70,6 +66,18 @@ internal sealed class MessageSerialization
         }
 
         return Find(message.Properties?.ContentType).Deserialize<T>(message.Body);
+    }
+
+    /// <summary>
+    /// The body as an array: a decoded message owns its body (a copy out of the client's buffer), handed over as it
+    /// is; any other body is copied.
+    /// </summary>
+    public static byte[] BodyArray(Message message)
+    {
+        var body = message.Body;
+        return MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : body.ToArray();
     }
 
     /// <summary>The serializer for a content type (parameters and case ignored), else the default.</summary>

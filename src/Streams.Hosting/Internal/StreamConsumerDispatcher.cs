@@ -112,12 +112,16 @@ internal sealed class ConsumerWorkerServices
         MessageSerialization serialization,
         IServiceScopeFactory scopes,
         IServiceProviderIsService isService,
+        HandlerScopeAnalyzer scopeAnalyzer,
+        IServiceProvider root,
         TimeProvider time,
         ILoggerFactory loggerFactory,
         Telemetry.StreamsInstrumentation telemetry)
     {
         Telemetry = telemetry;
         IsService = isService;
+        ScopeAnalyzer = scopeAnalyzer;
+        Root = root;
         Options = options;
         Systems = systems;
         Publisher = publisher;
@@ -138,6 +142,11 @@ internal sealed class ConsumerWorkerServices
     public IServiceScopeFactory Scopes { get; }
 
     public IServiceProviderIsService IsService { get; }
+
+    public HandlerScopeAnalyzer ScopeAnalyzer { get; }
+
+    /// <summary>The root provider: activates handlers that need no scope.</summary>
+    public IServiceProvider Root { get; }
 
     public TimeProvider Time { get; }
 

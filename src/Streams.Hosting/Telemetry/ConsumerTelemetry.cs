@@ -11,6 +11,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly object _gate = new();
     private readonly string _processSpanName;
+    private readonly bool _concurrent;
     private readonly KeyValuePair<string, object?>[] _processSpanTags;
     private StreamConsumerState _state = StreamConsumerState.Starting;
     private DateTimeOffset _stateSince;
@@ -20,9 +21,10 @@ internal sealed class ConsumerTelemetry : IDisposable
     private long _lag = -1;
     private DateTimeOffset? _lagMeasuredAt;
 
-    public ConsumerTelemetry(StreamsInstrumentation owner, StreamsInstrumentation.ConsumerKey key, Func<StreamConsumerStatus> status)
+    public ConsumerTelemetry(StreamsInstrumentation owner, StreamsInstrumentation.ConsumerKey key, Func<StreamConsumerStatus> status, bool concurrent = false)
     {
         _owner = owner;
+        _concurrent = concurrent;
         _status = status;
         Key = key;
         _stateSince = owner.Time.GetUtcNow();
@@ -120,10 +122,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     {
         if (context.Attempt == 1)
         {
-            if (Interlocked.Increment(ref _consumed) == 1)
-            {
-                Interlocked.CompareExchange(ref _firstSeen, (long)context.Offset, -1);
-            }
+            CountConsumed(1, context.Offset);
         }
 
         if (!_owner.IsProcessObserved)
@@ -160,10 +159,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     {
         if (items.Count > 0 && items[0].Context.Attempt == 1)
         {
-            if (Interlocked.Add(ref _consumed, items.Count) == items.Count)
-            {
-                Interlocked.CompareExchange(ref _firstSeen, (long)items[0].Context.Offset, -1);
-            }
+            CountConsumed(items.Count, items[0].Context.Offset);
         }
 
         if (!_owner.IsProcessObserved)
@@ -192,6 +188,24 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
 
         return Observe(activity, invocation, start);
+    }
+
+    /// <summary>Counts messages handed to the handler; atomic only when handlers run concurrently (one writer otherwise).</summary>
+    private void CountConsumed(int count, ulong firstOffset)
+    {
+        if (_concurrent)
+        {
+            Interlocked.Add(ref _consumed, count);
+        }
+        else
+        {
+            Volatile.Write(ref _consumed, _consumed + count);
+        }
+
+        if (Volatile.Read(ref _firstSeen) < 0)
+        {
+            Interlocked.CompareExchange(ref _firstSeen, (long)firstOffset, -1);
+        }
     }
 
     private Task Observe(Activity? activity, Task invocation, long start)

@@ -26,12 +26,12 @@ internal static class StreamsActivitySource
             { SemanticConventions.OperationType, SemanticConventions.OperationSend },
             { SemanticConventions.DestinationName, destination },
         };
-        if (IdToString(message.Properties?.MessageId) is { } messageId)
+        if (StreamContext.IdToString(message.Properties?.MessageId) is { } messageId)
         {
             tags.Add(SemanticConventions.MessageId, messageId);
         }
 
-        if (IdToString(message.Properties?.CorrelationId) is { } correlationId)
+        if (StreamContext.IdToString(message.Properties?.CorrelationId) is { } correlationId)
         {
             tags.Add(SemanticConventions.ConversationId, correlationId);
         }
@@ -164,13 +164,4 @@ internal static class StreamsActivitySource
 
         return tags;
     }
-
-    private static string? IdToString(object? id) => id switch
-    {
-        null => null,
-        string s => s,
-        byte[] bytes => Convert.ToHexString(bytes),
-        IFormattable formattable => formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-        _ => id.ToString(),
-    };
 }

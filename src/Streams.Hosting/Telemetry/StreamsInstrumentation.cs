@@ -45,9 +45,10 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
 
     public void AttachPool(ProducerPool pool) => Volatile.Write(ref _pool, pool);
 
-    public ConsumerTelemetry AddConsumer(Type handlerType, string stream, string? partition, string? name, Func<StreamConsumerStatus> status)
+    /// <summary>Registers a consumer's telemetry; <paramref name="concurrent"/> is true when it runs handlers concurrently (its counters then need atomic updates).</summary>
+    public ConsumerTelemetry AddConsumer(Type handlerType, string stream, string? partition, string? name, Func<StreamConsumerStatus> status, bool concurrent = false)
     {
-        var telemetry = new ConsumerTelemetry(this, new ConsumerKey(handlerType, stream, partition, name), status);
+        var telemetry = new ConsumerTelemetry(this, new ConsumerKey(handlerType, stream, partition, name), status, concurrent);
         _consumers[telemetry.Key] = telemetry;
         return telemetry;
     }
