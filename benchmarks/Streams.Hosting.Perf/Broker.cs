@@ -33,10 +33,10 @@ internal static class Broker
     }
 
     /// <summary>
-    /// Messages consumed (or published) once per side or mode before the first round and not counted, so that the
-    /// first measured run does not pay for tiered JIT compilation: a tenth of the messages, 1,000 to 100,000.
+    /// Messages consumed per side or mode in each warm-up run: the whole stream, because the first complete read of a
+    /// freshly written stream is markedly slower (for raw and hosted alike) than the following ones.
     /// </summary>
-    public static int WarmUpMessages(PerfSettings settings) => Math.Clamp(settings.Messages / 10, 1_000, 100_000);
+    public static int ConsumeWarmUpMessages(PerfSettings settings) => settings.Messages;
 
     /// <summary>
     /// Consumes <paramref name="messages"/> from the first offset with a fresh host whose only consumer is
@@ -47,7 +47,7 @@ internal static class Broker
     public static async Task<ConsumeRun> ConsumeHostedAsync(
         PerfSettings settings, string stream, string consumerName, int messages, Action? afterStop, CancellationToken cancellationToken)
     {
-        var counter = new MessageCounter(messages);
+        var counter = new MessageCounter(messages, settings.HandlerWork);
         using var host = BuildHost(settings, (services, streams) =>
         {
             services.AddSingleton(counter);

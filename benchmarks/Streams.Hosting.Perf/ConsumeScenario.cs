@@ -17,10 +17,10 @@ internal static class ConsumeScenario
         await using var stream = await BenchStream.CreateAsync(system, "hosting-perf-consume", output, cancellationToken);
         await stream.FillAsync(settings.Messages, cancellationToken);
 
-        var warmUp = Broker.WarmUpMessages(settings);
+        var warmUp = Broker.ConsumeWarmUpMessages(settings);
         for (var i = 0; i < settings.WarmUps; i++)
         {
-            await ConsumeRawAsync(system, stream.Name, warmUp, cancellationToken);
+            await ConsumeRawAsync(system, stream.Name, warmUp, settings.HandlerWork, cancellationToken);
             await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
         }
 
@@ -34,7 +34,7 @@ internal static class ConsumeScenario
         var bytesMatch = true;
         for (var round = 1; round <= settings.Rounds; round++)
         {
-            var rawRun = await ConsumeRawAsync(system, stream.Name, settings.Messages, cancellationToken);
+            var rawRun = await ConsumeRawAsync(system, stream.Name, settings.Messages, settings.HandlerWork, cancellationToken);
             raw.Add(rawRun.Rate);
             rawCpu.Add(rawRun.Gc.CpuNanosecondsPerMessage(settings.Messages));
             Report.Line(output, $"round {round}", "raw", rawRun.Rate, $"{Report.Count(rawRun.Bytes)} B in {Report.Seconds(rawRun.Elapsed)}, {rawRun.Gc.Describe(settings.Messages)}");
@@ -60,9 +60,9 @@ internal static class ConsumeScenario
     }
 
     /// <summary>A raw consumer from the first offset; the rate runs from the first delivery to the last.</summary>
-    private static async Task<ConsumeRun> ConsumeRawAsync(StreamSystem system, string stream, int messages, CancellationToken cancellationToken)
+    private static async Task<ConsumeRun> ConsumeRawAsync(StreamSystem system, string stream, int messages, TimeSpan work, CancellationToken cancellationToken)
     {
-        var counter = new MessageCounter(messages);
+        var counter = new MessageCounter(messages, work);
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Broker.Settle();
         await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, cancellationToken);

@@ -30,8 +30,10 @@ internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, long Allo
 /// handler, so both paths pay the same counting cost. One writer at a time (the raw loop, or a handler with
 /// <c>MaxConcurrency</c> 1); <see cref="Count"/> may be read from any thread.
 /// </summary>
-internal sealed class MessageCounter(long target)
+internal sealed class MessageCounter(long target, TimeSpan work = default)
 {
+    private readonly long _workTicks = (long)(work.TotalSeconds * Stopwatch.Frequency);
+
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _count;
     private long _bytes;
@@ -50,6 +52,16 @@ internal sealed class MessageCounter(long target)
     /// <summary>Counts one message; true once the target is reached (later messages are ignored).</summary>
     public bool Add(int bytes)
     {
+        if (_workTicks > 0)
+        {
+            // Stands for the application's own work per message (--work-us): spins, so it costs CPU like real work.
+            var until = Stopwatch.GetTimestamp() + _workTicks;
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                Thread.SpinWait(8);
+            }
+        }
+
         var count = _count + 1;
         if (count > target)
         {

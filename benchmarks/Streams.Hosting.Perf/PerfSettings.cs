@@ -7,8 +7,11 @@ namespace Streams.Hosting.Perf;
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>The scenario and its options: <c>&lt;scenario&gt; [--messages N] [--rounds R] [--warm-up W] [--uri URI] [--modes a,b]</c>.</summary>
-internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 3)
+internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 2, int WorkMicroseconds = 0)
 {
+    /// <summary>The work each handler (and the raw loop) does per message besides counting (<c>--work-us</c>).</summary>
+    public TimeSpan HandlerWork => TimeSpan.FromMicroseconds(WorkMicroseconds);
+
     public const string DefaultUri = "rabbitmq-stream://guest:guest@localhost:5552/%2f";
 
     public static readonly IReadOnlyList<string> Scenarios = ["consume", "publish", "telemetry", "all"];
@@ -27,8 +30,11 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
         options:
           --messages N   messages in the consumed stream; publish sends N/5 per side per round  (default 1000000)
           --rounds R     rounds; each round runs every side or mode once, interleaved          (default 3)
-          --warm-up W    unmeasured runs of N/10 messages per side or mode before the rounds   (default 3)
-                         (a new host per run: its code reaches the JIT's optimized tier after a few)
+          --warm-up W    unmeasured runs per side or mode before the rounds: consume and telemetry read the
+                         whole stream (a new host per run: its code reaches the JIT's optimized
+                         tier after a few); publish always warms up once with a tenth      (default 2)
+          --work-us U    CPU work per message in the handler and the raw loop, in µs (a spin standing
+                         for the application's own work; 0 = a handler that only counts)    (default 0)
           --uri URI      broker                                 (default rabbitmq-stream://guest:guest@localhost:5552/%2f)
           --modes a,b    telemetry modes: none, listeners, otel, otel-metrics, otel-sampled     (default all five)
         """;
@@ -56,9 +62,10 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
                 "--messages" => settings with { Messages = Number(name, value, min: 1_000) },
                 "--rounds" => settings with { Rounds = Number(name, value, min: 1) },
                 "--warm-up" => settings with { WarmUps = Number(name, value, min: 0) },
+                "--work-us" => settings with { WorkMicroseconds = Number(name, value, min: 0) },
                 "--uri" => settings with { Uri = CheckUri(value) },
                 "--modes" => settings with { Modes = ParseModes(value) },
-                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --uri, --modes)"),
+                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --work-us, --uri, --modes)"),
             };
         }
 

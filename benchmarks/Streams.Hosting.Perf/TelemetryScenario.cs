@@ -15,12 +15,12 @@ internal static class TelemetryScenario
 {
     public static async Task<bool> RunAsync(PerfSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
-        Report.Section(output, $"telemetry: hosted consume with {string.Join(", ", settings.Modes)}");
+        Report.Section(output, $"telemetry: hosted consume with {string.Join(", ", settings.Modes)}{(settings.WorkMicroseconds > 0 ? $"; handler work {settings.WorkMicroseconds} µs per message" : string.Empty)}");
         await using var system = await Broker.ConnectAsync(settings, cancellationToken);
         await using var stream = await BenchStream.CreateAsync(system, "hosting-perf-telemetry", output, cancellationToken);
         await stream.FillAsync(settings.Messages, cancellationToken);
 
-        var warmUp = Broker.WarmUpMessages(settings);
+        var warmUp = Broker.ConsumeWarmUpMessages(settings);
         for (var i = 0; i < settings.WarmUps; i++)
         {
             foreach (var mode in settings.Modes)

@@ -30,8 +30,10 @@ public interface IRabbitStreamsBuilder
     /// </summary>
     /// <typeparam name="THandler">
     /// The handler class: activated for each message (or batch) from a fresh DI scope, its constructor dependencies
-    /// resolved from that scope, and disposed with it. Register the type in DI yourself to control its lifetime
-    /// (a singleton handler skips the per-message activation).
+    /// resolved from that scope, and disposed with it. When its only constructor takes singletons only, the scope
+    /// would make no difference and is skipped: those singletons are resolved once and a new handler is built from
+    /// them per message. Register the type in DI yourself to control its lifetime (a singleton handler skips the
+    /// per-message activation).
     /// </typeparam>
     /// <param name="configure">Adjusts the settings taken from the attribute.</param>
     IRabbitStreamsBuilder AddConsumer<THandler>(Action<StreamConsumerOptions>? configure = null)

@@ -753,7 +753,7 @@ internal sealed class ConsumerWorker : IDisposable
         }
     }
 
-    private bool TryDeserialize(Item item, out object? message, out Exception error)
+    private bool TryDeserialize(in Item item, out object? message, out Exception error)
     {
         if (item.DecodeError is not null)
         {
@@ -844,7 +844,7 @@ internal sealed class ConsumerWorker : IDisposable
         return message;
     }
 
-    private StreamContext CreateContext(Item item, int attempt) =>
+    private StreamContext CreateContext(in Item item, int attempt) =>
         new(_contextSource, item.Offset, item.Timestamp, attempt, item.Message!);
 
     /// <summary>Messages processed since the last stored offset.</summary>

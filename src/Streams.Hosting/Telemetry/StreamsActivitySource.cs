@@ -65,20 +65,21 @@ internal static class StreamsActivitySource
         var activity = Source.StartActivity(ActivityKind.Consumer, parent, spanTags, links, default, spanName);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(SemanticConventions.StreamOffset, (long)context.Offset);
+            // AddTag appends without looking for an existing key: these keys are not among the consumer's tags.
+            activity.AddTag(SemanticConventions.StreamOffset, (long)context.Offset);
             if (context.MessageId is { } messageId)
             {
-                activity.SetTag(SemanticConventions.MessageId, messageId);
+                activity.AddTag(SemanticConventions.MessageId, messageId);
             }
 
             if (context.CorrelationId is { } correlationId)
             {
-                activity.SetTag(SemanticConventions.ConversationId, correlationId);
+                activity.AddTag(SemanticConventions.ConversationId, correlationId);
             }
 
             if (context.Attempt > 1)
             {
-                activity.SetTag(SemanticConventions.DeliveryAttempt, context.Attempt);
+                activity.AddTag(SemanticConventions.DeliveryAttempt, context.Attempt);
             }
         }
 

@@ -98,6 +98,56 @@ public sealed class HotPathCostTests
         GC.KeepAlive(telemetry);
     }
 
+    [Fact(Explicit = true)]
+    public void Cost_of_the_dispatch_steps_per_message()
+    {
+        using var services = new ServiceCollection().AddMetrics().AddSingleton<Counter>().BuildServiceProvider();
+        var instrumentation = new StreamsInstrumentation(services.GetRequiredService<IMeterFactory>(), Options.Create(new StreamsTelemetryOptions()), TimeProvider.System);
+        var telemetry = instrumentation.AddConsumer(typeof(NoopHandler), "perf", null, "perf", () => null!);
+        var invoker = HandlerInvoker.Create(typeof(byte[]));
+        var serialization = new MessageSerialization([]);
+        var factory = ActivatorUtilities.CreateFactory(typeof(CountingNoop), [typeof(Counter)]);
+        object[] arguments = [services.GetRequiredService<Counter>()];
+        var source = new StreamContext.Source("perf", null, "perf");
+        var body = new byte[100];
+        var message = new Message(body);
+        var handler = factory(services, arguments);
+        var context = new StreamContext(source, 1, DateTimeOffset.UnixEpoch, 1, message);
+        var results = new Dictionary<string, double>();
+        void Run(string step, Func<Task> step1) => results[step] = Enumerable.Range(0, 5).Min(_ => Measure(step1));
+
+        Run("handler activation (factory with singletons)", () => { _ = factory(services, arguments); return Task.CompletedTask; });
+        Run("StreamContext", () => { _ = new StreamContext(source, 1, DateTimeOffset.UnixEpoch, 1, message); return Task.CompletedTask; });
+        Run("Deserialize byte[]", () => { _ = invoker.Deserialize(serialization, message); return Task.CompletedTask; });
+        Run("invoke direct", () => invoker.InvokeAsync(handler, body, context, CancellationToken.None));
+        Run("invoke through the telemetry hook", () => telemetry.InvokeAsync(invoker, handler, body, context, CancellationToken.None));
+        Run("all of the above", () =>
+        {
+            var h = factory(services, arguments);
+            var m = invoker.Deserialize(serialization, message);
+            return telemetry.InvokeAsync(invoker, h, m, new StreamContext(source, 1, DateTimeOffset.UnixEpoch, 1, message), CancellationToken.None);
+        });
+
+        var report = string.Join("; ", results.Select(r => $"{r.Key}: {r.Value:0.0} ns"));
+        TestContext.Current.SendDiagnosticMessage("DISPATCH " + report);
+        Console.WriteLine("DISPATCH " + report);
+        GC.KeepAlive(telemetry);
+    }
+
+    private sealed class Counter
+    {
+        public long Count;
+    }
+
+    private sealed class CountingNoop(Counter counter) : IStreamHandler<byte[]>
+    {
+        public Task HandleAsync(byte[] message, StreamContext context, CancellationToken cancellationToken)
+        {
+            counter.Count++;
+            return Task.CompletedTask;
+        }
+    }
+
     private static double Measure(Func<Task> invoke)
     {
         for (var i = 0; i < 10_000; i++)
