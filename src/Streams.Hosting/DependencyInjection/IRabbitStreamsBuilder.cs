@@ -25,6 +25,17 @@ public interface IRabbitStreamsBuilder
     IRabbitStreamsBuilder AddSuperStream(string name, int partitions, Action<StreamSpec>? configure = null);
 
     /// <summary>
+    /// Declares a super stream with one partition per binding key, named <c>{name}-{key}</c> (the layout of
+    /// <c>rabbitmq-streams add_super_stream --binding-keys</c>), created at start when missing. Messages published
+    /// to it are routed by key: <see cref="PublishOptions.RoutingKey"/> must equal a binding key (see
+    /// <see cref="RabbitStreamsPublishingOptions.SuperStreamRouting"/>).
+    /// </summary>
+    /// <param name="name">The super stream name.</param>
+    /// <param name="bindingKeys">The binding keys, one partition each (1 to 1,000, distinct, not empty).</param>
+    /// <param name="configure">Sets the partitions' retention and other arguments.</param>
+    IRabbitStreamsBuilder AddSuperStream(string name, IEnumerable<string> bindingKeys, Action<StreamSpec>? configure = null);
+
+    /// <summary>
     /// Adds the consumer <typeparamref name="THandler"/> (an <see cref="IStreamHandler{T}"/> or <see cref="IStreamBatchHandler{T}"/>,
     /// usually with <see cref="StreamConsumerAttribute"/>). Adding it again (or after an assembly scan) only applies <paramref name="configure"/>.
     /// </summary>

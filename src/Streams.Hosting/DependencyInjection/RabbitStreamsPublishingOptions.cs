@@ -1,3 +1,5 @@
+using Streams.Client;
+
 namespace Streams.Hosting;
 
 /// <summary>Defaults for <see cref="IStreamPublisher"/> (section <c>RabbitStreams:Publishing</c>).</summary>
@@ -22,4 +24,16 @@ public sealed class RabbitStreamsPublishingOptions
     /// Must be stable across restarts and unique per application; required only when deduplication ids are used.
     /// </summary>
     public string? DeduplicationProducerName { get; set; }
+
+    /// <summary>
+    /// How messages published to a super stream with <see cref="PublishOptions.RoutingKey"/> choose their partition,
+    /// per super stream name; unlisted super streams use <see cref="SuperStreamRoutingStrategy.Hash"/> (MurmurHash3 of
+    /// the key modulo the partition count, the same as the other RabbitMQ stream clients).
+    /// <see cref="SuperStreamRoutingStrategy.Key"/> asks the broker which partitions are bound to the routing key
+    /// (cached per key) and publishes to each; a key no partition is bound to fails with
+    /// <see cref="StreamPublishException"/>. A super stream declared with binding keys
+    /// (<c>AddSuperStream(name, bindingKeys)</c> on the builder)
+    /// is routed by key unless set here.
+    /// </summary>
+    public IDictionary<string, SuperStreamRoutingStrategy> SuperStreamRouting { get; } = new Dictionary<string, SuperStreamRoutingStrategy>(StringComparer.Ordinal);
 }

@@ -32,6 +32,31 @@ internal sealed class RabbitStreamsBuilder : IRabbitStreamsBuilder
         return this;
     }
 
+    public IRabbitStreamsBuilder AddSuperStream(string name, IEnumerable<string> bindingKeys, Action<StreamSpec>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(bindingKeys);
+        var keys = bindingKeys.ToArray();
+        if (keys.Length is < 1 or > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bindingKeys), keys.Length, "A super stream needs 1 to 1,000 binding keys.");
+        }
+
+        if (keys.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("Binding keys must not be empty.", nameof(bindingKeys));
+        }
+
+        if (keys.Distinct(StringComparer.Ordinal).Count() != keys.Length)
+        {
+            throw new ArgumentException($"Binding keys must be distinct (got {string.Join(", ", keys)}).", nameof(bindingKeys));
+        }
+
+        Declare(name, keys.Length, configure, keys);
+        Services.Configure<RabbitStreamsOptions>(o => o.Publishing.SuperStreamRouting.TryAdd(name, SuperStreamRoutingStrategy.Key));
+        return this;
+    }
+
     public IRabbitStreamsBuilder AddConsumer<THandler>(Action<StreamConsumerOptions>? configure = null)
         where THandler : class
     {
@@ -72,7 +97,7 @@ internal sealed class RabbitStreamsBuilder : IRabbitStreamsBuilder
         return this;
     }
 
-    private void Declare(string name, int? partitions, Action<StreamSpec>? configure)
+    private void Declare(string name, int? partitions, Action<StreamSpec>? configure, IReadOnlyList<string>? bindingKeys = null)
     {
         if (_registry.Streams.Exists(s => s.Name == name))
         {
@@ -81,7 +106,7 @@ internal sealed class RabbitStreamsBuilder : IRabbitStreamsBuilder
 
         var spec = new StreamSpec();
         configure?.Invoke(spec);
-        _registry.Streams.Add(new StreamDeclaration(name, partitions, spec));
+        _registry.Streams.Add(new StreamDeclaration(name, partitions, spec, bindingKeys));
     }
 
     private void Add(ConsumerRegistration registration)

@@ -131,6 +131,18 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}:Timeout must be positive (was {publishing.Timeout}).");
         }
 
+        foreach (var (superStream, strategy) in publishing.SuperStreamRouting)
+        {
+            if (string.IsNullOrWhiteSpace(superStream))
+            {
+                errors.Add($"{p}:SuperStreamRouting has an empty super stream name.");
+            }
+            else if (!Enum.IsDefined(strategy))
+            {
+                errors.Add($"{p}:SuperStreamRouting:{superStream} must be Hash or Key (was {strategy}).");
+            }
+        }
+
         if (publishing.MaxUnconfirmed is < 1 or > 1_000_000)
         {
             errors.Add($"{p}:MaxUnconfirmed must be 1-1000000 (was {publishing.MaxUnconfirmed}).");

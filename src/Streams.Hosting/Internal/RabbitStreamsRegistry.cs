@@ -21,7 +21,8 @@ internal sealed class RabbitStreamsRegistry
 }
 
 /// <summary>A stream or super stream created at start.</summary>
-internal sealed record StreamDeclaration(string Name, int? Partitions, StreamSpec Spec);
+/// <summary>A declared stream; a super stream has <see cref="Partitions"/>, named <c>{Name}-{key}</c> when it has binding keys, else <c>{Name}-{index}</c>.</summary>
+internal sealed record StreamDeclaration(string Name, int? Partitions, StreamSpec Spec, IReadOnlyList<string>? BindingKeys = null);
 
 /// <summary>A discovered handler and the settings of its consumer.</summary>
 internal sealed class ConsumerRegistration

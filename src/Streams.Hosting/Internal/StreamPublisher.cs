@@ -14,6 +14,7 @@ internal sealed class StreamPublisher : IStreamPublisher
     private readonly StreamSystemProvider _systems;
     private readonly StreamsInstrumentation _telemetry;
     private readonly ConcurrentDictionary<string, Task<IReadOnlyList<string>>> _partitions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string SuperStream, string RoutingKey), Task<IReadOnlyList<string>>> _routes = new();
 
     public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamSystemProvider systems, StreamsInstrumentation telemetry)
     {
@@ -58,29 +59,70 @@ internal sealed class StreamPublisher : IStreamPublisher
         return null;
     }
 
+    /// <summary>Publishes to the partition(s) the routing key selects; returns the (first) partition.</summary>
     private async Task<string> SendRoutedAsync(string superStream, string routingKey, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> partitions;
-        var lookup = _partitions.GetOrAdd(superStream, QueryPartitionsAsync);
-        try
+        if (_options.Value.Publishing.SuperStreamRouting.TryGetValue(superStream, out var strategy) && strategy == SuperStreamRoutingStrategy.Key)
         {
-            partitions = await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _partitions.TryRemove(new KeyValuePair<string, Task<IReadOnlyList<string>>>(superStream, lookup));
-            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': its partitions could not be queried ({ex.Message}).", ex);
+            // Routed by binding key: the broker says which partitions are bound to the key (usually one).
+            var routed = await LookupAsync(_routes, (superStream, routingKey), QueryRouteAsync, superStream, "the partitions bound to its routing key",
+                $"no partition is bound to routing key '{routingKey}'", cancellationToken).ConfigureAwait(false);
+            if (routed.Count == 1)
+            {
+                await SendAsync(routed[0], message, deduplicationId, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.WhenAll(routed.Select(p => SendAsync(p, message, deduplicationId, cancellationToken))).ConfigureAwait(false);
+            }
+
+            return routed[0];
         }
 
-        if (partitions.Count == 0)
-        {
-            _partitions.TryRemove(new KeyValuePair<string, Task<IReadOnlyList<string>>>(superStream, lookup));
-            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': it has no partitions (does it exist?).", null);
-        }
-
+        var partitions = await LookupAsync(_partitions, superStream, QueryPartitionsAsync, superStream, "its partitions",
+            "it has no partitions (does it exist?)", cancellationToken).ConfigureAwait(false);
         var partition = partitions[SuperStreamProducer.HashPartition(routingKey, partitions.Count)];
         await SendAsync(partition, message, deduplicationId, cancellationToken).ConfigureAwait(false);
         return partition;
+    }
+
+    /// <summary>A cached broker lookup (partitions or a route); failed and empty answers are not kept.</summary>
+    private static async Task<IReadOnlyList<string>> LookupAsync<TKey>(
+        ConcurrentDictionary<TKey, Task<IReadOnlyList<string>>> cache,
+        TKey key,
+        Func<TKey, Task<IReadOnlyList<string>>> query,
+        string superStream,
+        string what,
+        string whenEmpty,
+        CancellationToken cancellationToken)
+        where TKey : notnull
+    {
+        var lookup = cache.GetOrAdd(key, query);
+        IReadOnlyList<string> result;
+        try
+        {
+            result = await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            cache.TryRemove(new KeyValuePair<TKey, Task<IReadOnlyList<string>>>(key, lookup));
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': {what} could not be queried ({ex.Message}).", ex);
+        }
+
+        if (result.Count == 0)
+        {
+            cache.TryRemove(new KeyValuePair<TKey, Task<IReadOnlyList<string>>>(key, lookup));
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': {whenEmpty}.", null);
+        }
+
+        return result;
+    }
+
+    private async Task<IReadOnlyList<string>> QueryRouteAsync((string SuperStream, string RoutingKey) route)
+    {
+        using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
+        var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
+        return await system.QueryRouteAsync(route.RoutingKey, route.SuperStream, timeout.Token).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream)

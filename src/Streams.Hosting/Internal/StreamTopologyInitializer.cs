@@ -30,9 +30,13 @@ internal sealed class StreamTopologyInitializer : IHostedService
         {
             try
             {
-                bool created = declaration.Partitions is { } partitions
-                    ? await system.CreateSuperStreamAsync(declaration.Name, partitions, declaration.Spec, cancellationToken).ConfigureAwait(false)
-                    : await system.CreateStreamAsync(declaration.Name, declaration.Spec, cancellationToken).ConfigureAwait(false);
+                bool created = declaration switch
+                {
+                    { BindingKeys: { } keys } => await system.CreateSuperStreamAsync(
+                        declaration.Name, keys.Select(k => $"{declaration.Name}-{k}").ToArray(), keys, declaration.Spec, cancellationToken).ConfigureAwait(false),
+                    { Partitions: { } partitions } => await system.CreateSuperStreamAsync(declaration.Name, partitions, declaration.Spec, cancellationToken).ConfigureAwait(false),
+                    _ => await system.CreateStreamAsync(declaration.Name, declaration.Spec, cancellationToken).ConfigureAwait(false),
+                };
                 Log.StreamDeclared(_logger, declaration.Name, created ? "created" : "already exists");
             }
             catch (StreamAlreadyExistsWithDifferentArgumentsException ex)

@@ -98,6 +98,54 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Super_stream_routing_binds_per_super_stream()
+    {
+        var options = Resolve(Config(
+            ("RabbitStreams:Publishing:SuperStreamRouting:regions", "Key"),
+            ("RabbitStreams:Publishing:SuperStreamRouting:orders", "hash")));
+
+        Assert.Equal(Streams.Client.SuperStreamRoutingStrategy.Key, options.Publishing.SuperStreamRouting["regions"]);
+        Assert.Equal(Streams.Client.SuperStreamRoutingStrategy.Hash, options.Publishing.SuperStreamRouting["orders"]);
+    }
+
+    [Fact]
+    public void Super_stream_routing_rejects_an_unknown_strategy()
+    {
+        var services = new ServiceCollection();
+        services.AddRabbitStreams(o => o.Publishing.SuperStreamRouting["regions"] = (Streams.Client.SuperStreamRoutingStrategy)7);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RabbitStreamsOptions>>().Value);
+        Assert.Contains("RabbitStreams:Publishing:SuperStreamRouting:regions must be Hash or Key (was 7).", ex.Failures);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("eu| ")]
+    [InlineData("eu|eu")]
+    public void Binding_keys_must_be_present_distinct_and_not_empty(string keys)
+    {
+        var builder = new ServiceCollection().AddRabbitStreams(_ => { });
+        Assert.ThrowsAny<ArgumentException>(() => builder.AddSuperStream("regions", keys.Length == 0 ? [] : keys.Split('|')));
+    }
+
+    [Fact]
+    public void A_super_stream_declared_with_binding_keys_routes_by_key_unless_configured()
+    {
+        var services = new ServiceCollection();
+        services.AddRabbitStreams(o => o.Publishing.SuperStreamRouting["pinned"] = Streams.Client.SuperStreamRoutingStrategy.Hash)
+            .AddSuperStream("regions", ["eu", "us"])
+            .AddSuperStream("pinned", ["a", "b"])
+            .AddSuperStream("orders", 3);
+        using var provider = services.BuildServiceProvider();
+        var routing = provider.GetRequiredService<IOptions<RabbitStreamsOptions>>().Value.Publishing.SuperStreamRouting;
+
+        Assert.Equal(Streams.Client.SuperStreamRoutingStrategy.Key, routing["regions"]);
+        Assert.Equal(Streams.Client.SuperStreamRoutingStrategy.Hash, routing["pinned"]);
+        Assert.False(routing.ContainsKey("orders"));
+    }
+
+    [Fact]
     public void Validation_names_the_bad_key()
     {
         var ex = ResolveFailure(Config(

@@ -43,6 +43,33 @@ public sealed class SuperStreamAndSacTests(BrokerFixture broker)
     }
 
     [Fact]
+    public async Task Super_stream_with_binding_keys_routes_by_key()
+    {
+        var superStream = BrokerFixture.UniqueName("hosting-keys");
+        using var host = TestHost.Build(broker, b => b
+            .AddSuperStream(superStream, ["eu", "us", "apac"])
+            .AddConsumer<OrderHandler>(c => { c.Stream = superStream; c.SuperStream = true; c.Name = "regions"; }));
+        await host.StartAsync(Ct);
+        var probe = host.Services.GetRequiredService<Probe>();
+        var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+        Assert.Equal([$"{superStream}-eu", $"{superStream}-us", $"{superStream}-apac"],
+            host.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers().Select(s => s.Partition));
+
+        foreach (var (key, i) in new[] { "us", "eu", "us", "apac" }.Select((k, i) => (k, i)))
+        {
+            await publisher.PublishAsync(superStream, new Order($"{key}/{i}", i), new PublishOptions { RoutingKey = key }, Ct);
+        }
+
+        var received = await probe.TakeAsync(4);
+        Assert.All(received, r => Assert.Equal($"{superStream}-{((Order)r.Message).Id.Split('/')[0]}", r.Context.Partition));
+
+        // A key no partition is bound to is refused, not hashed onto some partition.
+        var ex = await Assert.ThrowsAsync<StreamPublishException>(() => publisher.PublishAsync(superStream, new Order("x", 1), new PublishOptions { RoutingKey = "mars" }, Ct));
+        Assert.Contains("'mars'", ex.Message, StringComparison.Ordinal);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task Single_active_consumer_fails_over_to_the_other_host_from_the_stored_offset()
     {
         var stream = BrokerFixture.UniqueName("hosting-sac");
