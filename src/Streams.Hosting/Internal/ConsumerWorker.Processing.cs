@@ -1,0 +1,285 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Streams.Client;
+
+namespace Streams.Hosting.Internal;
+
+/// <summary>Reading: the subscription loops (in order, batches, lanes) and turning deliveries into items.</summary>
+internal sealed partial class ConsumerWorker
+{
+    /// <summary>The client-side re-check of broker filtering (Bloom filters let other values through).</summary>
+    private bool Matches(in Item item)
+    {
+        if (_options.FilterValues is not { Count: > 0 } filters || item.Message is not { } message)
+        {
+            return true;
+        }
+
+        var value = message.ApplicationProperties is { } headers && headers.TryGetValue(PublishOptions.FilterValueHeader, out var v) ? v as string : null;
+        return value is null ? _options.MatchUnfiltered : filters.Contains(value);
+    }
+
+    private ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)
+    {
+        var item = ToItem(delivery);
+        if (!Matches(item))
+        {
+            // Still goes through the channel so that the offset watermark moves past it.
+            item = item with { Filtered = true };
+        }
+
+        return writer.TryWrite(item) ? ValueTask.CompletedTask : writer.WriteAsync(item, cancellationToken);
+    }
+
+    /// <summary>
+    /// Decodes a delivery into a detached message: its body is only valid until the client moves on. An entry that is not AMQP 1.0
+    /// (written by a raw producer) becomes a message whose body is the entry's bytes.
+    /// </summary>
+    private static Item ToItem(Delivery delivery)
+    {
+        try
+        {
+            if (!Message.LooksLikeAmqp(delivery.Body.Span))
+            {
+                return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, new Message(delivery.Body.ToArray()), null, null);
+            }
+
+            // Decode in place, then copy only the body out of the client's buffer (not the whole entry).
+            var message = Message.Decode(delivery.Body);
+            message.CopyBody();
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null, null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, delivery.Body.ToArray(), ex);
+        }
+    }
+
+    private async Task ProcessSequentiallyAsync(Consumer consumer, CancellationToken stopping, CancellationToken abort)
+    {
+        using var timer = _options.Name is null
+            ? null
+            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
+        await foreach (var delivery in consumer.ReadAllAsync(stopping).ConfigureAwait(false))
+        {
+            // Only the offset lives across the await: the common, synchronous case stores nothing in the state machine.
+            var offset = delivery.Offset;
+            var handled = HandleDelivery(delivery, stopping, abort);
+            if (!handled.IsCompletedSuccessfully)
+            {
+                await handled.ConfigureAwait(false);
+            }
+
+            MarkProcessed(offset, 1);
+            if (Uncommitted >= _commitEvery)
+            {
+                await CommitAsync().ConfigureAwait(false);
+            }
+
+            // Buffered messages are yielded without looking at the token: stop after the message in hand.
+            stopping.ThrowIfCancellationRequested();
+        }
+
+        stopping.ThrowIfCancellationRequested();
+        throw new StreamClientException($"The consumer of stream '{_source}' ended.");
+    }
+
+    /// <remarks>
+    /// Not inlined into the read loop on purpose: that loop rarely returns (messages are buffered), so its state
+    /// machine keeps running the code it was entered with (an on-stack-replacement version); a separate method is
+    /// called per message and gets fully optimized with profile data.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Task HandleDelivery(in Delivery delivery, CancellationToken stopping, CancellationToken abort)
+    {
+        var item = ToItem(delivery);
+        return Matches(item) ? HandleOneAsync(item, stopping, abort) : Task.CompletedTask;
+    }
+
+    private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
+    {
+        using var timer = _options.Name is null
+            ? null
+            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
+        if (_options.MaxConcurrency > 1 && !_registration.IsBatch)
+        {
+            await ProcessConcurrentlyAsync(reader, stopping, abort).ConfigureAwait(false);
+            return;
+        }
+
+        var batch = _registration.IsBatch ? new List<Item>(_maxBatch) : null;
+        while (true)
+        {
+            stopping.ThrowIfCancellationRequested();
+            if (!reader.TryRead(out var item))
+            {
+                item = await reader.ReadAsync(stopping).ConfigureAwait(false);
+            }
+
+            if (batch is null)
+            {
+                await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
+                MarkProcessed(item.Offset, 1);
+            }
+            else
+            {
+                batch.Clear();
+                batch.Add(item);
+                while (batch.Count < _maxBatch && reader.TryPeek(out var next) && next.ChunkId == item.ChunkId && reader.TryRead(out next))
+                {
+                    batch.Add(next);
+                }
+
+                await HandleBatchAsync(batch, stopping, abort).ConfigureAwait(false);
+                MarkProcessed(batch[^1].Offset, batch.Count);
+            }
+
+            if (Uncommitted >= _commitEvery)
+            {
+                await CommitAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Up to MaxConcurrency handlers at once: messages with the same AMQP group-id go to the same lane (kept in order),
+    /// messages without one are spread over the lanes. The committed offset is the watermark below the oldest
+    /// message not finished yet, so a restart never skips an unfinished message.
+    /// </summary>
+    private async Task ProcessConcurrentlyAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
+    {
+        var laneCount = _options.MaxConcurrency;
+        var watermark = new OffsetWatermark();
+        using var halt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var lanes = new Channel<Item>[laneCount];
+        var tasks = new Task[laneCount];
+        for (var i = 0; i < laneCount; i++)
+        {
+            var lane = lanes[i] = Channel.CreateBounded<Item>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+            tasks[i] = Task.Run(() => RunLaneAsync(lane.Reader, watermark, halt, abort), CancellationToken.None);
+        }
+
+        Exception? readError = null;
+        var spread = 0;
+        try
+        {
+            while (true)
+            {
+                var item = await reader.ReadAsync(halt.Token).ConfigureAwait(false);
+                var key = item.Message?.Properties?.GroupId;
+                var index = key is null
+                    ? (int)((uint)spread++ % (uint)laneCount)
+                    : (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)laneCount);
+                watermark.Add(item.Offset);
+                await lanes[index].Writer.WriteAsync(item, halt.Token).ConfigureAwait(false);
+                if (Uncommitted >= _commitEvery)
+                {
+                    await CommitAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (halt.IsCancellationRequested)
+        {
+            // Stopping, or a lane stopped the consumer.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            readError = ex;
+        }
+        finally
+        {
+            await halt.CancelAsync().ConfigureAwait(false);
+            foreach (var lane in lanes)
+            {
+                lane.Writer.TryComplete();
+            }
+
+            try
+            {
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Inspected below.
+            }
+        }
+
+        var stopped = tasks.Select(t => t.Exception?.InnerException).OfType<ConsumerStoppedException>().FirstOrDefault();
+        if (stopped is not null)
+        {
+            throw stopped;
+        }
+
+        if (tasks.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException) is { } laneError)
+        {
+            throw laneError;
+        }
+
+        if (readError is not null)
+        {
+            throw readError;
+        }
+
+        stopping.ThrowIfCancellationRequested();
+    }
+
+    private async Task RunLaneAsync(ChannelReader<Item> lane, OffsetWatermark watermark, CancellationTokenSource halt, CancellationToken abort)
+    {
+        try
+        {
+            while (await lane.WaitToReadAsync(halt.Token).ConfigureAwait(false))
+            {
+                while (!halt.IsCancellationRequested && lane.TryRead(out var item))
+                {
+                    await HandleOneAsync(item, halt.Token, abort).ConfigureAwait(false);
+                    var done = watermark.Complete(item.Offset);
+                    if (done >= 0)
+                    {
+                        InterlockedMax(ref _lastProcessed, done);
+                    }
+
+                    Interlocked.Increment(ref _processedCount);
+                }
+            }
+        }
+        catch (ConsumerStoppedException)
+        {
+            await halt.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    /// <summary>Offsets handed to lanes and not finished yet.</summary>
+    private sealed class OffsetWatermark
+    {
+        private readonly SortedSet<ulong> _pending = [];
+        private long _highest = -1;
+
+        public void Add(ulong offset)
+        {
+            lock (_pending)
+            {
+                _pending.Add(offset);
+                _highest = (long)offset;
+            }
+        }
+
+        /// <summary>Marks <paramref name="offset"/> done; returns the highest offset below which everything is done (-1 when none).</summary>
+        public long Complete(ulong offset)
+        {
+            lock (_pending)
+            {
+                _pending.Remove(offset);
+                return _pending.Count == 0 ? _highest : (long)_pending.Min - 1;
+            }
+        }
+    }
+}
