@@ -24,7 +24,17 @@ public sealed class Crc32Tests
     [InlineData(16)]
     [InlineData(17)]
     [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(79)]
+    [InlineData(80)]
+    [InlineData(127)]
+    [InlineData(128)]
+    [InlineData(129)]
+    [InlineData(191)]
+    [InlineData(256)]
     [InlineData(1000)]
+    [InlineData(4103)]
     [InlineData(65_537)]
     public void Matches_bitwise_reference_on_random_data(int length)
     {
@@ -48,6 +58,20 @@ public sealed class Crc32Tests
         crc = Crc32.Update(crc, data.AsSpan(0, 1000));
         crc = Crc32.Update(crc, data.AsSpan(1000));
         Assert.Equal(Crc32.Compute(data), ~crc);
+    }
+
+    [Fact]
+    public void Folded_and_table_paths_agree_on_random_lengths_and_running_values()
+    {
+        // On x86 with PCLMULQDQ, Update folds the bulk; UpdateTable is the portable path.
+        var random = new Random(42);
+        for (var n = 0; n < 500; n++)
+        {
+            var data = new byte[random.Next(0, 3000)];
+            random.NextBytes(data);
+            var seed = (uint)random.Next() | ((uint)random.Next(2) << 31);
+            Assert.Equal(Crc32.UpdateTable(seed, data), Crc32.Update(seed, data));
+        }
     }
 
     private static uint Reference(ReadOnlySpan<byte> data)
