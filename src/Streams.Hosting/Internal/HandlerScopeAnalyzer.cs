@@ -28,7 +28,8 @@ internal sealed class HandlerScopeAnalyzer(IServiceCollection services)
         foreach (var parameter in parameters)
         {
             if (parameter.HasDefaultValue
-                || parameter.GetCustomAttributes(inherit: false).Length > 0
+                || parameter.IsDefined(typeof(FromKeyedServicesAttribute), inherit: false)
+                || parameter.IsDefined(typeof(ServiceKeyAttribute), inherit: false)
                 || FindLifetime(parameter.ParameterType) != ServiceLifetime.Singleton)
             {
                 return null;

@@ -50,6 +50,18 @@ internal sealed class TwoConstructors
     public TwoConstructors(Probe probe) => _ = probe;
 }
 
+internal sealed class KeyedDependency([FromKeyedServices("primary")] Probe probe)
+{
+    public Probe Probe => probe;
+}
+
+internal sealed class NullableSingleton(Probe probe, ILogger<NullableSingleton>? logger)
+{
+    public Probe Probe => probe;
+
+    public ILogger? Logger => logger;
+}
+
 internal sealed class OptionalDependency(Probe? probe = null)
 {
     public Probe? Probe => probe;
@@ -77,6 +89,13 @@ public sealed class HandlerScopeAnalyzerTests
         Assert.Equal([typeof(Probe), typeof(ILogger<SingletonOnly>)], arguments.Types);
         Assert.Same(probe, arguments.Values[0]);
         Assert.IsAssignableFrom<ILogger<SingletonOnly>>(arguments.Values[1]);
+    }
+
+    [Fact]
+    public void Nullable_annotations_do_not_count_as_special_parameters()
+    {
+        var (analyzer, scopes) = Build(s => s.AddSingleton<Probe>());
+        Assert.NotNull(analyzer.FindSingletonArguments(typeof(NullableSingleton), scopes));
     }
 
     [Fact]
@@ -116,6 +135,7 @@ public sealed class HandlerScopeAnalyzerTests
     [InlineData(typeof(TakesProvider))]
     [InlineData(typeof(TwoConstructors))]
     [InlineData(typeof(OptionalDependency))]
+    [InlineData(typeof(KeyedDependency))]
     public void Providers_several_constructors_and_optional_parameters_need_a_scope(Type handlerType)
     {
         var (analyzer, scopes) = Build(s => s.AddSingleton<Probe>());
