@@ -22,6 +22,12 @@ internal sealed partial class ConsumerWorker
             return FailAsync([item], error, attempts: 0, stopping);
         }
 
+        return InvokeDirect(item, message, stopping, abort);
+    }
+
+    /// <summary>The first attempt with a deserialized message.</summary>
+    private Task InvokeDirect(Item item, object? message, CancellationToken stopping, CancellationToken abort)
+    {
         var scope = CreateScope();
         object? handler = null;
         Task invocation;

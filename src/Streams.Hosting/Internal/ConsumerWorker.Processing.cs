@@ -92,8 +92,32 @@ internal sealed partial class ConsumerWorker
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Task HandleDelivery(in Delivery delivery, CancellationToken stopping, CancellationToken abort)
     {
+        if (_filterValues is null && Message.LooksLikeAmqp(delivery.Body.Span)
+            && TryDecodeAndDeserialize(delivery.Body, out var decoded, out var value))
+        {
+            return InvokeDirect(new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, decoded, null, null), value, stopping, abort);
+        }
+
         var item = ToItem(delivery);
         return Matches(item) ? HandleOneAsync(item, stopping, abort) : Task.CompletedTask;
+    }
+
+    /// <summary>The common case in one step: decoded and deserialized, or false (the general path reports the failure).</summary>
+    private bool TryDecodeAndDeserialize(ReadOnlyMemory<byte> entry, out Message message, out object? value)
+    {
+        try
+        {
+            message = Message.Decode(entry);
+            message.CopyBody();
+            value = _invoker.Deserialize(_services.Serialization, message);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            message = null!;
+            value = null;
+            return false;
+        }
     }
 
     private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
