@@ -92,31 +92,31 @@ internal sealed partial class ConsumerWorker
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Task HandleDelivery(in Delivery delivery, CancellationToken stopping, CancellationToken abort)
     {
-        if (_filterValues is null && Message.LooksLikeAmqp(delivery.Body.Span)
-            && TryDecodeAndDeserialize(delivery.Body, out var decoded, out var value))
+        if (_filterValues is null && Message.LooksLikeAmqp(delivery.Body.Span) && TryDecode(delivery.Body) is { } decoded)
         {
-            return InvokeDirect(new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, decoded, null, null), value, stopping, abort);
+            // The common case: no filter to check, nothing to look ahead for.
+            var direct = new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, decoded, null, null);
+            return TryDeserialize(direct, out var value, out var error)
+                ? InvokeDirect(direct, value, stopping, abort)
+                : FailAsync([direct], error, attempts: 0, stopping);
         }
 
         var item = ToItem(delivery);
         return Matches(item) ? HandleOneAsync(item, stopping, abort) : Task.CompletedTask;
     }
 
-    /// <summary>The common case in one step: decoded and deserialized, or false (the general path reports the failure).</summary>
-    private bool TryDecodeAndDeserialize(ReadOnlyMemory<byte> entry, out Message message, out object? value)
+    /// <summary>Decodes an AMQP entry into a detached message; null when it is not valid (the general path reports it).</summary>
+    private static Message? TryDecode(ReadOnlyMemory<byte> entry)
     {
         try
         {
-            message = Message.Decode(entry);
+            var message = Message.Decode(entry);
             message.CopyBody();
-            value = _invoker.Deserialize(_services.Serialization, message);
-            return true;
+            return message;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            message = null!;
-            value = null;
-            return false;
+            return null;
         }
     }
 
