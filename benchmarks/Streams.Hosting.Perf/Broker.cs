@@ -51,12 +51,21 @@ internal static class Broker
         using var host = BuildHost(settings, (services, streams) =>
         {
             services.AddSingleton(counter);
-            streams.AddConsumer<CountingHandler>(c =>
+            void Configure(StreamConsumerOptions c)
             {
                 c.Stream = stream;
                 c.Name = consumerName;
                 c.Offset = OffsetSpecification.First;
-            });
+            }
+
+            if (settings.Batch)
+            {
+                streams.AddConsumer<CountingBatchHandler>(Configure);
+            }
+            else
+            {
+                streams.AddConsumer<CountingHandler>(Configure);
+            }
         });
         Settle();
         await host.StartAsync(cancellationToken);

@@ -132,3 +132,18 @@ internal sealed class CountingHandler(MessageCounter counter) : IStreamHandler<b
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The batch variant (<c>--batch</c>): an <c>IStreamBatchHandler&lt;byte[]&gt;</c> that counts every message of a batch.</summary>
+[StreamConsumer("configured-by-the-harness", Offset = StreamOffset.First)]
+internal sealed class CountingBatchHandler(MessageCounter counter) : IStreamBatchHandler<byte[]>
+{
+    public Task HandleAsync(IReadOnlyList<StreamMessage<byte[]>> messages, CancellationToken cancellationToken)
+    {
+        foreach (var message in messages)
+        {
+            counter.Add(message.Message.Length);
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -120,49 +120,85 @@ internal sealed partial class ConsumerWorker
         }
     }
 
+    /// <summary>
+    /// Batches in order, read straight from the client: the messages of one chunk (at most MaxBatchSize) go to the
+    /// handler together. A batch is handed over when the chunk changes, when it is full, or as soon as the client has
+    /// nothing more buffered, so that no message waits for the next chunk.
+    /// </summary>
+    private async Task ProcessBatchesSequentiallyAsync(Consumer consumer, CancellationToken stopping, CancellationToken abort)
+    {
+        using var timer = _options.Name is null
+            ? null
+            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
+        var batch = new List<Item>(_maxBatch);
+        var deliveries = consumer.ReadAllAsync(stopping).GetAsyncEnumerator(stopping);
+        var reading = false;
+        try
+        {
+            while (true)
+            {
+                var next = deliveries.MoveNextAsync();
+                reading = true;
+                if (!next.IsCompleted && batch.Count > 0)
+                {
+                    await HandleBatchInOrderAsync(batch, stopping, abort).ConfigureAwait(false);
+                }
+
+                var more = await next.ConfigureAwait(false);
+                reading = false;
+                if (!more)
+                {
+                    break;
+                }
+
+                var delivery = deliveries.Current;
+                if (batch.Count > 0 && (batch.Count == _maxBatch || batch[0].ChunkId != delivery.ChunkId))
+                {
+                    await HandleBatchInOrderAsync(batch, stopping, abort).ConfigureAwait(false);
+                }
+
+                var item = ToItem(delivery);
+                batch.Add(Matches(item) ? item : item with { Filtered = true });
+            }
+        }
+        finally
+        {
+            // A read still in flight (the handler failed meanwhile) ends when the consumer is disposed; an iterator
+            // cannot be disposed while it is being read.
+            if (!reading)
+            {
+                await deliveries.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await HandleBatchInOrderAsync(batch, stopping, abort).ConfigureAwait(false);
+        }
+
+        stopping.ThrowIfCancellationRequested();
+        throw new StreamClientException($"The consumer of stream '{_source}' ended.");
+    }
+
+    private async Task HandleBatchInOrderAsync(List<Item> batch, CancellationToken stopping, CancellationToken abort)
+    {
+        // Stop after the batch in hand: messages read but not handled are not marked processed (nor stored).
+        stopping.ThrowIfCancellationRequested();
+        await HandleBatchAsync(batch, stopping, abort).ConfigureAwait(false);
+        MarkProcessed(batch[^1].Offset, batch.Count);
+        batch.Clear();
+        if (Uncommitted >= _commitEvery)
+        {
+            await CommitAsync().ConfigureAwait(false);
+        }
+    }
+
     private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
     {
         using var timer = _options.Name is null
             ? null
             : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
-        if (_options.MaxConcurrency > 1 && !_registration.IsBatch)
-        {
-            await ProcessConcurrentlyAsync(reader, stopping, abort).ConfigureAwait(false);
-            return;
-        }
-
-        var batch = _registration.IsBatch ? new List<Item>(_maxBatch) : null;
-        while (true)
-        {
-            stopping.ThrowIfCancellationRequested();
-            if (!reader.TryRead(out var item))
-            {
-                item = await reader.ReadAsync(stopping).ConfigureAwait(false);
-            }
-
-            if (batch is null)
-            {
-                await HandleOneAsync(item, stopping, abort).ConfigureAwait(false);
-                MarkProcessed(item.Offset, 1);
-            }
-            else
-            {
-                batch.Clear();
-                batch.Add(item);
-                while (batch.Count < _maxBatch && reader.TryPeek(out var next) && next.ChunkId == item.ChunkId && reader.TryRead(out next))
-                {
-                    batch.Add(next);
-                }
-
-                await HandleBatchAsync(batch, stopping, abort).ConfigureAwait(false);
-                MarkProcessed(batch[^1].Offset, batch.Count);
-            }
-
-            if (Uncommitted >= _commitEvery)
-            {
-                await CommitAsync().ConfigureAwait(false);
-            }
-        }
+        await ProcessConcurrentlyAsync(reader, stopping, abort).ConfigureAwait(false);
     }
 
     /// <summary>

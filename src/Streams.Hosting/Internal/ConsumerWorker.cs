@@ -107,9 +107,9 @@ internal sealed partial class ConsumerWorker : IDisposable
             try
             {
                 var system = await _services.Systems.GetAsync(stopping).ConfigureAwait(false);
-                if (_registration.IsBatch || _options.MaxConcurrency > 1)
+                if (_lanes)
                 {
-                    // Batches and lanes need to look ahead: the client pushes decoded messages into a bounded channel.
+                    // Lanes run handlers concurrently: the client pushes decoded messages into a bounded channel.
                     var channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(64, _maxBatch))
                     {
                         SingleReader = true,
@@ -129,11 +129,19 @@ internal sealed partial class ConsumerWorker : IDisposable
                 }
                 else
                 {
-                    // One at a time, in order: read straight from the client (no hand-off between threads).
+                    // In order, one message or one chunk's batch at a time: read straight from the client (no hand-off
+                    // between threads).
                     var clientOptions = await BuildClientOptionsAsync(system, null, stopping).ConfigureAwait(false);
                     consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
                     Subscribed(consumer, clientOptions);
-                    await ProcessSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
+                    if (_registration.IsBatch)
+                    {
+                        await ProcessBatchesSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await ProcessSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
