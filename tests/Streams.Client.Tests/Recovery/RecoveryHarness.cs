@@ -87,11 +87,31 @@ internal static class RecoveryHarness
         }
     }
 
+    /// <summary>
+    /// Creates a consumer, waiting (up to 30 s) while the stream reports no available member: right after a node stop
+    /// the metadata can briefly list neither a leader nor a replica.
+    /// </summary>
+    private static async Task<Consumer> CreateWhenAvailableAsync(StreamSystem system, ConsumerOptions options)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await system.CreateConsumerAsync(options, TestContext.Current.CancellationToken);
+            }
+            catch (StreamNotAvailableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
     /// <summary>Reads a stream from the start with a fresh consumer until <paramref name="count"/> messages, then checks nothing more comes.</summary>
     public static async Task<List<ulong>> ReadBackAsync(StreamSystem system, string stream, int count)
     {
         var ids = new List<ulong>(count);
-        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, TestContext.Current.CancellationToken);
+        await using var consumer = await CreateWhenAvailableAsync(system, new ConsumerOptions(stream) { Offset = OffsetSpecification.First });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(60));
         try
