@@ -36,16 +36,16 @@ internal static class ConsumeScenario
         {
             var rawRun = await ConsumeRawAsync(system, stream.Name, settings.Messages, settings.HandlerWork, cancellationToken);
             raw.Add(rawRun.Rate);
-            rawCpu.Add(rawRun.Gc.CpuNanosecondsPerMessage(settings.Messages));
-            Report.Line(output, $"round {round}", "raw", rawRun.Rate, $"{Report.Count(rawRun.Bytes)} B in {Report.Seconds(rawRun.Elapsed)}, {rawRun.Gc.Describe(settings.Messages)}");
+            rawCpu.Add(rawRun.Resources.CpuNanosecondsPerMessage(settings.Messages));
+            Report.Line(output, $"round {round}", "raw", rawRun.Rate, $"{Report.Count(rawRun.Bytes)} B in {Report.Seconds(rawRun.Elapsed)}, {rawRun.Resources.Describe(settings.Messages)}");
 
             var hostedRun = await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-consume-{round}-{Guid.NewGuid():N}", settings.Messages, null, cancellationToken);
             hosted.Add(hostedRun.Rate);
-            hostedCpu.Add(hostedRun.Gc.CpuNanosecondsPerMessage(settings.Messages));
+            hostedCpu.Add(hostedRun.Resources.CpuNanosecondsPerMessage(settings.Messages));
             var match = hostedRun.Bytes == rawRun.Bytes && rawRun.Bytes == expectedBytes;
             bytesMatch &= match;
             Report.Line(output, $"round {round}", "hosted", hostedRun.Rate,
-                $"{Report.Count(hostedRun.Bytes)} B in {Report.Seconds(hostedRun.Elapsed)}, {hostedRun.Gc.Describe(settings.Messages)}{(match ? string.Empty : $"  BYTES DIFFER (expected {Report.Count(expectedBytes)})")}");
+                $"{Report.Count(hostedRun.Bytes)} B in {Report.Seconds(hostedRun.Elapsed)}, {hostedRun.Resources.Describe(settings.Messages)}{(match ? string.Empty : $"  BYTES DIFFER (expected {Report.Count(expectedBytes)})")}");
         }
 
         double rawMedian = Report.Median(raw), hostedMedian = Report.Median(hosted), ratio = hostedMedian / rawMedian;

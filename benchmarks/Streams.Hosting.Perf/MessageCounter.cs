@@ -3,19 +3,19 @@ using System.Diagnostics;
 namespace Streams.Hosting.Perf;
 
 /// <summary>The rate of one consume run, measured from the first message to the last, and the bytes read.</summary>
-internal readonly record struct ConsumeRun(double Rate, long Bytes, TimeSpan Elapsed, GcWindow Gc);
+internal readonly record struct ConsumeRun(double Rate, long Bytes, TimeSpan Elapsed, ResourceWindow Resources);
 
 /// <summary>
 /// Garbage collections, managed allocations and CPU time (whole process) between the first and the last message. CPU
 /// per message is steadier than the rate on a shared machine: it does not depend on how the scheduler placed the
 /// broker and the client.
 /// </summary>
-internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, long Allocated, TimeSpan Cpu, TimeSpan Paused)
+internal readonly record struct ResourceWindow(int Gen0, int Gen1, int Gen2, long Allocated, TimeSpan Cpu, TimeSpan Paused)
 {
-    public static GcWindow Now() =>
+    public static ResourceWindow Now() =>
         new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(), Environment.CpuUsage.TotalTime, GC.GetTotalPauseDuration());
 
-    public GcWindow Since(GcWindow start) =>
+    public ResourceWindow Since(ResourceWindow start) =>
         new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, Allocated - start.Allocated, Cpu - start.Cpu, Paused - start.Paused);
 
     public double CpuNanosecondsPerMessage(long messages) => Cpu.TotalNanoseconds / Math.Max(1, messages);
@@ -39,8 +39,8 @@ internal sealed class MessageCounter(long target, TimeSpan work = default)
     private long _bytes;
     private long _first;
     private long _last;
-    private GcWindow _gcFirst;
-    private GcWindow _gcLast;
+    private ResourceWindow _gcFirst;
+    private ResourceWindow _gcLast;
 
     public long Target => target;
 
@@ -70,7 +70,7 @@ internal sealed class MessageCounter(long target, TimeSpan work = default)
 
         if (count == 1)
         {
-            _gcFirst = GcWindow.Now();
+            _gcFirst = ResourceWindow.Now();
             _first = Stopwatch.GetTimestamp();
         }
 
@@ -82,7 +82,7 @@ internal sealed class MessageCounter(long target, TimeSpan work = default)
         }
 
         _last = Stopwatch.GetTimestamp();
-        _gcLast = GcWindow.Now();
+        _gcLast = ResourceWindow.Now();
         _done.TrySetResult();
         return true;
     }

@@ -57,7 +57,7 @@ public sealed class StreamContext
     public IReadOnlyDictionary<string, object?> Headers
     {
         get => GetDetails().Headers!;
-        init => Explicit().Headers = value;
+        init => Explicit().Headers = value ?? NoHeaders;
     }
 
     /// <summary>The AMQP message id as text (null when none).</summary>

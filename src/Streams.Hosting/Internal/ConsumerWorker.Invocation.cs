@@ -22,12 +22,6 @@ internal sealed partial class ConsumerWorker
             return FailAsync([item], error, attempts: 0, stopping);
         }
 
-        return InvokeDirect(item, message, stopping, abort);
-    }
-
-    /// <summary>The first attempt with a deserialized message.</summary>
-    private Task InvokeDirect(Item item, object? message, CancellationToken stopping, CancellationToken abort)
-    {
         var scope = CreateScope();
         object? handler = null;
         Task invocation;
@@ -218,7 +212,8 @@ internal sealed partial class ConsumerWorker
 
     /// <summary>
     /// The handler for one message (or batch): the instance registered in DI when the application registered the
-    /// handler type itself (its lifetime applies), else a new instance activated from the scope (like a controller).
+    /// handler type itself (its lifetime applies), else a new instance activated from the scope (like a controller),
+    /// or, without a scope, built from the singletons resolved at start.
     /// </summary>
     private object CreateHandler(AsyncServiceScope? scope)
     {

@@ -15,6 +15,11 @@ internal sealed partial class ConsumerWorker
         Volatile.Write(ref _processedCount, _processedCount + count);
     }
 
+    /// <summary>Stores the offset every CommitInterval while a subscription is read (named consumers only).</summary>
+    private ITimer? StartCommitTimer() => _options.Name is null
+        ? null
+        : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
+
     private void CommitFromTimer()
     {
         if (Volatile.Read(ref _disposed))

@@ -57,9 +57,7 @@ internal sealed partial class ConsumerWorker
 
     private async Task ProcessSequentiallyAsync(Consumer consumer, CancellationToken stopping, CancellationToken abort)
     {
-        using var timer = _options.Name is null
-            ? null
-            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
+        using var timer = StartCommitTimer();
         await foreach (var delivery in consumer.ReadAllAsync(stopping).ConfigureAwait(false))
         {
             // Only the offset lives across the await: the common, synchronous case stores nothing in the state machine.
@@ -92,32 +90,8 @@ internal sealed partial class ConsumerWorker
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Task HandleDelivery(in Delivery delivery, CancellationToken stopping, CancellationToken abort)
     {
-        if (_filterValues is null && Message.LooksLikeAmqp(delivery.Body.Span) && TryDecode(delivery.Body) is { } decoded)
-        {
-            // The common case: no filter to check, nothing to look ahead for.
-            var direct = new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, decoded, null, null);
-            return TryDeserialize(direct, out var value, out var error)
-                ? InvokeDirect(direct, value, stopping, abort)
-                : FailAsync([direct], error, attempts: 0, stopping);
-        }
-
         var item = ToItem(delivery);
         return Matches(item) ? HandleOneAsync(item, stopping, abort) : Task.CompletedTask;
-    }
-
-    /// <summary>Decodes an AMQP entry into a detached message; null when it is not valid (the general path reports it).</summary>
-    private static Message? TryDecode(ReadOnlyMemory<byte> entry)
-    {
-        try
-        {
-            var message = Message.Decode(entry);
-            message.CopyBody();
-            return message;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return null;
-        }
     }
 
     /// <summary>
@@ -127,9 +101,7 @@ internal sealed partial class ConsumerWorker
     /// </summary>
     private async Task ProcessBatchesSequentiallyAsync(Consumer consumer, CancellationToken stopping, CancellationToken abort)
     {
-        using var timer = _options.Name is null
-            ? null
-            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
+        using var timer = StartCommitTimer();
         var batch = new List<Item>(_maxBatch);
         var deliveries = consumer.ReadAllAsync(stopping).GetAsyncEnumerator(stopping);
         var reading = false;
@@ -193,14 +165,6 @@ internal sealed partial class ConsumerWorker
         }
     }
 
-    private async Task ProcessAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
-    {
-        using var timer = _options.Name is null
-            ? null
-            : _services.Time.CreateTimer(static s => ((ConsumerWorker)s!).CommitFromTimer(), this, _commitInterval, _commitInterval);
-        await ProcessConcurrentlyAsync(reader, stopping, abort).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Up to MaxConcurrency handlers at once: messages with the same AMQP group-id go to the same lane (kept in order),
     /// messages without one are spread over the lanes. The committed offset is the watermark below the oldest
@@ -208,6 +172,7 @@ internal sealed partial class ConsumerWorker
     /// </summary>
     private async Task ProcessConcurrentlyAsync(ChannelReader<Item> reader, CancellationToken stopping, CancellationToken abort)
     {
+        using var timer = StartCommitTimer();
         var laneCount = _options.MaxConcurrency;
         var watermark = new OffsetWatermark();
         using var halt = CancellationTokenSource.CreateLinkedTokenSource(stopping);

@@ -34,7 +34,6 @@ internal sealed partial class ConsumerWorker : IDisposable
     private readonly StreamContext.Source _contextSource;
     private readonly bool _lanes;
     private readonly bool _handlerDisposable;
-    private readonly IReadOnlyCollection<string>? _filterValues;
     private bool _disposed;
     private Consumer? _consumer;
     private long _lastProcessed = -1;
@@ -66,7 +65,6 @@ internal sealed partial class ConsumerWorker : IDisposable
         _handlerName = registration.HandlerType.Name;
         _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
         _lanes = options.MaxConcurrency > 1 && !registration.IsBatch;
-        _filterValues = options.FilterValues is { Count: > 0 } filters ? filters : null;
         _handlerDisposable = typeof(IDisposable).IsAssignableFrom(registration.HandlerType) || typeof(IAsyncDisposable).IsAssignableFrom(registration.HandlerType);
         _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus, concurrent: _lanes);
     }
@@ -125,7 +123,7 @@ internal sealed partial class ConsumerWorker : IDisposable
                         TaskContinuationOptions.ExecuteSynchronously,
                         TaskScheduler.Default);
                     Subscribed(consumer, clientOptions);
-                    await ProcessAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
+                    await ProcessConcurrentlyAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
                 }
                 else
                 {

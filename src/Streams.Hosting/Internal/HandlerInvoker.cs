@@ -20,8 +20,7 @@ internal abstract class HandlerInvoker
 internal sealed class HandlerInvoker<T> : HandlerInvoker
 #pragma warning restore CA1812
 {
-    public override object? Deserialize(MessageSerialization serialization, Message message) =>
-        typeof(T) == typeof(byte[]) ? MessageSerialization.BodyArray(message) : serialization.FromMessage<T>(message);
+    public override object? Deserialize(MessageSerialization serialization, Message message) => serialization.FromMessage<T>(message);
 
     // The worker hands over a handler it validated as IStreamHandler<T> at registration and a message this invoker
     // deserialized as T: no need for the (shared-generic, hence slow) checked casts per message.

@@ -72,7 +72,7 @@ internal sealed class MessageSerialization
     /// The body as an array: a decoded message owns its body (a copy out of the client's buffer), handed over as it
     /// is; any other body is copied.
     /// </summary>
-    public static byte[] BodyArray(Message message)
+    private static byte[] BodyArray(Message message)
     {
         var body = message.Body;
         return MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
