@@ -18,10 +18,23 @@ internal static class ConsumeScenario
         await stream.FillAsync(settings.Messages, cancellationToken);
 
         var warmUp = Broker.ConsumeWarmUpMessages(settings);
+        bool runRaw = settings.Only is null or "raw", runHosted = settings.Only is null or "hosted";
         for (var i = 0; i < settings.WarmUps; i++)
         {
-            await ConsumeRawAsync(system, stream.Name, warmUp, settings.HandlerWork, cancellationToken);
-            await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+            if (runRaw)
+            {
+                await ConsumeRawAsync(system, stream.Name, warmUp, settings.HandlerWork, cancellationToken);
+            }
+
+            if (runHosted)
+            {
+                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+            }
+        }
+
+        if (!runRaw || !runHosted)
+        {
+            return await RunOneSideAsync(settings, system, stream.Name, output, cancellationToken);
         }
 
         output.WriteLine($"warm-up: raw and hosted consumed {Report.Count(warmUp)} messages {settings.WarmUps} times each (not counted)");
@@ -57,6 +70,23 @@ internal static class ConsumeScenario
         output.WriteLine(Report.Invariant(
             $"RESULT consume raw {Report.Rate(rawMedian)} hosted {Report.Rate(hostedMedian)} {Report.Percent(ratio)} (target {Target * 100:F0}%); CPU/msg raw {rawCpuMedian:F0} ns hosted {hostedCpuMedian:F0} ns{(bytesMatch ? string.Empty : " BYTE TOTALS DIFFER")}"));
         return bytesMatch;
+    }
+
+    /// <summary><c>--only raw|hosted</c>: one side's rounds, for a profiler (no ratio, no RESULT line).</summary>
+    private static async Task<bool> RunOneSideAsync(PerfSettings settings, StreamSystem system, string stream, TextWriter output, CancellationToken cancellationToken)
+    {
+        var expectedBytes = (long)settings.Messages * Broker.BodySize;
+        var ok = true;
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            var run = settings.Only == "raw"
+                ? await ConsumeRawAsync(system, stream, settings.Messages, settings.HandlerWork, cancellationToken)
+                : await Broker.ConsumeHostedAsync(settings, stream, $"perf-consume-{round}-{Guid.NewGuid():N}", settings.Messages, null, cancellationToken);
+            ok &= run.Bytes == expectedBytes;
+            Report.Line(output, $"round {round}", settings.Only!, run.Rate, $"{Report.Count(run.Bytes)} B in {Report.Seconds(run.Elapsed)}, {run.Resources.Describe(settings.Messages)}");
+        }
+
+        return ok;
     }
 
     /// <summary>A raw consumer from the first offset; the rate runs from the first delivery to the last.</summary>

@@ -13,12 +13,14 @@ public sealed class StreamContext
 {
     private static readonly IReadOnlyDictionary<string, object?> NoHeaders = new Dictionary<string, object?>();
 
-    private Source _source = Source.Empty;
+    private Source _source;
     private Details? _details;
 
     /// <summary>Creates an empty context (for handler unit tests); set the properties with an object initializer.</summary>
     public StreamContext()
     {
+        // Not a field initializer: the dispatcher's constructor sets its own source (one store less per message).
+        _source = Source.Empty;
     }
 
 #pragma warning disable CS8618 // Stream reads _source, which is set here.

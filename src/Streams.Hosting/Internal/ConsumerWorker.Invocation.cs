@@ -10,7 +10,7 @@ internal sealed partial class ConsumerWorker
     /// Handles one message: the first attempt completes without an async state machine when the handler does
     /// (the common case on the hot path); failures and asynchronous handlers continue in <see cref="HandleOneSlowAsync"/>.
     /// </summary>
-    private Task HandleOneAsync(Item item, CancellationToken stopping, CancellationToken abort)
+    private Task HandleOneAsync(in Item item, CancellationToken stopping, CancellationToken abort)
     {
         if (item.Filtered)
         {
@@ -246,10 +246,10 @@ internal sealed partial class ConsumerWorker
 
     private bool TryDeserialize(in Item item, out object? message, out Exception error)
     {
-        if (item.DecodeError is not null)
+        if (item.Undecodable is { Error: var decodeError })
         {
             message = null;
-            error = new StreamMessageFormatException($"Message {_source}@{item.Offset} is not a valid AMQP 1.0 message: {item.DecodeError.Message}", item.DecodeError);
+            error = new StreamMessageFormatException($"Message {_source}@{item.Offset} is not a valid AMQP 1.0 message: {decodeError.Message}", decodeError);
             return false;
         }
 
@@ -319,7 +319,7 @@ internal sealed partial class ConsumerWorker
 
     private Message ToDeadLetter(Item item, Exception error, int attempts)
     {
-        var message = item.Message ?? new Message(item.RawBody);
+        var message = item.Message ?? new Message(item.Undecodable!.Entry);
         var headers = message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
         headers["x-exception-type"] = error.GetType().FullName;
         headers["x-exception-message"] = error.Message.Length > MaxHeaderTextLength ? error.Message[..MaxHeaderTextLength] : error.Message;

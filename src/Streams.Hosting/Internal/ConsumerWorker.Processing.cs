@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Streams.Client;
@@ -35,23 +36,36 @@ internal sealed partial class ConsumerWorker
     /// Decodes a delivery into a detached message: its body is only valid until the client moves on. An entry that is not AMQP 1.0
     /// (written by a raw producer) becomes a message whose body is the entry's bytes.
     /// </summary>
-    private static Item ToItem(Delivery delivery)
+    /// <remarks>Inlined into the per-message step (no exception handling here: <see cref="TryDecode"/> has it).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Item ToItem(in Delivery delivery)
+    {
+        var body = delivery.Body;
+        if (!Message.LooksLikeAmqp(body.Span))
+        {
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, new Message(body.ToArray()), null);
+        }
+
+        return TryDecode(body, out var message, out var error)
+            ? new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null)
+            : new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, new Undecodable(body.ToArray(), error));
+    }
+
+    /// <summary>Decodes in place, then copies only the body out of the client's buffer (not the whole entry).</summary>
+    private static bool TryDecode(ReadOnlyMemory<byte> entry, [NotNullWhen(true)] out Message? message, [NotNullWhen(false)] out Exception? error)
     {
         try
         {
-            if (!Message.LooksLikeAmqp(delivery.Body.Span))
-            {
-                return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, new Message(delivery.Body.ToArray()), null, null);
-            }
-
-            // Decode in place, then copy only the body out of the client's buffer (not the whole entry).
-            var message = Message.Decode(delivery.Body);
+            message = Message.Decode(entry);
             message.CopyBody();
-            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null, null);
+            error = null;
+            return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, delivery.Body.ToArray(), ex);
+            message = null;
+            error = ex;
+            return false;
         }
     }
 

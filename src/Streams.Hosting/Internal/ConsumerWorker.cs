@@ -285,11 +285,18 @@ internal sealed partial class ConsumerWorker : IDisposable
         }
     }
 
-    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? RawBody, Exception? DecodeError)
+    /// <summary>
+    /// One read message on its way to the handler: decoded (<see cref="Message"/>), or kept as the stored bytes with the
+    /// decoding error (<see cref="Undecodable"/>) for the failure policy.
+    /// </summary>
+    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, Undecodable? Undecodable)
     {
         /// <summary>Excluded by <see cref="StreamConsumerOptions.FilterValues"/>: processed without calling the handler.</summary>
         public bool Filtered { get; init; }
     }
+
+    /// <summary>An entry that is not a valid AMQP 1.0 message: its bytes (copied) and why it could not be decoded.</summary>
+    private sealed record Undecodable(byte[] Entry, Exception Error);
 
     private sealed class ConsumerStoppedException(Exception inner) : Exception(inner.Message, inner);
 }

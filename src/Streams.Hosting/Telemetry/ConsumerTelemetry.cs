@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Streams.Hosting.Internal;
 
 namespace Streams.Hosting.Telemetry;
@@ -125,11 +126,15 @@ internal sealed class ConsumerTelemetry : IDisposable
             CountConsumed(1, context.Offset);
         }
 
-        if (!_owner.IsProcessObserved)
-        {
-            return invoker.InvokeAsync(handler, message, context, cancellationToken);
-        }
+        return _owner.IsProcessObserved
+            ? InvokeObserved(invoker, handler, message, context, cancellationToken)
+            : invoker.InvokeAsync(handler, message, context, cancellationToken);
+    }
 
+    /// <remarks>Kept out of line: inlined, its locals would weigh on every unobserved invocation's frame.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Task InvokeObserved(HandlerInvoker invoker, object handler, object? message, StreamContext context, CancellationToken cancellationToken)
+    {
         var previous = Activity.Current;
         var activity = StreamsActivitySource.StartProcess(_processSpanName, _processSpanTags, context, _owner.Options.ProcessSpanRelation);
         var start = _owner.Time.GetTimestamp();

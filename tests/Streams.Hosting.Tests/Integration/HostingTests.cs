@@ -119,17 +119,7 @@ public sealed class HostingTests(BrokerFixture broker)
         Assert.Equal(4, Volatile.Read(ref probe.Invocations)); // 1 + 2 retries, then the good one
 
         await using var system = await TestHost.ConnectAsync(broker.Endpoint);
-        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream + ".dlq") { Offset = OffsetSpecification.First }, Ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(TimeSpan.FromSeconds(30));
-        Message? dead = null;
-        await foreach (var delivery in consumer.ReadAllAsync(cts.Token))
-        {
-            dead = delivery.DecodeMessage();
-            break;
-        }
-
-        Assert.NotNull(dead);
+        var dead = await TestHost.ReadFirstMessageAsync(system, stream + ".dlq", Ct);
         Assert.Equal(new Order("bad", 1), JsonSerializer.Deserialize<Order>(dead.Body.Span, JsonSerializerOptions.Web));
         Assert.Equal("m-bad", dead.Properties!.MessageId);
         var headers = dead.ApplicationProperties!;

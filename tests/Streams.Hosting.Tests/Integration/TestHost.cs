@@ -118,6 +118,20 @@ internal static class TestHost
         return StreamSystem.ConnectAsync(options.ToStreamSystemOptions());
     }
 
+    /// <summary>The first message of <paramref name="stream"/> (e.g. a dead-letter stream), waiting up to 30 s for it.</summary>
+    public static async Task<Message> ReadFirstMessageAsync(StreamSystem system, string stream, CancellationToken cancellationToken)
+    {
+        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, cancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(30));
+        await foreach (var delivery in consumer.ReadAllAsync(cts.Token))
+        {
+            return delivery.DecodeMessage();
+        }
+
+        throw new InvalidOperationException($"Stream '{stream}' ended without a message.");
+    }
+
     public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
