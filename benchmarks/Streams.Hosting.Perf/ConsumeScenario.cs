@@ -65,6 +65,9 @@ internal static class ConsumeScenario
         Report.Line(output, "median", "raw", rawMedian, Report.Runs(raw));
         Report.Line(output, "median", "hosted", hostedMedian, $"{Report.Runs(hosted)}  = {Report.Percent(ratio)} of raw");
         double rawCpuMedian = Report.Median(rawCpu), hostedCpuMedian = Report.Median(hostedCpu);
+        var paired = Report.Median(hosted.Zip(raw, (h, r) => h / r).ToList());
+        output.WriteLine(Report.Invariant(
+            $"median    of the per-round ratios (each hosted run against the raw run just before it): {Report.Percent(paired)}"));
         output.WriteLine(Report.Invariant(
             $"median    CPU per message (client process): raw {rawCpuMedian:F0} ns, hosted {hostedCpuMedian:F0} ns = raw's CPU is {rawCpuMedian / hostedCpuMedian:P1} of hosted's"));
         output.WriteLine(Report.Invariant(
