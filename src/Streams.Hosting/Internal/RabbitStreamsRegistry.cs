@@ -20,8 +20,7 @@ internal sealed class RabbitStreamsRegistry
     public ConsumerRegistration? FindConsumer(Type handlerType) => Consumers.Find(c => c.HandlerType == handlerType);
 }
 
-/// <summary>A stream or super stream created at start.</summary>
-/// <summary>A declared stream; a super stream has <see cref="Partitions"/>, named <c>{Name}-{key}</c> when it has binding keys, else <c>{Name}-{index}</c>.</summary>
+/// <summary>A stream or super stream created at start; a super stream has <see cref="Partitions"/>, named <c>{Name}-{key}</c> when it has binding keys, else <c>{Name}-{index}</c>.</summary>
 internal sealed record StreamDeclaration(string Name, int? Partitions, StreamSpec Spec, IReadOnlyList<string>? BindingKeys = null);
 
 /// <summary>A discovered handler and the settings of its consumer.</summary>
