@@ -67,7 +67,7 @@ internal static class Broker
                 streams.AddConsumer<CountingHandler>(Configure);
             }
         });
-        Settle();
+        await SettleAsync(cancellationToken);
         await host.StartAsync(cancellationToken);
         try
         {
@@ -82,12 +82,36 @@ internal static class Broker
         return counter.Result();
     }
 
-    /// <summary>Collects garbage left by the previous run so that it is not charged to the next one.</summary>
-    public static void Settle()
+    /// <summary>Messages read by each start-up run (<see cref="PerfSettings.StartUps"/>).</summary>
+    public const int StartUpMessages = 1_000;
+
+    /// <summary>How long the JIT must have compiled nothing before a measured run starts (at most <see cref="JitIdleLimit"/>).</summary>
+    private static readonly TimeSpan JitQuiet = TimeSpan.FromMilliseconds(300);
+
+    private static readonly TimeSpan JitIdleLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Collects garbage left by the previous run so that it is not charged to the next one, then waits until the JIT's
+    /// background compiler is idle, so that compilation queued by earlier code does not run in the measured window.
+    /// </summary>
+    public static async Task SettleAsync(CancellationToken cancellationToken)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        var started = TimeProvider.System.GetTimestamp();
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quietSince = started;
+        while (TimeProvider.System.GetElapsedTime(quietSince) < JitQuiet && TimeProvider.System.GetElapsedTime(started) < JitIdleLimit)
+        {
+            await Task.Delay(50, cancellationToken);
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
+            {
+                compiled = now;
+                quietSince = TimeProvider.System.GetTimestamp();
+            }
+        }
     }
 }
 

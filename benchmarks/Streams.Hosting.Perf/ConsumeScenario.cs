@@ -19,6 +19,19 @@ internal static class ConsumeScenario
 
         var warmUp = Broker.ConsumeWarmUpMessages(settings);
         bool runRaw = settings.Only is null or "raw", runHosted = settings.Only is null or "hosted";
+        for (var i = 0; i < settings.StartUps; i++)
+        {
+            if (runRaw)
+            {
+                await ConsumeRawAsync(system, stream.Name, Broker.StartUpMessages, settings.HandlerWork, cancellationToken);
+            }
+
+            if (runHosted)
+            {
+                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-start-up-{Guid.NewGuid():N}", Broker.StartUpMessages, null, cancellationToken);
+            }
+        }
+
         for (var i = 0; i < settings.WarmUps; i++)
         {
             if (runRaw)
@@ -37,7 +50,7 @@ internal static class ConsumeScenario
             return await RunOneSideAsync(settings, system, stream.Name, output, cancellationToken);
         }
 
-        output.WriteLine($"warm-up: raw and hosted consumed {Report.Count(warmUp)} messages {settings.WarmUps} times each (not counted)");
+        output.WriteLine($"warm-up: raw and hosted started {settings.StartUps} times reading {Report.Count(Broker.StartUpMessages)} messages, then consumed {Report.Count(warmUp)} messages {settings.WarmUps} times each (not counted)");
 
         var expectedBytes = (long)settings.Messages * Broker.BodySize;
         var raw = new List<double>();
@@ -97,7 +110,7 @@ internal static class ConsumeScenario
     {
         var counter = new MessageCounter(messages, work);
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Broker.Settle();
+        await Broker.SettleAsync(cancellationToken);
         await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, cancellationToken);
         await counter.WaitAsync(ReadAsync(consumer, counter, reading.Token), "raw consumer", Broker.StallTimeout, reading, cancellationToken);
         return counter.Result();

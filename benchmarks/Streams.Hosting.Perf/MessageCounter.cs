@@ -10,22 +10,23 @@ internal readonly record struct ConsumeRun(double Rate, long Bytes, TimeSpan Ela
 /// per message is steadier than the rate on a shared machine: it does not depend on how the scheduler placed the
 /// broker and the client.
 /// </summary>
-internal readonly record struct ResourceWindow(int Gen0, int Gen1, int Gen2, long Allocated, TimeSpan Cpu, TimeSpan KernelCpu, TimeSpan Paused)
+internal readonly record struct ResourceWindow(int Gen0, int Gen1, int Gen2, long Allocated, TimeSpan Cpu, TimeSpan KernelCpu, TimeSpan Paused, long JitMethods, TimeSpan JitTime)
 {
     public static ResourceWindow Now()
     {
         var cpu = Environment.CpuUsage;
-        return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(), cpu.TotalTime, cpu.PrivilegedTime, GC.GetTotalPauseDuration());
+        return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(), cpu.TotalTime, cpu.PrivilegedTime, GC.GetTotalPauseDuration(),
+            System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
     }
 
     public ResourceWindow Since(ResourceWindow start) =>
-        new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, Allocated - start.Allocated, Cpu - start.Cpu, KernelCpu - start.KernelCpu, Paused - start.Paused);
+        new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, Allocated - start.Allocated, Cpu - start.Cpu, KernelCpu - start.KernelCpu, Paused - start.Paused, JitMethods - start.JitMethods, JitTime - start.JitTime);
 
     public double CpuNanosecondsPerMessage(long messages) => Cpu.TotalNanoseconds / Math.Max(1, messages);
 
     public string Describe(long messages) =>
         System.FormattableString.Invariant(
-            $"CPU {CpuNanosecondsPerMessage(messages):F0} ns/msg (kernel {KernelCpu.TotalNanoseconds / Math.Max(1, messages):F0}), GC {Gen0}/{Gen1}/{Gen2} paused {Paused.TotalMilliseconds:F1} ms, {(double)Allocated / Math.Max(1, messages):F0} B/msg allocated");
+            $"CPU {CpuNanosecondsPerMessage(messages):F0} ns/msg (kernel {KernelCpu.TotalNanoseconds / Math.Max(1, messages):F0}), GC {Gen0}/{Gen1}/{Gen2} paused {Paused.TotalMilliseconds:F1} ms, {(double)Allocated / Math.Max(1, messages):F0} B/msg allocated, JIT {JitMethods} methods in {JitTime.TotalMilliseconds:F0} ms");
 }
 
 /// <summary>

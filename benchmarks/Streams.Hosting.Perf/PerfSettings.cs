@@ -7,7 +7,7 @@ namespace Streams.Hosting.Perf;
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>The scenario and its options: <c>&lt;scenario&gt; [--messages N] [--rounds R] [--warm-up W] [--uri URI] [--modes a,b]</c>.</summary>
-internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 2, int WorkMicroseconds = 0, bool Batch = false, string? Only = null)
+internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 2, int WorkMicroseconds = 0, bool Batch = false, string? Only = null, int StartUps = 40)
 {
     /// <summary>The work each handler (and the raw loop) does per message besides counting (<c>--work-us</c>).</summary>
     public TimeSpan HandlerWork => TimeSpan.FromMicroseconds(WorkMicroseconds);
@@ -33,6 +33,10 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
           --warm-up W    unmeasured runs per side or mode before the rounds: consume and telemetry read the
                          whole stream (a new host per run: its code reaches the JIT's optimized
                          tier after a few); publish always warms up once with a tenth      (default 2)
+          --start-ups S  consume and telemetry: short unmeasured runs per side or mode (a consumer or a host
+                         started, 1,000 messages read, stopped) so that the start-up code, which runs
+                         again before every measured run, is fully compiled beforehand; without them
+                         the JIT compiles it in the background during the measured runs    (default 40)
           --work-us U    CPU work per message in the handler and the raw loop, in µs (a spin standing
                          for the application's own work; 0 = a handler that only counts)    (default 0)
           --batch true   the hosted handler is an IStreamBatchHandler<byte[]> (consume, telemetry)   (default false)
@@ -64,12 +68,13 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
                 "--messages" => settings with { Messages = Number(name, value, min: 1_000) },
                 "--rounds" => settings with { Rounds = Number(name, value, min: 1) },
                 "--warm-up" => settings with { WarmUps = Number(name, value, min: 0) },
+                "--start-ups" => settings with { StartUps = Number(name, value, min: 0) },
                 "--work-us" => settings with { WorkMicroseconds = Number(name, value, min: 0) },
                 "--batch" => settings with { Batch = bool.TryParse(value, out var batch) ? batch : throw new UsageException($"--batch must be true or false (was '{value}')") },
                 "--only" => settings with { Only = value is "raw" or "hosted" ? value : throw new UsageException($"--only must be raw or hosted (was '{value}')") },
                 "--uri" => settings with { Uri = CheckUri(value) },
                 "--modes" => settings with { Modes = ParseModes(value) },
-                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --work-us, --batch, --only, --uri, --modes)"),
+                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --start-ups, --work-us, --batch, --only, --uri, --modes)"),
             };
         }
 

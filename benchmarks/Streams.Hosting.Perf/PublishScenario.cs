@@ -69,7 +69,7 @@ internal static class PublishScenario
     /// <summary>Messages per second for <see cref="Callers"/> concurrent loops of <paramref name="perCaller"/> awaited publishes.</summary>
     private static async Task<double> MeasureAsync(int total, int perCaller, Func<Task> publish)
     {
-        Broker.Settle();
+        await Broker.SettleAsync(CancellationToken.None);
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, Callers).Select(async _ =>
         {

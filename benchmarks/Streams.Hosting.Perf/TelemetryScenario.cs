@@ -21,6 +21,15 @@ internal static class TelemetryScenario
         await stream.FillAsync(settings.Messages, cancellationToken);
 
         var warmUp = Broker.ConsumeWarmUpMessages(settings);
+        for (var i = 0; i < settings.StartUps; i++)
+        {
+            foreach (var mode in settings.Modes)
+            {
+                using var instrumentation = Instrumentation.Start(mode);
+                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-start-up-{mode}-{Guid.NewGuid():N}", Broker.StartUpMessages, null, cancellationToken);
+            }
+        }
+
         for (var i = 0; i < settings.WarmUps; i++)
         {
             foreach (var mode in settings.Modes)
@@ -30,7 +39,7 @@ internal static class TelemetryScenario
             }
         }
 
-        output.WriteLine($"warm-up: every mode consumed {Report.Count(warmUp)} messages {settings.WarmUps} times (not counted)");
+        output.WriteLine($"warm-up: every mode started {settings.StartUps} times reading {Report.Count(Broker.StartUpMessages)} messages, then consumed {Report.Count(warmUp)} messages {settings.WarmUps} times (not counted)");
 
         var expectedBytes = (long)settings.Messages * Broker.BodySize;
         var rates = settings.Modes.ToDictionary(m => m, _ => new List<double>());
