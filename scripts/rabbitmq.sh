@@ -8,6 +8,9 @@
 #   scripts/rabbitmq.sh node stop|start N   stop or start cluster node N (1-3)
 #   scripts/rabbitmq.sh close-connections [N]  force-close every connection of the single node (or cluster node N)
 #   scripts/rabbitmq.sh tls up              adds a TLS stream listener on 5551 (+ SASL EXTERNAL) to the single node
+#   scripts/rabbitmq.sh cpus LIST|all       runs the single node's Erlang VM (every thread) on those CPUs only, e.g.
+#                                           `cpus 0` for benchmarks that run the client with `taskset -c 1`; until
+#                                           the node restarts or `cpus all`
 #
 # Where the broker comes from, in order:
 #   1. RABBITMQ_STREAM_URI set  -> that broker; nothing is provisioned (only checked).
@@ -328,6 +331,18 @@ EOF
   echo "rabbitmq-stream+tls://localhost:5551/%2f (CA and client certificate in $TLS_DIR)"
 }
 
+cmd_cpus() {
+  local cpus=${1:-} port pid
+  [[ -n $cpus ]] || die "usage: cpus LIST|all (a taskset CPU list, e.g. 0 or 0-1)"
+  if external_uri || docker_available; then die "cpus pins only the debootstrapped broker"; fi
+  [[ $cpus == all ]] && cpus="0-$(($(nproc --all) - 1))"
+  port=$(node_port single stream)
+  pid=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+  [[ -n $pid ]] || die "no broker listens on 127.0.0.1:$port (run: up)"
+  taskset -a -p -c "$cpus" "$pid" >/dev/null || die "taskset could not pin pid $pid to CPUs $cpus"
+  taskset -c -p "$pid"
+}
+
 # Commands that start, stop or join nodes take a machine-wide lock: tests running in parallel may call
 # `cluster up` or `node stop` at the same moment, and two joins at once fail.
 LOCK_FILE=${STREAMS_BROKER_LOCK:-/tmp/streams-hosting-rabbitmq.lock}
@@ -350,7 +365,8 @@ main() {
     node) cmd_node "$@" ;;
     close-connections) cmd_close_connections "$@" ;;
     tls) cmd_tls "$@" ;;
-    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [[ -z $cmd ]] && exit 2; die "unknown command: $cmd" ;;
+    cpus) cmd_cpus "$@" ;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; [[ -z $cmd ]] && exit 2; die "unknown command: $cmd" ;;
   esac
 }
 

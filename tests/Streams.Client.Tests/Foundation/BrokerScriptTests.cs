@@ -29,6 +29,46 @@ public sealed class BrokerScriptTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Cpus_pins_every_thread_of_the_node_and_all_undoes_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        if (Environment.GetEnvironmentVariable("RABBITMQ_STREAM_URI") is { Length: > 0 })
+        {
+            Assert.Skip("cpus pins only the broker this script runs (RABBITMQ_STREAM_URI points elsewhere)");
+        }
+
+        var all = $"0-{Environment.ProcessorCount - 1}";
+        try
+        {
+            // e.g. "pid 10818's current affinity list: 0"
+            var pinned = await BrokerScript.RunAsync("cpus 0", cancellationToken: ct);
+            var pid = int.Parse(pinned.Split(' ', '\'')[1], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.All(ThreadAffinities(pid), list => Assert.Equal("0", list));
+
+            await BrokerScript.RunAsync("cpus all", cancellationToken: ct);
+            Assert.All(ThreadAffinities(pid), list => Assert.Equal(Environment.ProcessorCount == 1 ? "0" : all, list));
+        }
+        finally
+        {
+            await BrokerScript.RunAsync("cpus all", cancellationToken: CancellationToken.None);
+        }
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => BrokerScript.RunAsync("cpus", cancellationToken: ct));
+        Assert.Contains("usage: cpus LIST|all", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The CPU list each thread of a process may run on (Cpus_allowed_list of every task).</summary>
+    private static List<string> ThreadAffinities(int pid)
+    {
+        var lists = Directory.GetDirectories($"/proc/{pid}/task")
+            .Select(task => File.ReadLines(Path.Combine(task, "status")).Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)))
+            .Select(line => line["Cpus_allowed_list:".Length..].Trim())
+            .ToList();
+        Assert.True(lists.Count > 1, $"expected the Erlang VM's threads under /proc/{pid}/task, found {lists.Count}");
+        return lists;
+    }
+
+    [Fact]
     public async Task Close_connections_drops_an_open_stream_connection()
     {
         var ct = TestContext.Current.CancellationToken;
