@@ -268,6 +268,41 @@ public sealed class Message
     /// <exception cref="AmqpDecodeException">The bytes are not a valid AMQP 1.0 message.</exception>
     public static Message DecodeCopy(ReadOnlySpan<byte> encoded) => Amqp.AmqpMessageCodec.DecodeCopy(encoded);
 
+    /// <summary>
+    /// True when <paramref name="encoded"/> is exactly one data section in its short form and nothing else — what a
+    /// message made of a body alone (<c>new Message(bytes)</c>) encodes to. Its body is then
+    /// <c>encoded.Slice(start, length)</c>, taken without decoding a message. A quick structural check: false means
+    /// "decode it" (<see cref="Decode"/>), not "invalid".
+    /// </summary>
+    /// <param name="encoded">The entry bytes.</param>
+    /// <param name="start">Where the body starts (5 or 8) when true; 0 otherwise.</param>
+    /// <param name="length">The body's length when true; 0 otherwise.</param>
+    public static bool TryGetBareBody(ReadOnlySpan<byte> encoded, out int start, out int length)
+    {
+        // 0x00 0x53 0x75: a described value whose descriptor is the small ulong 0x75 (amqp:data:binary).
+        if (encoded.Length >= 5 && encoded[0] == 0x00 && encoded[1] == 0x53 && encoded[2] == 0x75)
+        {
+            if (encoded[3] == Amqp.AmqpTypeCode.Binary8 && encoded[4] == encoded.Length - 5)
+            {
+                start = 5;
+                length = encoded.Length - 5;
+                return true;
+            }
+
+            if (encoded[3] == Amqp.AmqpTypeCode.Binary32 && encoded.Length >= 8
+                && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(encoded[4..]) == (uint)(encoded.Length - 8))
+            {
+                start = 8;
+                length = encoded.Length - 8;
+                return true;
+            }
+        }
+
+        start = 0;
+        length = 0;
+        return false;
+    }
+
     /// <summary>True when <paramref name="encoded"/> starts like an AMQP 1.0 message section (a quick check, not a validation).</summary>
     /// <param name="encoded">The entry bytes.</param>
     public static bool LooksLikeAmqp(ReadOnlySpan<byte> encoded) =>

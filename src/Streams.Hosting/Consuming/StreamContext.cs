@@ -16,6 +16,9 @@ public sealed class StreamContext
     private Source _source;
     private Details? _details;
 
+    /// <summary>The message (<see cref="Client.Message"/>), or a body alone (<c>byte[]</c>) whose message is built when <see cref="RawMessage"/> is read.</summary>
+    private object? _raw;
+
     /// <summary>Creates an empty context (for handler unit tests); set the properties with an object initializer.</summary>
     public StreamContext()
     {
@@ -25,13 +28,13 @@ public sealed class StreamContext
 
 #pragma warning disable CS8618 // Stream reads _source, which is set here.
     [SetsRequiredMembers]
-    internal StreamContext(Source source, ulong offset, DateTimeOffset timestamp, int attempt, Message rawMessage)
+    internal StreamContext(Source source, ulong offset, DateTimeOffset timestamp, int attempt, object raw)
     {
         _source = source;
         Offset = offset;
         Timestamp = timestamp;
         Attempt = attempt;
-        RawMessage = rawMessage;
+        _raw = raw;
     }
 #pragma warning restore CS8618
 
@@ -93,8 +96,23 @@ public sealed class StreamContext
     /// <summary>1 for the first invocation with this message, 2 for the first retry, and so on.</summary>
     public int Attempt { get; init; } = 1;
 
-    /// <summary>The decoded AMQP message (body, properties, annotations).</summary>
-    public Message? RawMessage { get; init; }
+    /// <summary>
+    /// The AMQP message (body, properties, annotations). For an entry that is a body alone (one data section and nothing
+    /// else, or not AMQP at all) the dispatcher builds it on first read.
+    /// </summary>
+    public Message? RawMessage
+    {
+        get => _raw switch
+        {
+            Message message => message,
+            byte[] body => BuildMessage(body),
+            _ => null,
+        };
+        init => _raw = value;
+    }
+
+    /// <summary>The application properties, without building a message for a body alone (it has none).</summary>
+    internal IDictionary<string, object?>? RawApplicationProperties => (_raw as Message)?.ApplicationProperties;
 
     /// <summary>The stream or partition the message was read from (<see cref="Partition"/> when set, else <see cref="Stream"/>).</summary>
     public string SourceStream => Partition ?? Stream;
@@ -112,6 +130,12 @@ public sealed class StreamContext
         _ => id.ToString(),
     };
 
+    private Message BuildMessage(byte[] body)
+    {
+        var message = new Message(body);
+        return Interlocked.CompareExchange(ref _raw, message, body) as Message ?? message;
+    }
+
     /// <summary>Values set explicitly (unit tests) replace all derived ones.</summary>
     private Details Explicit() => _details ??= new Details { Headers = NoHeaders };
 
@@ -123,10 +147,12 @@ public sealed class StreamContext
             return details;
         }
 
-        var properties = RawMessage?.Properties;
+        // A body alone has no properties: no message is built for them.
+        var raw = _raw as Message;
+        var properties = raw?.Properties;
         details = new Details
         {
-            Headers = RawMessage?.ApplicationProperties switch
+            Headers = raw?.ApplicationProperties switch
             {
                 null => NoHeaders,
                 IReadOnlyDictionary<string, object?> readOnly => readOnly,

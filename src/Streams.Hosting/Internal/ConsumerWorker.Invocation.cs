@@ -17,7 +17,13 @@ internal sealed partial class ConsumerWorker
             return Task.CompletedTask;
         }
 
-        if (!TryDeserialize(item, out var message, out var error))
+        // A byte[] handler gets a body-alone entry's copied body as it is (no message, no serializer).
+        object? message;
+        if (_bodyAsBytes && item.Body is { } body)
+        {
+            message = body;
+        }
+        else if (!TryDeserialize(item, out message, out var error))
         {
             return FailAsync([item], error, attempts: 0, stopping);
         }
@@ -28,7 +34,7 @@ internal sealed partial class ConsumerWorker
         try
         {
             handler = CreateHandler(scope);
-            invocation = _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, 1), abort);
+            invocation = _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, 1, message), abort);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -93,7 +99,7 @@ internal sealed partial class ConsumerWorker
                         var handler = CreateHandler(scope);
                         try
                         {
-                            await _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, attempt), abort).ConfigureAwait(false);
+                            await _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, attempt, message), abort).ConfigureAwait(false);
                         }
                         finally
                         {
@@ -154,7 +160,7 @@ internal sealed partial class ConsumerWorker
                 var batch = new (object? Message, StreamContext Context)[valid.Count];
                 for (var i = 0; i < batch.Length; i++)
                 {
-                    batch[i] = (messages[i], CreateContext(valid[i], attempt));
+                    batch[i] = (messages[i], CreateContext(valid[i], attempt, messages[i]));
                 }
 
                 var scope = CreateScope();
@@ -253,9 +259,10 @@ internal sealed partial class ConsumerWorker
             return false;
         }
 
+        var decoded = item.GetMessage()!;
         try
         {
-            message = _invoker.Deserialize(_services.Serialization, item.Message!);
+            message = _invoker.Deserialize(_services.Serialization, decoded);
             error = null!;
             return true;
         }
@@ -263,7 +270,7 @@ internal sealed partial class ConsumerWorker
         {
             message = null;
             error = new StreamMessageFormatException(
-                $"Message {_source}@{item.Offset} (content type '{item.Message!.Properties?.ContentType}') could not be deserialized to {_registration.MessageType.Name}: {ex.Message}", ex);
+                $"Message {_source}@{item.Offset} (content type '{decoded.Properties?.ContentType}') could not be deserialized to {_registration.MessageType.Name}: {ex.Message}", ex);
             return false;
         }
     }
@@ -319,7 +326,7 @@ internal sealed partial class ConsumerWorker
 
     private Message ToDeadLetter(Item item, Exception error, int attempts)
     {
-        var message = item.Message ?? new Message(item.Undecodable!.Entry);
+        var message = item.GetMessage() ?? new Message(item.Undecodable!.Entry);
         var headers = message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
         headers["x-exception-type"] = error.GetType().FullName;
         headers["x-exception-message"] = error.Message.Length > MaxHeaderTextLength ? error.Message[..MaxHeaderTextLength] : error.Message;
@@ -335,8 +342,12 @@ internal sealed partial class ConsumerWorker
         return message;
     }
 
-    private StreamContext CreateContext(in Item item, int attempt) =>
-        new(_contextSource, item.Offset, item.Timestamp, attempt, item.Message!);
+    /// <summary>
+    /// The context of one invocation; a handler of <see cref="Message"/> finds the very message it was given in
+    /// <see cref="StreamContext.RawMessage"/> (a body-alone entry's message is built for it).
+    /// </summary>
+    private StreamContext CreateContext(in Item item, int attempt, object? message) =>
+        new(_contextSource, item.Offset, item.Timestamp, attempt, message as Message ?? item.Payload!);
 
     /// <summary>Counts handled messages: one writer (the read loop) unless lanes run handlers concurrently.</summary>
     private void CountHandled(int count)

@@ -11,9 +11,15 @@ internal sealed partial class ConsumerWorker
     /// <summary>The client-side re-check of broker filtering (Bloom filters let other values through).</summary>
     private bool Matches(in Item item)
     {
-        if (_options.FilterValues is not { Count: > 0 } filters || item.Message is not { } message)
+        if (_options.FilterValues is not { Count: > 0 } filters || item.Undecodable is not null)
         {
             return true;
+        }
+
+        if (item.Message is not { } message)
+        {
+            // A body alone carries no filter value.
+            return _options.MatchUnfiltered;
         }
 
         var value = message.ApplicationProperties is { } headers && headers.TryGetValue(PublishOptions.FilterValueHeader, out var v) ? v as string : null;
@@ -33,22 +39,30 @@ internal sealed partial class ConsumerWorker
     }
 
     /// <summary>
-    /// Decodes a delivery into a detached message: its body is only valid until the client moves on. An entry that is not AMQP 1.0
-    /// (written by a raw producer) becomes a message whose body is the entry's bytes.
+    /// Detaches a delivery from the client's buffer (only valid until the client moves on). An entry that is one data
+    /// section and nothing else (a message made of a body alone) keeps only a copy of its body: no message is decoded
+    /// or built unless something reads it. So does an entry that is not AMQP 1.0 (written by a raw producer): its body
+    /// is the entry's bytes. Any other entry is decoded.
     /// </summary>
     /// <remarks>Inlined into the per-message step (no exception handling here: <see cref="TryDecode"/> has it).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Item ToItem(in Delivery delivery)
     {
-        var body = delivery.Body;
-        if (!Message.LooksLikeAmqp(body.Span))
+        var entry = delivery.Body;
+        var span = entry.Span;
+        if (Message.TryGetBareBody(span, out var start, out var length))
         {
-            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, new Message(body.ToArray()), null);
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, span.Slice(start, length).ToArray(), null);
         }
 
-        return TryDecode(body, out var message, out var error)
-            ? new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null)
-            : new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, new Undecodable(body.ToArray(), error));
+        if (!Message.LooksLikeAmqp(span))
+        {
+            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, span.ToArray(), null);
+        }
+
+        return TryDecode(entry, out var message, out var error)
+            ? new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null, null)
+            : new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, null, new Undecodable(span.ToArray(), error));
     }
 
     /// <summary>Decodes in place, then copies only the body out of the client's buffer (not the whole entry).</summary>

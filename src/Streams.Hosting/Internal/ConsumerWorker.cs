@@ -34,6 +34,9 @@ internal sealed partial class ConsumerWorker : IDisposable
     private readonly StreamContext.Source _contextSource;
     private readonly bool _lanes;
     private readonly bool _handlerDisposable;
+
+    /// <summary>The handler takes <c>byte[]</c>: a body-alone entry's copied body is handed over as it is.</summary>
+    private readonly bool _bodyAsBytes;
     private bool _disposed;
     private Consumer? _consumer;
     private long _lastProcessed = -1;
@@ -65,6 +68,7 @@ internal sealed partial class ConsumerWorker : IDisposable
         _handlerName = registration.HandlerType.Name;
         _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
         _lanes = options.MaxConcurrency > 1 && !registration.IsBatch;
+        _bodyAsBytes = registration.MessageType == typeof(byte[]);
         _handlerDisposable = typeof(IDisposable).IsAssignableFrom(registration.HandlerType) || typeof(IAsyncDisposable).IsAssignableFrom(registration.HandlerType);
         _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus, concurrent: _lanes);
     }
@@ -286,11 +290,19 @@ internal sealed partial class ConsumerWorker : IDisposable
     }
 
     /// <summary>
-    /// One read message on its way to the handler: decoded (<see cref="Message"/>), or kept as the stored bytes with the
-    /// decoding error (<see cref="Undecodable"/>) for the failure policy.
+    /// One read message on its way to the handler: decoded (<see cref="Message"/>); a body alone (<see cref="Body"/>:
+    /// an entry that is one data section and nothing else, or not AMQP at all), whose message is built only when
+    /// something asks for it (<see cref="GetMessage"/>); or kept as the stored bytes with the decoding error
+    /// (<see cref="Undecodable"/>) for the failure policy.
     /// </summary>
-    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, Undecodable? Undecodable)
+    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? Body, Undecodable? Undecodable)
     {
+        /// <summary>The decoded message, or one built around <see cref="Body"/>; null for an undecodable entry.</summary>
+        public Message? GetMessage() => Message ?? (Body is { } body ? new Message(body) : null);
+
+        /// <summary>The decoded message, or the body alone (for <see cref="StreamContext"/>, which builds the message when read).</summary>
+        public object? Payload => (object?)Message ?? Body;
+
         /// <summary>Excluded by <see cref="StreamConsumerOptions.FilterValues"/>: processed without calling the handler.</summary>
         public bool Filtered { get; init; }
     }

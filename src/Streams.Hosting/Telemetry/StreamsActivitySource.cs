@@ -53,7 +53,7 @@ internal static class StreamsActivitySource
 
         ActivityLink[]? links = null;
         var parent = default(ActivityContext);
-        if (TraceContext.TryExtract(context.RawMessage?.ApplicationProperties, out var producer))
+        if (TraceContext.TryExtract(context.RawApplicationProperties, out var producer))
         {
             links = [new ActivityLink(producer)];
             if (relation == ProcessSpanRelation.Parent)
@@ -109,7 +109,7 @@ internal static class StreamsActivitySource
         List<ActivityLink>? links = null;
         foreach (var item in items)
         {
-            if (TraceContext.TryExtract(item.Context.RawMessage?.ApplicationProperties, out var producer))
+            if (TraceContext.TryExtract(item.Context.RawApplicationProperties, out var producer))
             {
                 (links ??= []).Add(new ActivityLink(producer));
             }
