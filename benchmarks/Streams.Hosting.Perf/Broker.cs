@@ -9,6 +9,9 @@ internal static class Broker
 {
     public const int BodySize = 100;
 
+    /// <summary>The content type of <c>--properties true</c>: what <c>IStreamPublisher</c> sets on a <c>byte[]</c> body.</summary>
+    public const string OctetStream = "application/octet-stream";
+
     /// <summary>No message counted for this long fails the run instead of hanging.</summary>
     public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
 
@@ -127,12 +130,17 @@ internal sealed class BenchStream(StreamSystem system, string name, TextWriter o
         return new BenchStream(system, name, output);
     }
 
-    /// <summary>Publishes <paramref name="messages"/> AMQP messages of <see cref="Broker.BodySize"/> bytes in batches of 1000.</summary>
-    public async Task FillAsync(int messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes <paramref name="messages"/> AMQP messages of <see cref="Broker.BodySize"/> bytes in batches of 1000: a body
+    /// alone, or with <paramref name="contentType"/> in a properties section (as <c>IStreamPublisher</c> writes bodies).
+    /// </summary>
+    public async Task FillAsync(int messages, CancellationToken cancellationToken, string? contentType = null)
     {
         var started = TimeProvider.System.GetTimestamp();
         var body = new byte[Broker.BodySize];
-        var batch = Enumerable.Range(0, 1000).Select(_ => new Message(body)).ToArray();
+        var batch = Enumerable.Range(0, 1000)
+            .Select(_ => contentType is null ? new Message(body) : new Message(body) { Properties = new MessageProperties { ContentType = contentType } })
+            .ToArray();
         await using (var producer = await system.CreateProducerAsync(new ProducerOptions(name), cancellationToken))
         {
             for (var sent = 0; sent < messages; sent += batch.Length)
@@ -141,7 +149,7 @@ internal sealed class BenchStream(StreamSystem system, string name, TextWriter o
             }
         }
 
-        output.WriteLine($"stream {name}: {Report.Count(messages)} messages published in {Report.Seconds(TimeProvider.System.GetElapsedTime(started))}");
+        output.WriteLine($"stream {name}: {Report.Count(messages)} messages{(contentType is null ? " (a body alone)" : $" (content type {contentType})")} published in {Report.Seconds(TimeProvider.System.GetElapsedTime(started))}");
     }
 
     public async ValueTask DisposeAsync()

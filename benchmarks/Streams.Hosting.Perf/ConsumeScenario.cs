@@ -15,7 +15,7 @@ internal static class ConsumeScenario
         Report.Section(output, "consume: raw Consumer.ReadAllAsync + DecodeMessage vs hosted IStreamHandler<byte[]>");
         await using var system = await Broker.ConnectAsync(settings, cancellationToken);
         await using var stream = await BenchStream.CreateAsync(system, "hosting-perf-consume", output, cancellationToken);
-        await stream.FillAsync(settings.Messages, cancellationToken);
+        await stream.FillAsync(settings.Messages, cancellationToken, settings.Properties ? Broker.OctetStream : null);
 
         var warmUp = Broker.ConsumeWarmUpMessages(settings);
         bool runRaw = settings.Only is null or "raw", runHosted = settings.Only is null or "hosted";

@@ -7,7 +7,7 @@ namespace Streams.Hosting.Perf;
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>The scenario and its options: <c>&lt;scenario&gt; [--messages N] [--rounds R] [--warm-up W] [--uri URI] [--modes a,b]</c>.</summary>
-internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 2, int WorkMicroseconds = 0, bool Batch = false, string? Only = null, int StartUps = 40)
+internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, string Uri, IReadOnlyList<string> Modes, int WarmUps = 2, int WorkMicroseconds = 0, bool Batch = false, string? Only = null, int StartUps = 40, bool Properties = false)
 {
     /// <summary>The work each handler (and the raw loop) does per message besides counting (<c>--work-us</c>).</summary>
     public TimeSpan HandlerWork => TimeSpan.FromMicroseconds(WorkMicroseconds);
@@ -40,6 +40,9 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
           --work-us U    CPU work per message in the handler and the raw loop, in µs (a spin standing
                          for the application's own work; 0 = a handler that only counts)    (default 0)
           --batch true   the hosted handler is an IStreamBatchHandler<byte[]> (consume, telemetry)   (default false)
+          --properties true  consume, telemetry: every message also carries a content type, as
+                         IStreamPublisher writes byte[] bodies (so both sides decode a properties
+                         section; default: a body alone, as new Message(bytes) writes)     (default false)
           --only SIDE    consume: run only the raw or the hosted side (for a profiler; no ratio)   (default both)
           --uri URI      broker                                 (default rabbitmq-stream://guest:guest@localhost:5552/%2f)
           --modes a,b    telemetry modes: none, listeners, otel, otel-metrics, otel-sampled     (default all five)
@@ -71,10 +74,11 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
                 "--start-ups" => settings with { StartUps = Number(name, value, min: 0) },
                 "--work-us" => settings with { WorkMicroseconds = Number(name, value, min: 0) },
                 "--batch" => settings with { Batch = bool.TryParse(value, out var batch) ? batch : throw new UsageException($"--batch must be true or false (was '{value}')") },
+                "--properties" => settings with { Properties = bool.TryParse(value, out var properties) ? properties : throw new UsageException($"--properties must be true or false (was '{value}')") },
                 "--only" => settings with { Only = value is "raw" or "hosted" ? value : throw new UsageException($"--only must be raw or hosted (was '{value}')") },
                 "--uri" => settings with { Uri = CheckUri(value) },
                 "--modes" => settings with { Modes = ParseModes(value) },
-                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --start-ups, --work-us, --batch, --only, --uri, --modes)"),
+                _ => throw new UsageException($"unknown option {name} (known: --messages, --rounds, --warm-up, --start-ups, --work-us, --batch, --properties, --only, --uri, --modes)"),
             };
         }
 

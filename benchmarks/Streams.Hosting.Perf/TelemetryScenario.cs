@@ -18,7 +18,7 @@ internal static class TelemetryScenario
         Report.Section(output, $"telemetry: hosted consume with {string.Join(", ", settings.Modes)}{(settings.WorkMicroseconds > 0 ? $"; handler work {settings.WorkMicroseconds} µs per message" : string.Empty)}");
         await using var system = await Broker.ConnectAsync(settings, cancellationToken);
         await using var stream = await BenchStream.CreateAsync(system, "hosting-perf-telemetry", output, cancellationToken);
-        await stream.FillAsync(settings.Messages, cancellationToken);
+        await stream.FillAsync(settings.Messages, cancellationToken, settings.Properties ? Broker.OctetStream : null);
 
         var warmUp = Broker.ConsumeWarmUpMessages(settings);
         for (var i = 0; i < settings.StartUps; i++)
