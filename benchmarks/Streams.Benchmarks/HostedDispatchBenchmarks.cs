@@ -11,7 +11,9 @@ namespace Streams.Benchmarks;
 /// <summary>
 /// What a <c>[StreamConsumer]</c> costs per message on the consuming thread, without the broker: the hosted worker's
 /// per-message step (decode, copy the body, deserialize, activate the handler, build its context, invoke, count)
-/// against the raw client's <c>Delivery.DecodeMessage()</c>, over the same 1,000 deliveries of 100-byte AMQP messages.
+/// against the raw client's <c>Delivery.DecodeMessage()</c>, over the same 1,000 deliveries of 100-byte AMQP messages:
+/// a body alone (<see cref="ContentType"/> false: what <c>new Message(bytes)</c> writes; the worker takes the body
+/// without building a message) or with a content type (as <c>IStreamPublisher</c> writes <c>byte[]</c>: both decode).
 /// Both count the body bytes the same way. The host is built but not started (no connection is made).
 /// </summary>
 [MemoryDiagnoser]
@@ -26,12 +28,22 @@ public class HostedDispatchBenchmarks
     private IHost _host = null!;
     private ConsumerWorker _worker = null!;
 
+    /// <summary>The messages carry a content type (a properties section) besides their body.</summary>
+    [Params(false, true)]
+    public bool ContentType { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         var body = new byte[BodySize];
         new Random(5).NextBytes(body);
-        var entry = new Message(body).ToArray();
+        var message = new Message(body);
+        if (ContentType)
+        {
+            message.Properties = new MessageProperties { ContentType = "application/octet-stream" };
+        }
+
+        var entry = message.ToArray();
         var buffer = new byte[entry.Length * Messages];
         _deliveries = new Delivery[Messages];
         for (var i = 0; i < Messages; i++)
