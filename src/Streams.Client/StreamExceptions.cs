@@ -233,3 +233,18 @@ public sealed class StreamProtocolFormatException : StreamClientException
     {
     }
 }
+
+/// <summary>
+/// The broker broke the protocol in a way that is well-formed on the wire but not allowed, e.g. it sent a subscription
+/// more chunks than the credit the client granted. The client closes the connection (kind
+/// <see cref="ConnectionCloseKind.ProtocolViolation"/>) and producers and consumers recover as after any connection loss.
+/// </summary>
+public sealed class StreamProtocolViolationException : StreamClientException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What the broker did.</param>
+    public StreamProtocolViolationException(string message)
+        : base(message)
+    {
+    }
+}

@@ -324,7 +324,17 @@ public sealed class StreamSystem : IAsyncDisposable
 
         var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
         var response = await connection.QueryMetadataAsync(names, cancellationToken).ConfigureAwait(false);
-        var brokers = response.Brokers.ToDictionary(b => b.Reference, b => new StreamEndpoint(b.Host, (int)b.Port));
+        var brokers = new Dictionary<ushort, StreamEndpoint>(response.Brokers.Count);
+        foreach (var b in response.Brokers)
+        {
+            // Untrusted input: an unusable address or a reference listed twice is a malformed response, not a crash.
+            if (string.IsNullOrWhiteSpace(b.Host) || b.Port is < 1 or > 65535 || !brokers.TryAdd(b.Reference, new StreamEndpoint(b.Host, (int)b.Port)))
+            {
+                throw new StreamProtocolFormatException(
+                    $"The Metadata response lists an unusable broker (reference {b.Reference}, host '{b.Host}', port {b.Port}; references must be unique).");
+            }
+        }
+
         var byName = new Dictionary<string, StreamMetadata>(StringComparer.Ordinal);
         foreach (var s in response.Streams)
         {

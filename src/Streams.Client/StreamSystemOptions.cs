@@ -32,8 +32,21 @@ public sealed class StreamSystemOptions
     /// <summary>Requested maximum frame size in bytes (default 1 MiB; 0 = accept the broker's value).</summary>
     public int RequestedFrameMax { get; set; } = (int)StreamConnectionSettings.DefaultFrameMax;
 
-    /// <summary>Requested heartbeat (default 60 s; <see cref="TimeSpan.Zero"/> = accept the broker's value). The smaller non-zero value of client and broker wins. Whole seconds.</summary>
-    public TimeSpan RequestedHeartbeat { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Requested heartbeat (default 10 s; <see cref="TimeSpan.Zero"/> = accept the broker's value). The smaller non-zero
+    /// value of client and broker wins. Whole seconds. The broker sends a heartbeat when it has sent nothing else for that
+    /// long, which is what lets the client tell an idle connection from a dead peer (<see cref="DeadPeerTimeout"/>).
+    /// </summary>
+    public TimeSpan RequestedHeartbeat { get; set; } = StreamConnectionSettings.DefaultHeartbeat;
+
+    /// <summary>
+    /// How long the connection may go without receiving a single byte before it is declared dead, closed
+    /// (<see cref="ConnectionCloseKind.HeartbeatTimeout"/>) and recovered. <see langword="null"/> (the default) = twice the
+    /// negotiated heartbeat, so the defaults notice a silent peer (a crashed node, a network blackhole, a server that stops
+    /// mid-frame) within 20-25 s. When set it must be longer than <see cref="RequestedHeartbeat"/> (a healthy idle broker
+    /// is only heard from once per heartbeat); it also applies when heartbeats are off, as a plain read timeout.
+    /// </summary>
+    public TimeSpan? DeadPeerTimeout { get; set; }
 
     /// <summary>Time allowed for a broker response (default 10 s).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -101,6 +114,14 @@ public sealed class StreamSystemOptions
         if (RequestedHeartbeat < TimeSpan.Zero || RequestedHeartbeat.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             throw new ArgumentException($"RequestedHeartbeat must be zero (broker value) or a positive whole number of seconds; got {RequestedHeartbeat}.", nameof(RequestedHeartbeat));
+        }
+
+        if (DeadPeerTimeout is { } deadPeer
+            && (deadPeer < TimeSpan.FromSeconds(1) || (RequestedHeartbeat > TimeSpan.Zero && deadPeer <= RequestedHeartbeat)))
+        {
+            throw new ArgumentException(
+                $"DeadPeerTimeout must be at least 1 s and longer than RequestedHeartbeat ({RequestedHeartbeat.TotalSeconds:0} s); got {deadPeer}.",
+                nameof(DeadPeerTimeout));
         }
 
         if (RequestTimeout <= TimeSpan.Zero)
@@ -255,6 +276,7 @@ public sealed class StreamSystemOptions
         ConnectionName = connectionName,
         RequestedFrameMax = (uint)RequestedFrameMax,
         RequestedHeartbeat = RequestedHeartbeat,
+        DeadPeerTimeout = DeadPeerTimeout,
         RequestTimeout = RequestTimeout,
         HandshakeTimeout = ConnectTimeout,
         StreamWrapper = StreamWrapper,

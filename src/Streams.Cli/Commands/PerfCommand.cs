@@ -79,7 +79,8 @@ internal static class PerfCommand
     private static async Task<string> PublishSubEntriesAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
     {
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
-        await using var producer = await system.CreateProducerAsync(new ProducerOptions(s.Stream), ct).ConfigureAwait(false);
+        var producerOptions = new ProducerOptions(s.Stream);
+        await using var producer = await system.CreateProducerAsync(producerOptions, ct).ConfigureAwait(false);
         var body = new byte[s.Size];
         Random.Shared.NextBytes(body);
         long batches = (s.Count + s.SubEntry - 1) / s.SubEntry;
@@ -122,11 +123,12 @@ internal static class PerfCommand
         }
 
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
-        await using var producer = await system.CreateProducerAsync(new ProducerOptions(s.Stream), ct).ConfigureAwait(false);
+        var producerOptions = new ProducerOptions(s.Stream);
+        await using var producer = await system.CreateProducerAsync(producerOptions, ct).ConfigureAwait(false);
         var body = new byte[s.Size];
         Random.Shared.NextBytes(body);
         var message = s.Amqp ? PerfMessage(body) : null;
-        var tracker = new ConfirmTracker(s.Count);
+        var tracker = new ConfirmTracker(s.Count, producerOptions.ConfirmTimeout);
         Action<Confirmation> onConfirm = tracker.OnConfirm;
         ReadOnlyMemory<byte> raw = body;
 
@@ -227,8 +229,9 @@ internal static class PerfCommand
         };
 
         await using var consumer = await system.CreateConsumerAsync(consumerOptions, ct).ConfigureAwait(false);
-        await using var producer = await system.CreateProducerAsync(new ProducerOptions(s.Stream), ct).ConfigureAwait(false);
-        var tracker = new ConfirmTracker(s.Count);
+        var producerOptions = new ProducerOptions(s.Stream);
+        await using var producer = await system.CreateProducerAsync(producerOptions, ct).ConfigureAwait(false);
+        var tracker = new ConfirmTracker(s.Count, producerOptions.ConfirmTimeout);
         var sent = new long[s.Count];
         var confirmLatencies = new long[s.Count];
         var firstId = producer.NextPublishingId;

@@ -36,14 +36,14 @@ internal static class PublishCommand
             await Console.Error.WriteLineAsync($"streams: created stream {plan.Stream}").ConfigureAwait(false);
         }
 
-        await using var producer = await system.CreateProducerAsync(
-            new ProducerOptions(plan.Stream)
-            {
-                Name = plan.ProducerName,
-                FilterValue = plan.Filter is null ? null : static m => m.ApplicationProperties?[FilterProperty] as string,
-            }, cancellationToken).ConfigureAwait(false);
+        var producerOptions = new ProducerOptions(plan.Stream)
+        {
+            Name = plan.ProducerName,
+            FilterValue = plan.Filter is null ? null : static m => m.ApplicationProperties?[FilterProperty] as string,
+        };
+        await using var producer = await system.CreateProducerAsync(producerOptions, cancellationToken).ConfigureAwait(false);
 
-        var tracker = new ConfirmTracker(plan.Count);
+        var tracker = new ConfirmTracker(plan.Count, producerOptions.ConfirmTimeout);
         Action<Confirmation> onConfirm = tracker.OnConfirm;
         for (long seq = 1; seq <= plan.Count; seq++)
         {
@@ -261,7 +261,7 @@ internal sealed class PublishPlan
 }
 
 /// <summary>Counts confirmations and completes when every message has an outcome.</summary>
-internal sealed class ConfirmTracker(long expected)
+internal sealed class ConfirmTracker(long expected, TimeSpan confirmTimeout)
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _outcomes;
@@ -277,7 +277,7 @@ internal sealed class ConfirmTracker(long expected)
     {
         if (!confirmation.IsConfirmed && Interlocked.Increment(ref _failed) == 1)
         {
-            FirstError = confirmation.ToException()?.Message ?? confirmation.Status.ToString();
+            FirstError = confirmation.ToException(confirmTimeout)?.Message ?? confirmation.Status.ToString();
         }
 
         if (Interlocked.Increment(ref _outcomes) == expected)

@@ -9,8 +9,13 @@ public enum ConnectionCloseKind
     Server,
     /// <summary>The socket failed or the peer went away without a Close.</summary>
     TransportFailure,
-    /// <summary>No data arrived for two heartbeat intervals.</summary>
+    /// <summary>No data arrived within the dead-peer timeout (by default two heartbeat intervals).</summary>
     HeartbeatTimeout,
+    /// <summary>
+    /// The broker broke the protocol: a frame the client cannot parse, or more chunks than a subscription's credit allows.
+    /// The client closed the connection; <see cref="ConnectionClosedEventArgs.Exception"/> says what was wrong.
+    /// </summary>
+    ProtocolViolation,
 }
 
 /// <summary>Details of a closed connection.</summary>

@@ -48,4 +48,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Debug, Message = "Load-balancer mode: reached {Host}:{Port}, wanted {Wanted}; closing and retrying (attempt {Attempt})")]
     public static partial void ResolverWrongNode(ILogger logger, string host, int port, string wanted, int attempt);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Error, Message = "Closing the connection to {Host}:{Port}: the broker broke the protocol ({Violation})")]
+    public static partial void ProtocolViolation(ILogger logger, string host, int port, string violation, Exception exception);
 }

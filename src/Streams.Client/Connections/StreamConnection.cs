@@ -19,6 +19,7 @@ internal sealed class StreamConnection : IAsyncDisposable
     private const int InitialReadBufferSize = 64 * 1024;
     private const int WriteBufferSize = 64 * 1024;
     private const int MaxInboundFrameSize = 512 * 1024 * 1024;
+    private const int CreditSlack = 1;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
     private readonly StreamConnectionSettings _settings;
@@ -36,6 +37,11 @@ internal sealed class StreamConnection : IAsyncDisposable
     private readonly Lock _registrationLock = new();
     private readonly Registration<IPublisherFrameHandler>?[] _publishers = new Registration<IPublisherFrameHandler>?[256];
     private readonly Registration<ISubscriptionFrameHandler>?[] _subscriptions = new Registration<ISubscriptionFrameHandler>?[256];
+
+    // Chunks each subscription may still receive: the Subscribe credit plus every Credit sent, minus every Deliver. The
+    // broker sends only while a subscription has credit, so a Deliver that takes it below -CreditSlack is a protocol
+    // violation (a server ignoring credit would otherwise fill the client's memory with chunks).
+    private readonly int[] _credits = new int[256];
     private readonly TaskCompletionSource _closedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextPublisherId;
     private int _nextSubscriptionId;
@@ -428,6 +434,7 @@ internal sealed class StreamConnection : IAsyncDisposable
     public async Task SubscribeAsync(byte subscriptionId, string stream, OffsetSpecification offset, ushort credit, IReadOnlyDictionary<string, string>? properties, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(stream);
+        Volatile.Write(ref _credits[subscriptionId], credit);
         var response = await RequestAsync(c => Requests.Subscribe(c, subscriptionId, stream, offset, credit, properties), "Subscribe", cancellationToken).ConfigureAwait(false);
         ThrowIfNotOk(Responses.ReadCodeResponse(response, CommandKey.Subscribe).Code, $"Subscribe (id {subscriptionId}, {offset})", stream);
     }
@@ -445,6 +452,8 @@ internal sealed class StreamConnection : IAsyncDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(Requests.CreditFrameSize);
         try
         {
+            // Counted before it is written, so the count is never below what the broker may use.
+            Interlocked.Add(ref _credits[subscriptionId], credit);
             Requests.WriteCredit(buffer, subscriptionId, credit);
             await WriteAsync(buffer.AsMemory(0, Requests.CreditFrameSize), CancellationToken.None).ConfigureAwait(false);
         }
@@ -798,14 +807,24 @@ internal sealed class StreamConnection : IAsyncDisposable
 
     // ---------------------------------------------------------------- heartbeats
 
+    /// <summary>No inbound byte for this long closes the connection as dead (zero = never).</summary>
+    internal TimeSpan DeadPeerTimeout { get; private set; }
+
     private void StartHeartbeat()
     {
-        if (Heartbeat <= TimeSpan.Zero)
+        DeadPeerTimeout = _settings.DeadPeerTimeout ?? Heartbeat * 2;
+        if (Heartbeat <= TimeSpan.Zero && DeadPeerTimeout <= TimeSpan.Zero)
         {
             return;
         }
 
-        var period = Heartbeat / 2;
+        // Tick often enough to send heartbeats on time and to notice a dead peer within a quarter of the timeout.
+        var period = Heartbeat > TimeSpan.Zero ? Heartbeat / 2 : DeadPeerTimeout / 4;
+        if (DeadPeerTimeout > TimeSpan.Zero && DeadPeerTimeout / 4 < period)
+        {
+            period = DeadPeerTimeout / 4;
+        }
+
         _heartbeatTimer = _timeProvider.CreateTimer(static state => ((StreamConnection)state!).OnHeartbeatTick(), this, period, period);
     }
 
@@ -817,15 +836,17 @@ internal sealed class StreamConnection : IAsyncDisposable
         }
 
         var sinceRead = _timeProvider.GetElapsedTime(Volatile.Read(ref _lastReadTimestamp));
-        if (sinceRead >= Heartbeat * 2)
+        if (DeadPeerTimeout > TimeSpan.Zero && sinceRead >= DeadPeerTimeout)
         {
             Log.HeartbeatTimeout(_logger, Host, Port, sinceRead);
-            Shutdown(new ConnectionClosedEventArgs(ConnectionCloseKind.HeartbeatTimeout, $"no data from the broker for {sinceRead.TotalSeconds:0.0} s (heartbeat {Heartbeat.TotalSeconds:0} s)"));
+            Shutdown(new ConnectionClosedEventArgs(
+                ConnectionCloseKind.HeartbeatTimeout,
+                $"no data from the broker for {sinceRead.TotalSeconds:0.0} s (dead-peer timeout {DeadPeerTimeout.TotalSeconds:0.#} s, heartbeat {Heartbeat.TotalSeconds:0} s)"));
             return;
         }
 
         var sinceWrite = _timeProvider.GetElapsedTime(Volatile.Read(ref _lastWriteTimestamp));
-        if (sinceWrite >= Heartbeat / 2)
+        if (Heartbeat > TimeSpan.Zero && sinceWrite >= Heartbeat / 2)
         {
             _ = SendHeartbeatAsync();
         }
@@ -907,6 +928,11 @@ internal sealed class StreamConnection : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && _shutdown.IsCancellationRequested)
         {
             reason = new ConnectionClosedEventArgs(ConnectionCloseKind.Application, "closed");
+        }
+        catch (StreamClientException ex) when (ex is StreamProtocolFormatException or StreamProtocolViolationException)
+        {
+            Log.ProtocolViolation(_logger, Host, Port, ex.Message, ex);
+            reason = new ConnectionClosedEventArgs(ConnectionCloseKind.ProtocolViolation, ex.Message, null, ex);
         }
         catch (Exception ex)
         {
@@ -1016,8 +1042,9 @@ internal sealed class StreamConnection : IAsyncDisposable
                     break;
             }
         }
-        catch (StreamProtocolFormatException)
+        catch (StreamClientException ex) when (ex is StreamProtocolFormatException or StreamProtocolViolationException)
         {
+            // Malformed frames and protocol violations close the connection (the read loop reports them).
             throw;
         }
         catch (Exception ex)
@@ -1034,6 +1061,12 @@ internal sealed class StreamConnection : IAsyncDisposable
         {
             Log.UnknownTarget(_logger, (ushort)CommandKey.Deliver, "subscription", subscriptionId);
             return;
+        }
+
+        if (Interlocked.Decrement(ref _credits[subscriptionId]) < -CreditSlack)
+        {
+            throw new StreamProtocolViolationException(
+                $"The broker sent subscription {subscriptionId} (stream {registration.Stream}) a chunk beyond the credit the client granted; closing the connection.");
         }
 
         var array = ArrayPool<byte>.Shared.Rent(length);

@@ -6,6 +6,9 @@ internal sealed class StreamConnectionSettings
     /// <summary>Default frame max requested (1 MiB, the broker default).</summary>
     public const uint DefaultFrameMax = 1_048_576;
 
+    /// <summary>Default heartbeat requested: 10 s, so that twice it detects a silent peer within the 30 s users expect.</summary>
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(10);
+
     public string Host { get; init; } = "localhost";
 
     public int Port { get; init; } = 5552;
@@ -23,7 +26,10 @@ internal sealed class StreamConnectionSettings
     public uint RequestedFrameMax { get; init; } = DefaultFrameMax;
 
     /// <summary>Requested heartbeat; <see cref="TimeSpan.Zero"/> = accept the broker's value (Tune rule: 0 on one side → the other side's value, else the minimum). Whole seconds on the wire.</summary>
-    public TimeSpan RequestedHeartbeat { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan RequestedHeartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>No inbound byte for this long = dead peer; null = twice the negotiated heartbeat.</summary>
+    public TimeSpan? DeadPeerTimeout { get; init; }
 
     /// <summary>Time allowed for TCP connect + handshake steps (the broker delays auth failures by ~3 s).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(15);
@@ -51,6 +57,7 @@ internal sealed class StreamConnectionSettings
         ConnectionName = ConnectionName,
         RequestedFrameMax = RequestedFrameMax,
         RequestedHeartbeat = RequestedHeartbeat,
+        DeadPeerTimeout = DeadPeerTimeout,
         HandshakeTimeout = HandshakeTimeout,
         RequestTimeout = RequestTimeout,
         StreamWrapper = StreamWrapper,
@@ -68,6 +75,10 @@ internal sealed class StreamConnectionSettings
         ArgumentNullException.ThrowIfNull(Password, nameof(Password));
         ArgumentException.ThrowIfNullOrEmpty(VirtualHost, nameof(VirtualHost));
         ArgumentOutOfRangeException.ThrowIfLessThan(RequestedHeartbeat, TimeSpan.Zero, nameof(RequestedHeartbeat));
+        if (DeadPeerTimeout is { } deadPeer)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(deadPeer, TimeSpan.Zero, nameof(DeadPeerTimeout));
+        }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero, nameof(HandshakeTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
     }

@@ -23,6 +23,7 @@ public sealed class Consumer : IAsyncDisposable
     private readonly IStreamConnector? _connector;
     private readonly bool _recoveryEnabled;
     private readonly StatusTracker _status;
+    private readonly RecoveryStreak _streak = new();
     private readonly CancellationTokenSource _recoveryCts = new();
     private readonly Lock _lock = new();
     private readonly bool _sac;
@@ -492,10 +493,10 @@ public sealed class Consumer : IAsyncDisposable
         old.UnregisterSubscription(oldId);
         DropQueuedChunks();
         _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason));
-        _recoveryTask = Task.Run(() => RecoverAsync(old, next, reason), CancellationToken.None);
+        _recoveryTask = Task.Run(() => RecoverAsync(old, next, reason, closed), CancellationToken.None);
     }
 
-    private async Task RecoverAsync(IStreamOperations old, int generation, string reason)
+    private async Task RecoverAsync(IStreamOperations old, int generation, string reason, ConnectionClosedEventArgs? closed)
     {
         try
         {
@@ -515,7 +516,9 @@ public sealed class Consumer : IAsyncDisposable
                 _logger,
                 attempt => _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason, null, attempt)),
                 (_, ct) => ResubscribeAsync(generation, ct),
-                _recoveryCts.Token).ConfigureAwait(false);
+                _recoveryCts.Token,
+                _streak,
+                new StreamConnectionClosedException($"The consumer on stream {Stream} lost its subscription: {reason}.", closed)).ConfigureAwait(false);
             if (offset is not null)
             {
                 _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Recovered, $"resubscribed at {offset} after: {reason}"));

@@ -30,7 +30,10 @@ public readonly record struct Confirmation(ulong PublishingId, ConfirmationStatu
     public bool IsConfirmed => Status == ConfirmationStatus.Confirmed;
 
     /// <summary>The exception describing a failed outcome, or <see langword="null"/> when confirmed.</summary>
-    /// <param name="confirmTimeout">The timeout to report for <see cref="ConfirmationStatus.TimedOut"/>.</param>
+    /// <param name="confirmTimeout">
+    /// The timeout to report for <see cref="ConfirmationStatus.TimedOut"/> (the producer's
+    /// <see cref="ProducerOptions.ConfirmTimeout"/>); when omitted the message names the option instead of a duration.
+    /// </param>
     public StreamClientException? ToException(TimeSpan confirmTimeout = default) => Status switch
     {
         ConfirmationStatus.Confirmed => null,

@@ -38,9 +38,11 @@ public sealed class ConfirmationTimeoutException : StreamClientException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="publishingId">The publishing id of the unconfirmed message.</param>
-    /// <param name="timeout">The timeout that expired.</param>
+    /// <param name="timeout">The timeout that expired; <see cref="TimeSpan.Zero"/> when the caller does not know it.</param>
     public ConfirmationTimeoutException(ulong publishingId, TimeSpan timeout)
-        : base($"The message with publishing id {publishingId} was not confirmed within {timeout}.")
+        : base(timeout > TimeSpan.Zero
+            ? $"The message with publishing id {publishingId} was not confirmed within {timeout.TotalSeconds:0.###} s (ProducerOptions.ConfirmTimeout)."
+            : $"The message with publishing id {publishingId} was not confirmed within the producer's confirm timeout (ProducerOptions.ConfirmTimeout).")
     {
         PublishingId = publishingId;
         Timeout = timeout;

@@ -26,6 +26,7 @@ public sealed class Producer : IAsyncDisposable
 
     private readonly IStreamConnector? _connector;
     private readonly RecoveryPolicy _recovery;
+    private readonly RecoveryStreak _streak = new();
     private readonly bool _recoveryEnabled;
     private readonly bool _resend;
     private readonly StatusTracker _status;
@@ -686,7 +687,9 @@ public sealed class Producer : IAsyncDisposable
                 _logger,
                 attempt => _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Reconnecting, reason, null, attempt)),
                 (_, ct) => ReconnectAsync(generation, ct),
-                _recoveryCts.Token).ConfigureAwait(false);
+                _recoveryCts.Token,
+                _streak,
+                new StreamConnectionClosedException($"The producer on stream {Stream} lost its connection: {reason}.")).ConfigureAwait(false);
             bool stale;
             lock (_lock)
             {

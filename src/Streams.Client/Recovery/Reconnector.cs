@@ -15,6 +15,10 @@ internal static class Reconnector
     /// Throws the terminal failure as is, <see cref="RecoveryFailedException"/> when the attempts run out, and
     /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
     /// </summary>
+    /// <remarks>
+    /// With a <paramref name="streak"/>, the attempts continue the count of a recovery whose connection was lost again
+    /// soon after it succeeded (see <see cref="RecoveryStreak"/>): the delays keep growing instead of starting over.
+    /// </remarks>
     public static async Task<T> RunAsync<T>(
         RecoveryPolicy policy,
         TimeProvider timeProvider,
@@ -22,10 +26,18 @@ internal static class Reconnector
         ILogger logger,
         Action<int> onAttempt,
         Func<int, CancellationToken, Task<T>> attempt,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        RecoveryStreak? streak = null,
+        Exception? loss = null)
     {
-        Exception? last = null;
-        for (int n = 1; ; n++)
+        int previous = streak?.Begin(policy, timeProvider, loss) ?? 0;
+        Exception? last = previous > 0 ? loss : null;
+        if (previous > 0)
+        {
+            RecoveryLog.StreakContinues(logger, stream, previous, policy.ResetAfter.TotalSeconds, loss?.Message ?? "connection lost");
+        }
+
+        for (int n = previous + 1; ; n++)
         {
             if (policy.MaxAttempts is { } max && n > max)
             {
@@ -39,10 +51,13 @@ internal static class Reconnector
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            streak?.Attempted(n);
             onAttempt(n);
             try
             {
-                return await attempt(n, cancellationToken).ConfigureAwait(false);
+                var result = await attempt(n, cancellationToken).ConfigureAwait(false);
+                streak?.Recovered(timeProvider);
+                return result;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException && !IsTerminal(ex) && !cancellationToken.IsCancellationRequested)
             {
@@ -63,6 +78,9 @@ internal static partial class RecoveryLog
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "A StatusChanged handler on stream {Stream} threw")]
     public static partial void StatusHandlerFailed(ILogger logger, string stream, Exception exception);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Stream {Stream}: the connection recovered by attempt {Attempt} was lost again within {ResetAfterSeconds} s ({Reason}); the back-off continues from there")]
+    public static partial void StreakContinues(ILogger logger, string stream, int attempt, double resetAfterSeconds, string reason);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Error, Message = "{Kind} on stream {Stream} failed for good: {Reason}")]
     public static partial void Failed(ILogger logger, string kind, string stream, string reason, Exception? exception);

@@ -16,7 +16,11 @@ public sealed class RecoveryPolicy
     /// <summary>Whether to recover at all (default true).</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary>The most reconnection attempts per outage; <see langword="null"/> = unlimited (default).</summary>
+    /// <summary>
+    /// The most reconnection attempts per outage (outages that follow each other within <see cref="ResetAfter"/> count as
+    /// one); <see langword="null"/> = unlimited (default). When they run out the producer or consumer fails with
+    /// <see cref="RecoveryFailedException"/>.
+    /// </summary>
     public int? MaxAttempts { get; init; }
 
     /// <summary>The delay before the first attempt (default 500 ms; zero = at once).</summary>
@@ -30,6 +34,14 @@ public sealed class RecoveryPolicy
 
     /// <summary>The random spread applied to each delay, as a fraction of it (default 0.2 = ±20 %; 0 to 1).</summary>
     public double Jitter { get; init; } = 0.2;
+
+    /// <summary>
+    /// How long a recovered connection must stay up before the back-off starts over (default 30 s). A connection lost
+    /// again sooner (a broker that accepts the connection and then breaks it, e.g. with a malformed frame) continues the
+    /// attempt count where the last recovery stopped, so its delays keep growing and <see cref="MaxAttempts"/> bounds the
+    /// whole streak. <see cref="TimeSpan.Zero"/> = every loss starts over.
+    /// </summary>
+    public TimeSpan ResetAfter { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The clock of the delays; <see langword="null"/> = the producer's or consumer's <c>TimeProvider</c>.</summary>
     public TimeProvider? TimeProvider { get; init; }
@@ -66,6 +78,11 @@ public sealed class RecoveryPolicy
         if (MaxDelay < InitialDelay)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, "RecoveryPolicy.MaxDelay must not be smaller than InitialDelay.");
+        }
+
+        if (ResetAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ResetAfter), ResetAfter, "RecoveryPolicy.ResetAfter must not be negative.");
         }
 
         if (double.IsNaN(BackoffMultiplier) || BackoffMultiplier < 1 || BackoffMultiplier > 100)
