@@ -28,3 +28,8 @@ catch (OperationCanceledException) when (cts.IsCancellationRequested)
 {
     return 130;
 }
+finally
+{
+    // Flushes the client's queued warnings to standard error before the process ends.
+    Connection.Logging.Dispose();
+}

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Streams.Client;
 
 namespace Streams.Cli.Commands;
@@ -8,6 +9,19 @@ internal static class Connection
     public const string UriOption = "uri";
     public const string DefaultUri = "rabbitmq-stream://guest:guest@localhost:5552/%2f";
 
+    /// <summary>
+    /// The client's warnings and errors (connection lost, protocol violations, each recovery attempt that failed) on
+    /// standard error, so a command never sits silent while the client struggles.
+    /// </summary>
+    public static ILoggerFactory Logging { get; } = LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(LogLevel.Warning)
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        }));
+
     public static StreamSystemOptions Options(Arguments arguments)
     {
         var uri = arguments.Value(UriOption) ?? DefaultUri;
@@ -15,6 +29,7 @@ internal static class Connection
         {
             var options = StreamSystemOptions.FromUri(uri);
             options.ConnectionName ??= "streams-cli";
+            options.LoggerFactory = Logging;
             return options;
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException)

@@ -41,7 +41,9 @@ public sealed class StreamConnectionTests(BrokerFixture fixture)
         Assert.True(connection.ServerProperties.ContainsKey("version"));
         Assert.True(connection.ServerProperties.ContainsKey("cluster_name"));
         Assert.Equal(1_048_576, connection.FrameMax);
-        Assert.Equal(TimeSpan.FromSeconds(60), connection.Heartbeat);
+        // The broker proposes 60 s; the client's default 10 s is smaller and wins (dead-peer timeout: twice that).
+        Assert.Equal(TimeSpan.FromSeconds(10), connection.Heartbeat);
+        Assert.Equal(TimeSpan.FromSeconds(20), connection.DeadPeerTimeout);
         Assert.True(connection.DeliverV2);
         Assert.True(connection.PublishV2);
         Assert.False(string.IsNullOrEmpty(connection.AdvertisedHost));
