@@ -40,6 +40,20 @@ public sealed class RabbitStreamsOptions
     /// <summary>How long a broker request (create stream, query offset…) may take. Default 10 seconds.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The heartbeat requested from the broker (default 10 s, whole seconds; <see cref="TimeSpan.Zero"/> = the broker's
+    /// value). The broker then sends something at least that often, which lets the client tell an idle connection from a
+    /// dead one.
+    /// </summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// No byte from the broker for this long closes the connection as dead and starts its recovery (default: twice
+    /// <see cref="Heartbeat"/>, so a crashed node or a network blackhole is noticed within 20-25 s). Must be longer than
+    /// <see cref="Heartbeat"/>.
+    /// </summary>
+    public TimeSpan? DeadPeerTimeout { get; set; }
+
     /// <summary>Publishing defaults.</summary>
     public RabbitStreamsPublishingOptions Publishing { get; set; } = new();
 
@@ -85,6 +99,8 @@ public sealed class RabbitStreamsOptions
 
         options.ConnectionName = ConnectionName;
         options.RequestTimeout = RequestTimeout;
+        options.RequestedHeartbeat = Heartbeat;
+        options.DeadPeerTimeout = DeadPeerTimeout;
         return options;
     }
 

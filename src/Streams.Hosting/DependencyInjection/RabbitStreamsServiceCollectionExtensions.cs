@@ -12,7 +12,8 @@ public static partial class RabbitStreamsServiceCollectionExtensions
     /// <summary>
     /// Adds RabbitMQ Streams with options bound from <paramref name="configuration"/>: a configuration section
     /// (e.g. <c>builder.Configuration.GetSection("RabbitStreams")</c>) or the configuration root, in which case the
-    /// <c>RabbitStreams</c> section is used. Options are validated when the host starts.
+    /// <c>RabbitStreams</c> section is used. Options are validated when the host starts, and a key in the section that
+    /// binds to no setting (a typo such as <c>ConectionString</c>) fails the start, naming the nearest known key.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The <c>RabbitStreams</c> section, or the root configuration.</param>
@@ -24,6 +25,7 @@ public static partial class RabbitStreamsServiceCollectionExtensions
         var section = configuration as IConfigurationSection ?? configuration.GetSection(RabbitStreamsOptions.SectionName);
         var builder = AddCore(services, section.Path);
         services.AddOptions<RabbitStreamsOptions>().Bind(section);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitStreamsOptions>>(new ConfigurationKeyValidator(section)));
         return builder;
     }
 

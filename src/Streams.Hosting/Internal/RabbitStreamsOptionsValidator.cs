@@ -29,6 +29,17 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}:RequestTimeout must be positive (was {options.RequestTimeout}).");
         }
 
+        if (options.Heartbeat < TimeSpan.Zero || options.Heartbeat.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            errors.Add($"{p}:Heartbeat must be zero (the broker's value) or a whole number of seconds (was {options.Heartbeat}).");
+        }
+
+        if (options.DeadPeerTimeout is { } deadPeer
+            && (deadPeer < TimeSpan.FromSeconds(1) || (options.Heartbeat > TimeSpan.Zero && deadPeer <= options.Heartbeat)))
+        {
+            errors.Add($"{p}:DeadPeerTimeout must be at least 1 s and longer than {p}:Heartbeat ({options.Heartbeat}) (was {deadPeer}).");
+        }
+
         if (options.Publishing is null)
         {
             errors.Add($"{p}:Publishing must not be null.");
