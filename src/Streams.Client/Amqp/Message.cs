@@ -61,7 +61,7 @@ public sealed class Message
     /// encodes a <see cref="Message"/> as AMQP 1.0 (publish bytes with <c>Producer.SendAsync(ReadOnlyMemory&lt;byte&gt;)</c>
     /// to write a raw entry).
     /// </summary>
-    public EntryFormat Format { get; private init; }
+    public EntryFormat Format { get; internal init; }
 
     /// <summary>
     /// The body bytes. Setting it makes the body one data section. Reading it returns the single data section,
@@ -270,7 +270,9 @@ public sealed class Message
         return result;
     }
     /// <summary>
-    /// Decodes an AMQP 1.0 message. The returned message's body aliases <paramref name="encoded"/>: copy it
+    /// Decodes an AMQP 1.0 message, strictly: bytes that are not AMQP 1.0 throw. For a stream entry that may have been
+    /// written by a raw producer, use <see cref="DecodeEntry"/> (or <c>Delivery.DecodeMessage</c>), which returns such
+    /// an entry's bytes as the body. The returned message's body aliases <paramref name="encoded"/>: copy it
     /// (<see cref="DecodeCopy"/>) when the bytes are reused.
     /// </summary>
     /// <param name="encoded">The encoded sections.</param>
@@ -358,7 +360,7 @@ public sealed class Message
     /// <param name="entry">The entry bytes as stored in the stream.</param>
     /// <exception cref="AmqpDecodeException">The entry starts like AMQP 1.0 but is not a valid AMQP 1.0 message (corrupt or truncated).</exception>
     public static Message DecodeEntry(ReadOnlyMemory<byte> entry) =>
-        LooksLikeAmqp(entry.Span) ? Amqp.AmqpMessageCodec.Decode(entry) : new Message(entry) { Format = EntryFormat.Raw };
+        LooksLikeAmqp(entry.Span) ? Amqp.AmqpMessageCodec.Decode(entry) : Amqp.RawMessageCodec.Decode(entry);
 
     /// <summary>
     /// <see cref="DecodeEntry"/> without the exception: false (and a null message) only when the entry starts like
