@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Streams.Cli.Commands;
+using Streams.Client;
 using Streams.Testing;
 
 namespace Streams.Cli.Tests;
@@ -66,6 +67,51 @@ public sealed class CliBrokerTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Tail_shows_entries_that_are_not_AMQP_as_their_bytes_and_marks_corrupt_AMQP()
+    {
+        var stream = BrokerFixture.UniqueName("cli-lenient");
+        var ct = TestContext.Current.CancellationToken;
+        byte[] corrupt = [0x00, 0x53, 0x75, 0xb0, 0x00, 0x00, 0x00, 0x10, 0x01, 0x02]; // a data section cut short
+        await using (var system = await StreamSystem.ConnectAsync(StreamSystemOptions.FromUri(Uri), ct))
+        {
+            await system.CreateStreamAsync(stream, null, ct);
+            await using var producer = await system.CreateProducerAsync(new ProducerOptions(stream), ct);
+            // Raw entries, as the Python client rstream's binary codec writes them, then AMQP, then corrupt AMQP.
+            await producer.SendAsync(System.Text.Encoding.UTF8.GetBytes("Hello, World!"), ct);
+            await producer.SendAsync(new byte[] { 0x00, 0xff }, ct);
+            await producer.SendAsync(new Message(System.Text.Encoding.UTF8.GetBytes("amqp")) { Properties = new() { MessageId = "m-1" } }, ct);
+            await producer.SendAsync(corrupt, ct);
+        }
+
+        try
+        {
+            var (code, output) = await RunAsync("tail", "--stream", stream, "--count", "4");
+            Assert.Equal(0, code);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(4, lines.Length);
+            Assert.Matches(@"^0\t[^\t]+\tHello, World!$", lines[0]);
+            Assert.Matches(@"^1\t[^\t]+\tbase64:AP8=$", lines[1]);
+            Assert.Matches(@"^2\t[^\t]+\tmessage-id=m-1\tamqp$", lines[2]);
+            Assert.Matches(@"^3\t[^\t]+\tinvalid-amqp\tbase64:" + System.Text.RegularExpressions.Regex.Escape(Convert.ToBase64String(corrupt)) + "$", lines[3]);
+
+            (code, output) = await RunAsync("tail", "--stream", stream, "--count", "4", "--format", "json");
+            Assert.Equal(0, code);
+            var roots = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(["raw", "raw", "amqp", "invalid-amqp"], roots.Select(r => r.GetProperty("format").GetString()));
+            Assert.Equal("Hello, World!", roots[0].GetProperty("body").GetString());
+            Assert.Equal("AP8=", roots[1].GetProperty("bodyBase64").GetString());
+            Assert.Equal("amqp", roots[2].GetProperty("body").GetString());
+            Assert.Equal("m-1", roots[2].GetProperty("properties").GetProperty("messageId").GetString());
+            Assert.Equal(Convert.ToBase64String(corrupt), roots[3].GetProperty("bodyBase64").GetString());
+        }
+        finally
+        {
+            await using var system = await StreamSystem.ConnectAsync(StreamSystemOptions.FromUri(Uri), ct);
+            await system.DeleteStreamAsync(stream, ct);
+        }
+    }
+
+    [Fact]
     public async Task Bad_input_is_a_usage_error()
     {
         await Assert.ThrowsAsync<UsageException>(() => RunAsync("publish", "--count", "1"));
@@ -96,7 +142,7 @@ public sealed class CliBrokerTests(BrokerFixture fixture)
     public async Task Super_stream_publish_routes_by_key_and_tail_and_stats_cover_every_partition()
     {
         var superStream = BrokerFixture.UniqueName("cli-super");
-        await using (var system = await Streams.Client.StreamSystem.ConnectAsync(Streams.Client.StreamSystemOptions.FromUri(Uri), TestContext.Current.CancellationToken))
+        await using (var system = await StreamSystem.ConnectAsync(StreamSystemOptions.FromUri(Uri), TestContext.Current.CancellationToken))
         {
             await system.CreateSuperStreamAsync(superStream, 3, cancellationToken: TestContext.Current.CancellationToken);
         }
@@ -155,7 +201,7 @@ public sealed class CliBrokerTests(BrokerFixture fixture)
         var ct = TestContext.Current.CancellationToken;
         var stream = BrokerFixture.UniqueName("cli-existing");
         var superStream = BrokerFixture.UniqueName("cli-new-super");
-        await using (var system = await Streams.Client.StreamSystem.ConnectAsync(Streams.Client.StreamSystemOptions.FromUri(Uri), ct))
+        await using (var system = await StreamSystem.ConnectAsync(StreamSystemOptions.FromUri(Uri), ct))
         {
             await system.CreateStreamAsync(stream, new Streams.Client.StreamSpec { MaxAge = TimeSpan.FromDays(7) }, ct);
         }

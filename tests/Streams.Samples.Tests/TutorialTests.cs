@@ -1,3 +1,4 @@
+using Streams.Client;
 using Streams.Testing;
 
 namespace Streams.Samples.Tests;
@@ -30,6 +31,36 @@ public sealed class TutorialTests(BrokerFixture fixture)
 
             await using var system = await fixture.ConnectAsync();
             Assert.True(await system.StreamExistsAsync(stream, TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            await fixture.DeleteStreamsAsync(stream);
+        }
+    }
+
+    [Fact]
+    public async Task HelloWorld_receive_prints_the_raw_message_of_the_python_tutorial_and_an_AMQP_one()
+    {
+        var stream = BrokerFixture.UniqueName("hello-stream");
+        try
+        {
+            // What the Python tutorial's send.py does with rstream: the same stream, "Hello, World!" as raw bytes.
+            await using (var system = await fixture.ConnectAsync())
+            {
+                var ct = TestContext.Current.CancellationToken;
+                await system.CreateStreamAsync(stream, new StreamSpec { MaxLengthBytes = 5_000_000_000 }, ct);
+                await using var producer = await system.CreateProducerAsync(new ProducerOptions(stream), ct);
+                await producer.SendAsync(System.Text.Encoding.UTF8.GetBytes("Hello, World!"), ct);
+            }
+
+            var (code, output) = await SampleProcess.RunAsync(HelloSend, "--stream", stream); // AMQP 1.0, offset 1
+            Assert.True(code == 0, output);
+
+            (code, output) = await SampleProcess.RunAsync(HelloReceive, "--stream", stream, "--count", "2");
+            Assert.True(code == 0, output);
+            Assert.Contains(" [x] Received message: Hello, World! (offset 0)", output, StringComparison.Ordinal);
+            Assert.Contains(" [x] Received message: Hello, World! (offset 1)", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Exception", output, StringComparison.Ordinal);
         }
         finally
         {
@@ -95,6 +126,33 @@ public sealed class TutorialTests(BrokerFixture fixture)
 
             await using var system = await fixture.ConnectAsync();
             Assert.Equal(last, await system.QueryOffsetAsync("offset-tracking-tutorial", stream, TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            await fixture.DeleteStreamsAsync(stream);
+        }
+    }
+
+    [Fact]
+    public async Task OffsetTracking_receive_finds_the_marker_among_raw_messages()
+    {
+        var stream = BrokerFixture.UniqueName("stream-offset-tracking");
+        try
+        {
+            // A Python sender with rstream's binary codec: 99 messages and "marker", all raw bytes.
+            await using (var system = await fixture.ConnectAsync())
+            {
+                var ct = TestContext.Current.CancellationToken;
+                await system.CreateStreamAsync(stream, new StreamSpec { MaxLengthBytes = 2_000_000_000 }, ct);
+                await using var producer = await system.CreateProducerAsync(new ProducerOptions(stream), ct);
+                var bodies = Enumerable.Range(0, 100).Select(i => (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes(i < 99 ? $"hello {i}" : "marker")).ToArray();
+                await producer.SendBatchAsync(bodies, ct);
+            }
+
+            var (code, output) = await SampleProcess.RunAsync(OffsetReceive, "--stream", stream);
+            Assert.True(code == 0, output);
+            Assert.Contains("Started consuming from first...", output, StringComparison.Ordinal);
+            Assert.Contains("Done consuming, 100 messages, first offset: 0, last offset: 99.", output, StringComparison.Ordinal);
         }
         finally
         {

@@ -116,17 +116,26 @@ internal static class DeliveryFormatter
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>The <c>format</c> of an entry that starts like AMQP 1.0 but does not decode.</summary>
+    public const string InvalidAmqp = "invalid-amqp";
+
+    /// <summary>
+    /// <c>offset TAB timestamp [TAB message-id=ID] [TAB invalid-amqp] TAB body</c>: the body as UTF-8 text, or
+    /// <c>base64:…</c>; a raw entry's body is its bytes; a corrupt AMQP entry shows its bytes after the marker.
+    /// </summary>
     public static string Text(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry)
     {
-        var (message, body) = Decode(entry);
+        var (message, body, format) = Decode(entry);
         var text = TryUtf8(body.Span) ?? "base64:" + Convert.ToBase64String(body.Span);
         var id = message?.Properties?.MessageId is { } messageId ? $"\tmessage-id={messageId}" : string.Empty;
-        return string.Create(CultureInfo.InvariantCulture, $"{offset}\t{timestamp:O}{id}\t{text}");
+        var invalid = format == InvalidAmqp ? "\t" + InvalidAmqp : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"{offset}\t{timestamp:O}{id}{invalid}\t{text}");
     }
 
+    /// <summary>One JSON object: stream (super streams), offset, timestamp, <c>format</c> (amqp, raw or invalid-amqp), body or bodyBase64, properties, applicationProperties.</summary>
     public static string Json(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry, string? stream = null)
     {
-        var (message, body) = Decode(entry);
+        var (message, body, format) = Decode(entry);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -138,6 +147,7 @@ internal static class DeliveryFormatter
 
             writer.WriteNumber("offset", offset);
             writer.WriteString("timestamp", timestamp);
+            writer.WriteString("format", format);
             if (TryUtf8(body.Span) is { } text)
             {
                 writer.WriteString("body", text);
@@ -183,23 +193,19 @@ internal static class DeliveryFormatter
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    /// <summary>An AMQP 1.0 message (its data body) when the entry is one, else the raw entry.</summary>
-    internal static (Message? Message, ReadOnlyMemory<byte> Body) Decode(ReadOnlyMemory<byte> entry)
+    /// <summary>
+    /// The client's lenient rule (<see cref="Message.TryDecodeEntry"/>): an AMQP 1.0 entry gives its message and data
+    /// body; a raw entry (not AMQP 1.0, <see cref="Message.DetectFormat"/>) its bytes; an entry that starts like AMQP
+    /// but does not decode its bytes too, marked <c>invalid-amqp</c> rather than passed off as raw.
+    /// </summary>
+    internal static (Message? Message, ReadOnlyMemory<byte> Body, string Format) Decode(ReadOnlyMemory<byte> entry)
     {
-        if (Message.LooksLikeAmqp(entry.Span))
+        if (!Message.TryDecodeEntry(entry, out var message))
         {
-            try
-            {
-                var message = Message.Decode(entry);
-                return (message, message.Body);
-            }
-            catch (AmqpDecodeException)
-            {
-                // not AMQP after all: show the raw bytes
-            }
+            return (null, entry, InvalidAmqp);
         }
 
-        return (null, entry);
+        return message.Format == EntryFormat.Raw ? (null, entry, "raw") : (message, message.Body, "amqp");
     }
 
     private static string? TryUtf8(ReadOnlySpan<byte> bytes)

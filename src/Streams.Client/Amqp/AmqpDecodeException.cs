@@ -3,6 +3,8 @@ namespace Streams.Client;
 /// <summary>
 /// Thrown when bytes read from a stream are not a valid AMQP 1.0 message (truncated data, an unknown
 /// constructor or section, a size that overflows its buffer, nesting that is too deep, invalid UTF-8, ...).
+/// Lenient decoding (<see cref="Delivery.DecodeMessage"/>, <see cref="Message.DecodeEntry"/>) throws it only for an
+/// entry that starts like AMQP 1.0 (<see cref="Message.DetectFormat"/>) but does not decode: corrupt AMQP, not raw bytes.
 /// </summary>
 public sealed class AmqpDecodeException : StreamClientException
 {

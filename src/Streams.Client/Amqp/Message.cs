@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace Streams.Client;
 
 /// <summary>The kind of body an AMQP 1.0 message carries.</summary>
@@ -48,6 +52,16 @@ public sealed class Message
 
     /// <summary>The kind of body the message carries.</summary>
     public MessageBodyKind BodyKind { get; private set; }
+
+    /// <summary>
+    /// How the entry this message was decoded from is stored: <see cref="EntryFormat.Amqp"/> (the default, and what a
+    /// message built in code is) or <see cref="EntryFormat.Raw"/> when it was decoded leniently
+    /// (<see cref="DecodeEntry"/>, <c>Delivery.DecodeMessage</c>) from an entry that is not AMQP 1.0: its
+    /// <see cref="Body"/> is then the entry's bytes. It describes where the message came from only: a producer always
+    /// encodes a <see cref="Message"/> as AMQP 1.0 (publish bytes with <c>Producer.SendAsync(ReadOnlyMemory&lt;byte&gt;)</c>
+    /// to write a raw entry).
+    /// </summary>
+    public EntryFormat Format { get; internal init; }
 
     /// <summary>
     /// The body bytes. Setting it makes the body one data section. Reading it returns the single data section,
@@ -256,7 +270,9 @@ public sealed class Message
         return result;
     }
     /// <summary>
-    /// Decodes an AMQP 1.0 message. The returned message's body aliases <paramref name="encoded"/>: copy it
+    /// Decodes an AMQP 1.0 message, strictly: bytes that are not AMQP 1.0 throw. For a stream entry that may have been
+    /// written by a raw producer, use <see cref="DecodeEntry"/> (or <c>Delivery.DecodeMessage</c>), which returns such
+    /// an entry's bytes as the body. The returned message's body aliases <paramref name="encoded"/>: copy it
     /// (<see cref="DecodeCopy"/>) when the bytes are reused.
     /// </summary>
     /// <param name="encoded">The encoded sections.</param>
@@ -303,10 +319,103 @@ public sealed class Message
         return false;
     }
 
-    /// <summary>True when <paramref name="encoded"/> starts like an AMQP 1.0 message section (a quick check, not a validation).</summary>
+    /// <summary>
+    /// True when <paramref name="encoded"/> starts like an AMQP 1.0 message: <see cref="DetectFormat"/> says
+    /// <see cref="EntryFormat.Amqp"/>. A quick check of the first bytes, not a validation (decoding may still fail).
+    /// </summary>
     /// <param name="encoded">The entry bytes.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool LooksLikeAmqp(ReadOnlySpan<byte> encoded) =>
-        encoded.Length >= 3 && encoded[0] == 0x00 && encoded[1] == 0x53 && encoded[2] is >= 0x70 and <= 0x78;
+        // The common case first (a section descriptor as a small ulong: 0x00 0x53 0x70..0x78); the other forms apart.
+        (encoded.Length >= 3 && encoded[0] == Amqp.AmqpTypeCode.Described && encoded[1] == Amqp.AmqpTypeCode.SmallULong
+            && encoded[2] is >= (byte)Amqp.AmqpTypeCode.HeaderSection and <= (byte)Amqp.AmqpTypeCode.FooterSection)
+        || StartsWithLongSectionDescriptor(encoded);
+
+    /// <summary>
+    /// Tells an AMQP 1.0 entry from a raw one by its first bytes, without decoding it. The rule: an entry is
+    /// <see cref="EntryFormat.Amqp"/> when it starts with a described-type constructor (<c>0x00</c>) followed by one of
+    /// the nine message section descriptors (header <c>0x70</c> to footer <c>0x78</c>) in any form the AMQP 1.0 type
+    /// system allows — a small ulong (<c>0x00 0x53 0x70..0x78</c>), a ulong (<c>0x00 0x80</c> then 8 big-endian bytes
+    /// holding 0x70..0x78) or the section's symbolic name (<c>0x00 0xa3</c> or <c>0x00 0xb3</c>, e.g.
+    /// <c>amqp:data:binary</c>); anything else — empty bytes, text, bytes starting with <c>0x00</c> but no complete
+    /// section descriptor — is <see cref="EntryFormat.Raw"/>.
+    /// </summary>
+    /// <remarks>
+    /// An AMQP message always starts with a section descriptor, so corrupt or truncated AMQP (a damaged section after
+    /// a valid descriptor) stays <see cref="EntryFormat.Amqp"/> and fails to decode with <see cref="AmqpDecodeException"/>
+    /// rather than passing for raw data. The converse is the rule's one ambiguity: raw bytes that happen to begin with a
+    /// section descriptor are taken for AMQP (and then usually fail to decode); text never does, as it never starts
+    /// with <c>0x00</c>. An AMQP message without any section would be empty, and AMQP requires a body section, so an
+    /// empty entry is raw: an empty body.
+    /// </remarks>
+    /// <param name="entry">The entry bytes as stored in the stream.</param>
+    public static EntryFormat DetectFormat(ReadOnlySpan<byte> entry) => LooksLikeAmqp(entry) ? EntryFormat.Amqp : EntryFormat.Raw;
+
+    /// <summary>
+    /// Decodes a stream entry leniently: an AMQP 1.0 entry as <see cref="Decode"/> does, a raw one
+    /// (<see cref="DetectFormat"/>) as a message whose <see cref="Body"/> is <paramref name="entry"/> itself and whose
+    /// <see cref="Format"/> is <see cref="EntryFormat.Raw"/>. The returned message's body aliases
+    /// <paramref name="entry"/>: call <see cref="CopyBody"/> when the bytes are reused.
+    /// </summary>
+    /// <param name="entry">The entry bytes as stored in the stream.</param>
+    /// <exception cref="AmqpDecodeException">The entry starts like AMQP 1.0 but is not a valid AMQP 1.0 message (corrupt or truncated).</exception>
+    public static Message DecodeEntry(ReadOnlyMemory<byte> entry) =>
+        LooksLikeAmqp(entry.Span) ? Amqp.AmqpMessageCodec.Decode(entry) : Amqp.RawMessageCodec.Decode(entry);
+
+    /// <summary>
+    /// <see cref="DecodeEntry"/> without the exception: false (and a null message) only when the entry starts like
+    /// AMQP 1.0 but does not decode; a raw entry decodes (true) to its bytes.
+    /// </summary>
+    /// <param name="entry">The entry bytes as stored in the stream (the message's body aliases them).</param>
+    /// <param name="message">The decoded message when true; null otherwise.</param>
+    public static bool TryDecodeEntry(ReadOnlyMemory<byte> entry, [NotNullWhen(true)] out Message? message)
+    {
+        try
+        {
+            message = DecodeEntry(entry);
+            return true;
+        }
+        catch (AmqpDecodeException)
+        {
+            message = null;
+            return false;
+        }
+    }
+
+    /// <summary>The rarer section descriptor forms: a full ulong (<c>0x00 0x80</c> + 8 bytes) or a symbol.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool StartsWithLongSectionDescriptor(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.Length < 2 || encoded[0] != Amqp.AmqpTypeCode.Described)
+        {
+            return false;
+        }
+
+        switch (encoded[1])
+        {
+            case Amqp.AmqpTypeCode.ULong when encoded.Length >= 10:
+                var code = BinaryPrimitives.ReadUInt64BigEndian(encoded.Slice(2, 8));
+                return code is >= Amqp.AmqpTypeCode.HeaderSection and <= Amqp.AmqpTypeCode.FooterSection;
+            case Amqp.AmqpTypeCode.Symbol8 when encoded.Length >= 3 && encoded.Length - 3 >= encoded[2]:
+                return IsSectionName(encoded.Slice(3, encoded[2]));
+            case Amqp.AmqpTypeCode.Symbol32 when encoded.Length >= 6:
+                var length = BinaryPrimitives.ReadUInt32BigEndian(encoded.Slice(2, 4));
+                return length <= (uint)(encoded.Length - 6) && IsSectionName(encoded.Slice(6, (int)length));
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsSectionName(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual("amqp:header:list"u8)
+        || name.SequenceEqual("amqp:delivery-annotations:map"u8)
+        || name.SequenceEqual("amqp:message-annotations:map"u8)
+        || name.SequenceEqual("amqp:properties:list"u8)
+        || name.SequenceEqual("amqp:application-properties:map"u8)
+        || name.SequenceEqual("amqp:data:binary"u8)
+        || name.SequenceEqual("amqp:amqp-sequence:list"u8)
+        || name.SequenceEqual("amqp:amqp-value:*"u8)
+        || name.SequenceEqual("amqp:footer:map"u8);
 
     /// <summary>The exact size of this message encoded as AMQP 1.0.</summary>
     public int GetEncodedSize() => Amqp.AmqpMessageCodec.GetSize(this);

@@ -48,8 +48,12 @@ internal static class RawMessageCodec
         return size;
     }
 
-    /// <summary>Wraps raw entry bytes as a message whose <see cref="Message.Body"/> aliases <paramref name="entry"/>.</summary>
-    public static Message Decode(ReadOnlyMemory<byte> entry) => new(entry);
+    /// <summary>
+    /// Wraps raw entry bytes as a message whose <see cref="Message.Body"/> aliases <paramref name="entry"/>
+    /// (<see cref="Message.Format"/> <see cref="EntryFormat.Raw"/>), whatever they hold; <see cref="Message.DecodeEntry"/>
+    /// decides by <see cref="Message.DetectFormat"/> instead.
+    /// </summary>
+    public static Message Decode(ReadOnlyMemory<byte> entry) => new(entry) { Format = EntryFormat.Raw };
 
     private static int TotalLength(IList<ReadOnlyMemory<byte>> sections)
     {

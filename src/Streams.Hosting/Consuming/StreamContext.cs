@@ -98,7 +98,10 @@ public sealed class StreamContext
 
     /// <summary>
     /// The AMQP message (body, properties, annotations). For an entry that is a body alone (one data section and nothing
-    /// else, or not AMQP at all) the dispatcher builds it on first read.
+    /// else) the dispatcher builds it on first read. For an entry that is not AMQP 1.0 (a raw producer's, e.g. the
+    /// Python client rstream's binary codec; the rule is <see cref="Message.DetectFormat"/>) it is the client's lenient
+    /// decoding: the entry's bytes as the body, no headers or ids, and <see cref="Message.Format"/>
+    /// <see cref="EntryFormat.Raw"/> (<see cref="EntryFormat.Amqp"/> for every other message).
     /// </summary>
     public Message? RawMessage
     {

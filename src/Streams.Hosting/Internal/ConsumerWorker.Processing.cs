@@ -41,8 +41,9 @@ internal sealed partial class ConsumerWorker
     /// <summary>
     /// Detaches a delivery from the client's buffer (only valid until the client moves on). An entry that is one data
     /// section and nothing else (a message made of a body alone) keeps only a copy of its body: no message is decoded
-    /// or built unless something reads it. So does an entry that is not AMQP 1.0 (written by a raw producer): its body
-    /// is the entry's bytes. Any other entry is decoded.
+    /// or built unless something reads it. An entry that is not AMQP 1.0 by the client's rule
+    /// (<see cref="Message.DetectFormat"/>; written by a raw producer such as rstream's binary codec) is the copy of
+    /// its bytes as the body, with the client's raw message around it (<see cref="RawEntry"/>). Any other entry is decoded.
     /// </summary>
     /// <remarks>Inlined into the per-message step (no exception handling here: <see cref="TryDecode"/> has it).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,12 +58,25 @@ internal sealed partial class ConsumerWorker
 
         if (!Message.LooksLikeAmqp(span))
         {
-            return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, span.ToArray(), null);
+            return RawEntry(delivery);
         }
 
         return TryDecode(entry, out var message, out var error)
             ? new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, message, null, null)
             : new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, null, null, new Undecodable(span.ToArray(), error));
+    }
+
+    /// <summary>
+    /// An entry that is not AMQP 1.0: a <c>byte[]</c> handler gets the copy of its bytes as it is (<see cref="Item.Body"/>),
+    /// any other handler and <see cref="StreamContext.RawMessage"/> the client's lenient decoding of it (the same
+    /// array as its body, <see cref="Message.Format"/> <see cref="EntryFormat.Raw"/>). Out of line: entries of other
+    /// clients than raw producers never come here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Item RawEntry(in Delivery delivery)
+    {
+        var body = delivery.Body.ToArray();
+        return new Item(delivery.Offset, delivery.ChunkId, delivery.Timestamp, Message.DecodeEntry(body), body, null);
     }
 
     /// <summary>Decodes in place, then copies only the body out of the client's buffer (not the whole entry).</summary>

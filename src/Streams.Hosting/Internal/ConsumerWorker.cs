@@ -291,9 +291,10 @@ internal sealed partial class ConsumerWorker : IDisposable
 
     /// <summary>
     /// One read message on its way to the handler: decoded (<see cref="Message"/>); a body alone (<see cref="Body"/>:
-    /// an entry that is one data section and nothing else, or not AMQP at all), whose message is built only when
-    /// something asks for it (<see cref="GetMessage"/>); or kept as the stored bytes with the decoding error
-    /// (<see cref="Undecodable"/>) for the failure policy.
+    /// an entry that is one data section and nothing else), whose message is built only when something asks for it
+    /// (<see cref="GetMessage"/>); an entry that is not AMQP at all, with both (its bytes as <see cref="Body"/> for a
+    /// <c>byte[]</c> handler, and the raw <see cref="Message"/> around them); or kept as the stored bytes with the
+    /// decoding error (<see cref="Undecodable"/>) for the failure policy.
     /// </summary>
     private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? Body, Undecodable? Undecodable)
     {

@@ -414,6 +414,7 @@ public sealed class AmqpMessageCodecTests
         Assert.Equal(3, RawMessageCodec.Encode(message, buffer));
         Assert.Equal(new byte[] { 1, 2, 3 }, buffer);
         Assert.Equal(buffer, RawMessageCodec.Decode(buffer).Body.ToArray());
+        Assert.Equal(EntryFormat.Raw, RawMessageCodec.Decode(buffer).Format);
         Assert.Throws<ArgumentException>(() => RawMessageCodec.GetSize(new Message { AmqpValue = 1 }));
     }
 

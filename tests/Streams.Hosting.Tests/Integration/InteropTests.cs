@@ -144,17 +144,65 @@ public sealed class InteropTests(BrokerFixture broker)
         var ct = TestContext.Current.CancellationToken;
         var (system, stream) = await CreateStreamAsync("hosting-raw", ct);
         await using var _ = system;
-        await using (var producer = await system.CreateProducerAsync(new ProducerOptions(stream), ct))
+        try
         {
-            await producer.SendAsync(Encoding.UTF8.GetBytes("raw entry"), ct);
-            await producer.SendAsync(new Message(Encoding.UTF8.GetBytes("amqp entry")), ct);
-        }
+            // A data section whose descriptor is a full ulong (0x00 0x80 + 8 bytes): AMQP by the client's rule, decoded.
+            byte[] ulongForm = [0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x75, 0xa0, 0x0a, .. Encoding.UTF8.GetBytes("ulong form")];
+            await using (var producer = await system.CreateProducerAsync(new ProducerOptions(stream), ct))
+            {
+                // Raw entries as rstream's binary codec writes them: the bytes alone, no AMQP sections (one of them empty).
+                await producer.SendAsync(Encoding.UTF8.GetBytes("raw entry"), ct);
+                await producer.SendAsync(ReadOnlyMemory<byte>.Empty, ct);
+                await producer.SendAsync(new Message(Encoding.UTF8.GetBytes("amqp entry")), ct);
+                await producer.SendAsync(ulongForm, ct);
+                await producer.SendAsync(Encoding.UTF8.GetBytes("Hello, World!"), ct);
+            }
 
-        using var host = TestHost.Build(broker, b => b.AddConsumer<TextHandler>(c => c.Stream = stream));
-        await host.StartAsync(ct);
-        var received = await host.Services.GetRequiredService<Probe>().TakeAsync(2);
-        Assert.Equal(["raw entry", "amqp entry"], received.Select(r => (string)r.Message));
-        await host.StopAsync(ct);
+            string[] expected = ["raw entry", "", "amqp entry", "ulong form", "Hello, World!"];
+            EntryFormat[] formats = [EntryFormat.Raw, EntryFormat.Raw, EntryFormat.Amqp, EntryFormat.Amqp, EntryFormat.Raw];
+            using (var host = TestHost.Build(broker, b => b.AddConsumer<TextHandler>(c => c.Stream = stream)))
+            {
+                await host.StartAsync(ct);
+                var received = await host.Services.GetRequiredService<Probe>().TakeAsync(expected.Length);
+                Assert.Equal(expected, received.Select(r => (string)r.Message));
+                Assert.Equal(formats, received.Select(r => r.Context.RawMessage!.Format));
+                await host.StopAsync(ct);
+            }
+
+            var bytesProbe = new Probe();
+            using (var host = TestHost.Build(broker, b => b.AddConsumer<BytesHandler>(c => c.Stream = stream), probe: bytesProbe))
+            {
+                await host.StartAsync(ct);
+                var received = await bytesProbe.TakeAsync(expected.Length);
+                await host.StopAsync(ct);
+                Assert.Equal(expected, received.Select(r => Encoding.UTF8.GetString((byte[])r.Message)));
+                Assert.Equal(formats, received.Select(r => r.Context.RawMessage!.Format));
+
+                // A raw entry's message is built around the very array the handler got; it has no headers or ids.
+                var raw = received[0].Context.RawMessage!;
+                Assert.Same(received[0].Message, MemoryMarshal.TryGetArray(raw.Body, out var segment) ? segment.Array : null);
+                Assert.Same(raw, received[0].Context.RawMessage);
+                Assert.Empty(received[0].Context.Headers);
+                Assert.Null(received[0].Context.MessageId);
+            }
+
+            var messageProbe = new Probe();
+            using (var host = TestHost.Build(broker, b => b.AddConsumer<MessageHandler>(c => c.Stream = stream), probe: messageProbe))
+            {
+                await host.StartAsync(ct);
+                var received = await messageProbe.TakeAsync(expected.Length);
+                await host.StopAsync(ct);
+                var messages = received.Select(r => (Message)r.Message).ToList();
+                Assert.Equal(expected, messages.Select(m => Encoding.UTF8.GetString(m.Body.Span)));
+                Assert.Equal(formats, messages.Select(m => m.Format));
+                Assert.All(messages, m => Assert.Equal(MessageBodyKind.Data, m.BodyKind));
+                Assert.All(received, r => Assert.Same(r.Message, r.Context.RawMessage));
+            }
+        }
+        finally
+        {
+            await system.DeleteStreamAsync(stream, CancellationToken.None);
+        }
     }
 
     [Fact]

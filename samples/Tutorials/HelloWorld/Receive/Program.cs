@@ -2,6 +2,9 @@
 // Declares the stream (exists-ok), consumes it from the first message and prints each one until Ctrl+C
 // (or, with `--count N`, until N messages were printed).
 // Usage: dotnet run -- [--count N] [--stream NAME]   (default stream: hello-stream)
+// It reads what any tutorial's sender wrote: this one's Send and the Java/.NET clients write AMQP 1.0 messages, the
+// Python tutorial's send.py (rstream) writes "Hello, World!" as raw bytes. DecodeMessage handles both: an entry that
+// is not AMQP 1.0 (it does not start with an AMQP section descriptor) comes back with its bytes as the body.
 using System.Text;
 using Streams.Client;
 
@@ -31,7 +34,7 @@ try
 {
     await foreach (var delivery in consumer.ReadAllAsync(stop.Token))
     {
-        var message = delivery.DecodeMessage();
+        var message = delivery.DecodeMessage(); // message.Format: EntryFormat.Amqp, or EntryFormat.Raw for raw bytes
         Console.WriteLine($" [x] Received message: {Encoding.UTF8.GetString(message.Body.Span)} (offset {delivery.Offset})");
         if (++printed >= count)
         {

@@ -3,6 +3,8 @@
 // of the "marker" message when it reads it (so the next run starts after it), and exits printing the first and
 // last offsets of the messages it handled.
 // Usage: dotnet run -- [--stream NAME]   (default stream: stream-offset-tracking-dotnet)
+// Messages may be AMQP 1.0 (this tutorial's Send, the Java/.NET clients) or raw bytes (a Python sender using rstream's
+// binary codec): DecodeMessage returns the raw bytes as the body, so "marker" is found either way.
 using System.Text;
 using Streams.Client;
 
