@@ -32,17 +32,20 @@ internal readonly struct ChunkHeader
     public bool IsUserChunk => ChunkType == UserChunkType;
 
     /// <summary>Reads and validates the header; the entry data must be present after it.</summary>
+    /// <param name="chunk">The chunk.</param>
+    /// <param name="stream">The stream it was read from, for error messages.</param>
     /// <exception cref="ChunkFormatException">The chunk is truncated or has a bad magic byte.</exception>
-    public static ChunkHeader Read(ReadOnlySpan<byte> chunk)
+    public static ChunkHeader Read(ReadOnlySpan<byte> chunk, string? stream = null)
     {
         if (chunk.Length < Size)
         {
-            throw new ChunkFormatException($"A chunk needs at least {Size} header bytes; got {chunk.Length}.");
+            throw new ChunkFormatException($"A chunk{Of(stream)} needs at least {Size} header bytes; got {chunk.Length}.", null, stream);
         }
 
         if (chunk[0] != MagicVersion)
         {
-            throw new ChunkFormatException($"Bad chunk magic/version byte 0x{chunk[0]:x2} (expected 0x50).");
+            ulong id = BinaryPrimitives.ReadUInt64BigEndian(chunk[24..]);
+            throw new ChunkFormatException($"Chunk {id}{Of(stream)} has a bad magic/version byte 0x{chunk[0]:x2} (expected 0x50).", id, stream);
         }
 
         var header = new ChunkHeader
@@ -62,12 +65,15 @@ internal readonly struct ChunkHeader
         if (header.DataLength > (uint)(chunk.Length - Size))
         {
             throw new ChunkFormatException(
-                $"Chunk {header.ChunkId} announces {header.DataLength} data bytes but only {chunk.Length - Size} follow the header.",
-                header.ChunkId);
+                $"Chunk {header.ChunkId}{Of(stream)} announces {header.DataLength} data bytes but only {chunk.Length - Size} follow the header.",
+                header.ChunkId,
+                stream);
         }
 
         return header;
     }
+
+    private static string Of(string? stream) => stream is null ? string.Empty : $" of stream {stream}";
 
     /// <summary>The entry bytes of <paramref name="chunk"/> (after the header, <see cref="DataLength"/> long).</summary>
     public ReadOnlySpan<byte> Data(ReadOnlySpan<byte> chunk) => chunk.Slice(Size, (int)DataLength);

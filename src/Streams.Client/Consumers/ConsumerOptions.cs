@@ -3,6 +3,9 @@ namespace Streams.Client;
 /// <summary>Settings of a <see cref="Consumer"/>.</summary>
 public sealed class ConsumerOptions
 {
+    /// <summary>The smallest accepted <see cref="MaxSubEntryUncompressedSize"/>: 1 KiB.</summary>
+    private const int MinSubEntryUncompressedSizeLimit = 1024;
+
     /// <summary>Creates options for a consumer of <paramref name="stream"/>.</summary>
     /// <param name="stream">The stream to read.</param>
     public ConsumerOptions(string stream)
@@ -36,6 +39,15 @@ public sealed class ConsumerOptions
 
     /// <summary>Validate each chunk's CRC-32 before delivering it (default true).</summary>
     public bool CrcCheck { get; set; } = true;
+
+    /// <summary>
+    /// The largest uncompressed size, in bytes, a compressed sub-entry batch may declare (default 64 MiB, the broker's
+    /// own <c>stream.max_uncompressed_sub_entry_batch_size</c>; between 1 KiB and <see cref="Array.MaxLength"/>). The
+    /// declared size is checked before any buffer is allocated: a larger one stops the consumer with
+    /// <see cref="ChunkFormatException"/>, so a corrupt or hostile chunk cannot make the client allocate gigabytes. Raise
+    /// it only if the broker's limit was raised.
+    /// </summary>
+    public int MaxSubEntryUncompressedSize { get; set; } = Consumers.ChunkReader.DefaultMaxUncompressedSize;
 
     /// <summary>
     /// The push-style handler, called once per message in offset order; the next message waits until the returned task
@@ -140,6 +152,11 @@ public sealed class ConsumerOptions
         if (InitialCredits is < 1 or > 1000)
         {
             throw new ArgumentOutOfRangeException(nameof(InitialCredits), InitialCredits, "ConsumerOptions.InitialCredits must be between 1 and 1,000 (it counts chunks, not messages).");
+        }
+
+        if (MaxSubEntryUncompressedSize < MinSubEntryUncompressedSizeLimit || MaxSubEntryUncompressedSize > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxSubEntryUncompressedSize), MaxSubEntryUncompressedSize, $"ConsumerOptions.MaxSubEntryUncompressedSize must be between {MinSubEntryUncompressedSizeLimit} (1 KiB) and {Array.MaxLength} bytes (default 64 MiB, the broker's limit).");
         }
 
         if (SingleActiveConsumer && Name is null)

@@ -47,6 +47,11 @@ public static class CompressionCodecs
 
         public int Decompress(ReadOnlyMemory<byte> source, Span<byte> destination)
         {
+            if (source.Length > destination.Length)
+            {
+                throw new InvalidDataException($"The uncompressed data is {source.Length} bytes, more than the announced {destination.Length}.");
+            }
+
             source.Span.CopyTo(destination);
             return source.Length;
         }
@@ -83,6 +88,16 @@ public static class CompressionCodecs
                 }
 
                 total += read;
+            }
+
+            if (total == destination.Length)
+            {
+                // Announced size reached: the stream must end here, not be truncated silently.
+                Span<byte> probe = stackalloc byte[1];
+                if (gzip.Read(probe) != 0)
+                {
+                    throw new InvalidDataException($"The gzip data decompresses to more than the announced {destination.Length} bytes.");
+                }
             }
 
             return total;

@@ -55,7 +55,13 @@ public sealed class ConfirmationTimeoutException : StreamClientException
     public TimeSpan Timeout { get; }
 }
 
-/// <summary>A chunk failed validation: bad magic, truncated data or a CRC mismatch.</summary>
+/// <summary>
+/// A delivered chunk failed validation: bad magic, unknown chunk type, truncated data, a CRC mismatch, a header that
+/// disagrees with the data (entry or record counts, trailing bytes), or a malformed sub-entry batch (record count,
+/// sizes, a declared uncompressed size above <see cref="ConsumerOptions.MaxSubEntryUncompressedSize"/>, data its codec
+/// cannot decompress to exactly the declared size). The message names the stream and the chunk id; a codec's own
+/// exception is the <see cref="Exception.InnerException"/>. The consumer stops with this exception.
+/// </summary>
 public sealed class ChunkFormatException : StreamClientException
 {
     /// <summary>Creates the exception.</summary>
@@ -64,8 +70,23 @@ public sealed class ChunkFormatException : StreamClientException
     public ChunkFormatException(string message, ulong? chunkId = null)
         : base(message) => ChunkId = chunkId;
 
+    /// <summary>Creates the exception for a chunk of <paramref name="stream"/>, with its cause.</summary>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="chunkId">The chunk id, when known.</param>
+    /// <param name="stream">The stream the chunk was read from, when known.</param>
+    /// <param name="innerException">The cause (e.g. the codec's exception), if any.</param>
+    public ChunkFormatException(string message, ulong? chunkId, string? stream, Exception? innerException = null)
+        : base(message, innerException!)
+    {
+        ChunkId = chunkId;
+        Stream = stream;
+    }
+
     /// <summary>The chunk id, when the header could be read.</summary>
     public ulong? ChunkId { get; }
+
+    /// <summary>The stream the chunk was read from, when known.</summary>
+    public string? Stream { get; }
 }
 
 /// <summary>The producer was closed before the message was confirmed, or a send was attempted on a closed producer.</summary>

@@ -21,7 +21,15 @@ public interface ICompressionCodec
     /// Decompresses <paramref name="source"/> into <paramref name="destination"/>, whose length is the announced
     /// uncompressed size, and returns the number of bytes written.
     /// </summary>
+    /// <remarks>
+    /// The source comes from the network and is untrusted. Throw (e.g. <see cref="InvalidDataException"/>) when it is
+    /// corrupt or decompresses to more than <paramref name="destination"/> holds — never truncate silently. The
+    /// consumer treats any exception, and any result other than the announced size, as a malformed chunk
+    /// (<see cref="ChunkFormatException"/>, with the codec's exception as inner exception). The announced size is
+    /// bounded by <see cref="ConsumerOptions.MaxSubEntryUncompressedSize"/> before this is called.
+    /// </remarks>
     /// <param name="source">The compressed bytes.</param>
     /// <param name="destination">Where the uncompressed bytes go.</param>
+    /// <returns>The number of bytes written to <paramref name="destination"/>.</returns>
     int Decompress(ReadOnlyMemory<byte> source, Span<byte> destination);
 }

@@ -32,6 +32,9 @@ public sealed class SuperStreamConsumerOptions
     /// <summary>Validate each chunk's CRC-32 (default true).</summary>
     public bool CrcCheck { get; set; } = true;
 
+    /// <summary>Per-partition <see cref="ConsumerOptions.MaxSubEntryUncompressedSize"/> (default 64 MiB).</summary>
+    public int MaxSubEntryUncompressedSize { get; set; } = Consumers.ChunkReader.DefaultMaxUncompressedSize;
+
     /// <summary>
     /// The push-style handler. Messages of one partition arrive in offset order, one at a time; different partitions call
     /// it concurrently. <see cref="Delivery.Stream"/> names the partition. Leave null to read with
@@ -75,6 +78,7 @@ public sealed class SuperStreamConsumerOptions
         ResumeFromStoredOffset = ResumeFromStoredOffset,
         InitialCredits = InitialCredits,
         CrcCheck = CrcCheck,
+        MaxSubEntryUncompressedSize = MaxSubEntryUncompressedSize,
         Handler = handler,
         SingleActiveConsumer = SingleActiveConsumer,
         Properties = SingleActiveConsumer ? WithSuperStream(Properties, SuperStream) : Properties,
