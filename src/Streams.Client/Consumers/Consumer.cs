@@ -34,6 +34,7 @@ public sealed class Consumer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IStreamOperations _ops;
+    private Exception? _chunkError;
     private byte _subscriptionId;
     private int _generation;
     private Task _recoveryTask = Task.CompletedTask;
@@ -100,8 +101,9 @@ public sealed class Consumer : IAsyncDisposable
     public bool IsActive => _active;
 
     /// <summary>
-    /// Completes when the consumer stops: successfully when disposed; faulted when a handler throws, a chunk fails
-    /// validation, the stream is deleted (<see cref="StreamDeletedException"/>), recovery gives up, or — with recovery
+    /// Completes when the consumer stops: successfully when disposed; faulted when a handler throws (with its exception),
+    /// a chunk fails validation (<see cref="ChunkFormatException"/>; <see cref="Status"/> becomes
+    /// <see cref="StreamStatus.Failed"/>), the stream is deleted (<see cref="StreamDeletedException"/>), recovery gives up, or — with recovery
     /// disabled — the stream becomes unavailable or the connection closes.
     /// </summary>
     public Task Completion => _completion.Task;
@@ -145,7 +147,10 @@ public sealed class Consumer : IAsyncDisposable
     /// <summary>
     /// Yields the messages in offset order. Only one enumeration at a time, and only without
     /// <see cref="ConsumerOptions.Handler"/>. A delivery's <see cref="Delivery.Body"/> is valid until the next
-    /// <c>MoveNextAsync</c>. Ends when the consumer is disposed; throws when it fails.
+    /// <c>MoveNextAsync</c>. Ends when the consumer is disposed; throws when it fails — with
+    /// <see cref="ChunkFormatException"/> for a malformed chunk (found in its header or while reading it; a header that
+    /// disagrees with the data is found at the chunk's end, after its earlier records were yielded), or
+    /// <see cref="UnsupportedCompressionException"/> for a compression without codec.
     /// </summary>
     /// <param name="cancellationToken">Stops the enumeration (the subscription stays open).</param>
     public async IAsyncEnumerable<Delivery> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -197,7 +202,7 @@ public sealed class Consumer : IAsyncDisposable
                     var chunk = Open(item, out long timestamp);
                     try
                     {
-                        while (chunk.TryRead(out ulong offset, out var body))
+                        while (ReadNext(ref chunk, out ulong offset, out var body))
                         {
                             if (_sac && !EnterDelivery())
                             {
@@ -657,7 +662,7 @@ public sealed class Consumer : IAsyncDisposable
                     var chunk = Open(item, out long timestamp);
                     try
                     {
-                        while (chunk.TryRead(out ulong offset, out var body))
+                        while (ReadNext(ref chunk, out ulong offset, out var body))
                         {
                             if (_sac && !EnterDelivery())
                             {
@@ -699,21 +704,31 @@ public sealed class Consumer : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            ConsumerLog.HandlerFailed(_logger, Stream, ex);
-            Close(ex);
+            if (!ReferenceEquals(ex, Volatile.Read(ref _chunkError)))
+            {
+                // A chunk error has already stopped the consumer (ChunkFailed); this is the handler's (or PostFilter's).
+                ConsumerLog.HandlerFailed(_logger, Stream, ex);
+                Close(ex);
+            }
         }
     }
 
+    /// <summary>
+    /// Validates the header (and CRC) of a queued chunk and starts reading it. On failure the buffer is released and the
+    /// consumer stops (<see cref="ChunkFailed"/>).
+    /// </summary>
     private ChunkReader Open(in ChunkItem item, out long timestamp)
     {
+        ulong? chunkId = null;
         try
         {
             var span = item.Chunk.Span;
-            var header = ChunkHeader.Read(span);
+            var header = ChunkHeader.Read(span, Stream);
+            chunkId = header.ChunkId;
             if (_options.CrcCheck && header.IsUserChunk && !header.IsCrcValid(span))
             {
                 throw new ChunkFormatException(
-                    $"Chunk {header.ChunkId} of stream {Stream} failed CRC-32 validation (expected 0x{header.Crc:x8}).", header.ChunkId);
+                    $"Chunk {header.ChunkId} of stream {Stream} failed CRC-32 validation (expected 0x{header.Crc:x8}).", header.ChunkId, Stream);
             }
 
             timestamp = header.Timestamp;
@@ -721,14 +736,68 @@ public sealed class Consumer : IAsyncDisposable
             // Never deliver an offset twice: after a resubscription the first chunk starts before the resume point.
             long last = Volatile.Read(ref _lastOffset);
             ulong min = last >= 0 ? Math.Max(_minOffset, (ulong)last + 1) : _minOffset;
-            return new ChunkReader(item.Chunk, header, min);
+            return new ChunkReader(item.Chunk, header, min, _options.MaxSubEntryUncompressedSize, Stream);
         }
         catch (Exception ex)
         {
             item.Buffer.Release();
-            Close(ex);
-            throw;
+            var error = ChunkFailed(ex, chunkId);
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
         }
+    }
+
+    /// <summary>
+    /// The next record of <paramref name="chunk"/>. A malformed chunk stops the consumer (<see cref="ChunkFailed"/>) and
+    /// throws its typed exception.
+    /// </summary>
+    private bool ReadNext(ref ChunkReader chunk, out ulong offset, out ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return chunk.TryRead(out offset, out body);
+        }
+        catch (Exception ex)
+        {
+            var error = ChunkFailed(ex, chunk.ChunkId);
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
+        }
+    }
+
+    /// <summary>
+    /// Reading a chunk failed: the consumer stops with the typed error (status <see cref="StreamStatus.Failed"/>,
+    /// <see cref="Completion"/> faulted), which <see cref="ReadAllAsync"/> throws and the dispatch loop does not report as
+    /// a handler failure. Anything but a <see cref="ChunkFormatException"/> or <see cref="UnsupportedCompressionException"/>
+    /// (which the reader never throws by design) is wrapped in a <see cref="ChunkFormatException"/>.
+    /// </summary>
+    private Exception ChunkFailed(Exception ex, ulong? chunkId)
+    {
+        if (ex is OutOfMemoryException)
+        {
+            Close(ex);
+            return ex;
+        }
+
+        Exception error = ex is ChunkFormatException or UnsupportedCompressionException
+            ? ex
+            : new ChunkFormatException($"Chunk {chunkId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown id)"} of stream {Stream} could not be read: {ex.Message}", chunkId, Stream, ex);
+        Volatile.Write(ref _chunkError, error);
+        if (Volatile.Read(ref _closed) == 0)
+        {
+            _status.Raise(this, StatusChanged, _status.Change(StreamStatus.Failed, error.Message, error));
+        }
+
+        Close(error);
+        return error;
     }
 
     private async ValueTask CreditAsync(int generation)
