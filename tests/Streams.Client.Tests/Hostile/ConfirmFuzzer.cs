@@ -75,6 +75,8 @@ internal sealed class ConfirmFuzzer
         foreach (var ex in unobserved.Seen)
         {
             report.UnobservedTaskExceptions++;
+            string unobservedKey = FuzzReport.Signature(ex);
+            report.Unobserved[unobservedKey] = report.Unobserved.GetValueOrDefault(unobservedKey) + 1;
             if (!FuzzChecks.IsTyped(ex))
             {
                 report.Fail(Outcome.Untyped, -1, $"unobserved task exception {ex.GetType().FullName}: {ex.Message}", "unobserved " + FuzzReport.Signature(ex), null);
@@ -331,6 +333,12 @@ internal sealed class ConfirmFuzzer
     {
         var all = Task.WhenAll(sends.Select(s => s.Task));
         bool ended = await Task.WhenAny(all, Task.Delay(_settings.CaseTimeout + TimeSpan.FromSeconds(1))).ConfigureAwait(false) == all;
+        ObserveLater(all);
+        foreach (var (_, task) in sends)
+        {
+            ObserveLater(task);
+        }
+
         if (!ended)
         {
             var pending = sends.Where(s => !s.Task.IsCompleted).Select(s => s.Id);
@@ -411,6 +419,10 @@ internal sealed class ConfirmFuzzer
             _ => Outcome.Tolerated,
         });
     }
+
+    /// <summary>A user awaits each send: the harness observes every failure so only the client's own unobserved tasks are counted.</summary>
+    private static void ObserveLater(Task task) =>
+        task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private static async Task<bool> WaitDroppedAsync(BrokerConnection connection, TimeSpan timeout)
     {

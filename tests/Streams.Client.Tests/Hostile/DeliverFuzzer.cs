@@ -16,7 +16,13 @@ internal sealed record FuzzSettings(int Seed, int Frames)
     public long MaxManagedBytes { get; init; } = 1024L * 1024 * 1024;
 
     /// <summary>The per-case random source: a case replays alone from (seed, case index).</summary>
-    public Random CaseRandom(int caseIndex) => new(HashCode.Combine(Seed, caseIndex, 0x5eed));
+    public Random CaseRandom(int caseIndex)
+    {
+        // Not HashCode.Combine: it is randomised per process, and a case must replay in any process.
+        ulong mixed = unchecked(((ulong)(uint)Seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)caseIndex * 0xC2B2AE3D27D4EB4FUL));
+        mixed ^= mixed >> 31;
+        return new Random(unchecked((int)(mixed ^ (mixed >> 32))));
+    }
 
     public static StreamSystemOptions SystemOptions(int port, Microsoft.Extensions.Logging.ILoggerFactory logs)
     {
@@ -29,6 +35,17 @@ internal sealed record FuzzSettings(int Seed, int Frames)
         };
         options.Endpoints.Add(new StreamEndpoint("127.0.0.1", port));
         return options;
+    }
+
+    private static readonly bool Tracing = Environment.GetEnvironmentVariable("STREAMS_FUZZ_TRACE") == "1";
+
+    /// <summary>Progress on standard error when STREAMS_FUZZ_TRACE=1 (to find where a run stalls).</summary>
+    public static void Trace(string message)
+    {
+        if (Tracing)
+        {
+            Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {message}");
+        }
     }
 
     public static readonly Streams.Client.RecoveryPolicy FastRecovery = new()
@@ -128,6 +145,7 @@ internal sealed class DeliverFuzzer
                             await DisposeSessionAsync(session, caseIndex).ConfigureAwait(false);
                         }
 
+                        FuzzSettings.Trace($"deliver session {_report.Sessions} starting at case {caseIndex}");
                         session = await StartSessionAsync(_report.Sessions++, caseIndex, cancellationToken).ConfigureAwait(false);
                         if (session is null)
                         {
@@ -136,6 +154,7 @@ internal sealed class DeliverFuzzer
                     }
 
                     long allocated = GC.GetTotalAllocatedBytes(false);
+                    FuzzSettings.Trace($"deliver case {caseIndex} session {session.Number} position {session.Position} next {session.Next}");
                     await RunCaseAsync(session, caseIndex, cancellationToken).ConfigureAwait(false);
                     long caseAllocated = GC.GetTotalAllocatedBytes(false) - allocated;
                     _report.MaxCaseAllocatedBytes = Math.Max(_report.MaxCaseAllocatedBytes, caseAllocated);
@@ -177,6 +196,8 @@ internal sealed class DeliverFuzzer
         foreach (var ex in unobserved.Seen)
         {
             _report.UnobservedTaskExceptions++;
+            string unobservedKey = FuzzReport.Signature(ex);
+            _report.Unobserved[unobservedKey] = _report.Unobserved.GetValueOrDefault(unobservedKey) + 1;
             if (!FuzzChecks.IsTyped(ex))
             {
                 _report.Fail(Outcome.Untyped, -1, $"unobserved task exception {ex.GetType().FullName}: {ex.Message}", "unobserved " + FuzzReport.Signature(ex), null);
@@ -238,6 +259,9 @@ internal sealed class DeliverFuzzer
         }
 
         var session = new Session { Number = number, Consumer = consumer };
+
+        // A user of ReadAllAsync sees the failure there; Completion carries it too and is observed like a careful user would.
+        _ = consumer.Completion.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var subscribed = await NextSubscribeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The consumer subscribed but the broker saw no Subscribe.");
         Attach(session, subscribed);
@@ -420,13 +444,9 @@ internal sealed class DeliverFuzzer
                     _report.Fail(Outcome.Hang, caseIndex,
                         $"no outcome within {_settings.CaseTimeout.TotalSeconds:0.#} s (waiting for {(waitingForDelivery ? $"offset {session.Expected.Last(e => e.Kind != Expect.Stale).Offset}" : "a reconnection")}, connection {(connection.IsDropped ? "closed" : "open")}); {context}",
                         waitingForDelivery ? "stalled waiting for a delivery" : "no reconnection", mutated);
-                    // Rescue the run: drop the connection so the consumer recovers, or start over.
-                    rescued = true;
-                    connection.Drop();
-                    deadline = DateTime.UtcNow + _settings.CaseTimeout;
-                    continue;
                 }
 
+                // Start over with a new consumer (the old one is disposed, bounded).
                 session.Dead = true;
                 return;
             }

@@ -81,6 +81,8 @@ internal sealed class FuzzReport
 
     public Dictionary<string, int> LoggedUntyped { get; } = new(StringComparer.Ordinal);
 
+    public Dictionary<string, int> Unobserved { get; } = new(StringComparer.Ordinal);
+
     public List<FuzzFailure> Failures { get; } = [];
 
     public int FailureCount => Count(Outcome.Untyped) + Count(Outcome.Hang) + Count(Outcome.WrongDelivery) + Count(Outcome.Memory);
@@ -132,6 +134,11 @@ internal sealed class FuzzReport
         if (LoggedUntyped.Count > 0)
         {
             s.AppendLine("  untyped exceptions swallowed into client logs: " + string.Join(", ", LoggedUntyped.Select(kv => $"{kv.Key} ×{kv.Value}")));
+        }
+
+        if (Unobserved.Count > 0)
+        {
+            s.AppendLine("  unobserved task exceptions: " + string.Join(", ", Unobserved.Select(kv => $"{kv.Key} ×{kv.Value}")));
         }
 
         if (_signatures.Count > 0)

@@ -9,6 +9,7 @@ namespace Streams.Client.Tests.Hostile;
 /// with a body the frames do not carry, and memory stays bounded. Fixed seeds and counts (2,000 networked frames in
 /// all): a failure names the seed and case, the mutation and the bytes. The long run is benchmarks/Streams.Fuzz.
 /// </summary>
+[Collection(HostileCollection.Name)]
 public sealed class FuzzTests(ITestOutputHelper output)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -87,4 +88,11 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
         Assert.True(report.FailureCount == 0, $"{report.FailureCount} failing cases.\n{summary}\nFirst failures:\n{string.Join("\n", report.Failures.Take(10))}");
     }
+}
+
+/// <summary>The fuzz tests measure process-wide memory and unobserved task exceptions: they run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HostileCollection
+{
+    public const string Name = "hostile";
 }

@@ -282,18 +282,18 @@ internal static class ReferenceDecoder
                     return new Decoded(Verdict.Invalid, $"sub-batch {e} announces {uncompressed} uncompressed bytes", records, [], []);
                 }
 
-                var inflated = Gunzip(payload, (int)uncompressed + 1);
-                if (inflated is null || inflated.Length < uncompressed)
+                var (inflated, after) = Gunzip(payload, (int)uncompressed);
+                if (inflated is null)
                 {
                     return new Decoded(Verdict.Invalid, $"sub-batch {e} does not inflate to {uncompressed} bytes", records, [], []);
                 }
 
-                if (inflated.Length > uncompressed)
+                if (after is not null)
                 {
-                    notes.Add($"sub-batch {e} inflates past {uncompressed} bytes");
+                    notes.Add($"sub-batch {e} gzip stream {after} after the announced {uncompressed} bytes");
                 }
 
-                batch = inflated.AsSpan(0, (int)uncompressed).ToArray();
+                batch = inflated;
             }
             else
             {
@@ -347,30 +347,43 @@ internal static class ReferenceDecoder
         }
     }
 
-    private static byte[]? Gunzip(ReadOnlySpan<byte> payload, int limit)
+    /// <summary>
+    /// Inflates exactly <paramref name="length"/> bytes (null when the stream is corrupt or shorter before that), then
+    /// looks one byte further: what follows is described in the second value (more data, or corrupt) or null when the
+    /// stream ends cleanly there. A reader that stops at the announced length never sees what follows.
+    /// </summary>
+    private static (byte[]? Inflated, string? After) Gunzip(ReadOnlySpan<byte> payload, int length)
     {
+        using var input = new MemoryStream(payload.ToArray());
+        using var gzip = new GZipStream(input, CompressionMode.Decompress);
+        var output = new byte[length];
+        int total = 0;
         try
         {
-            using var input = new MemoryStream(payload.ToArray());
-            using var gzip = new GZipStream(input, CompressionMode.Decompress);
-            var output = new byte[limit];
-            int total = 0;
-            while (total < limit)
+            while (total < length)
             {
-                int read = gzip.Read(output, total, limit - total);
+                int read = gzip.Read(output, total, length - total);
                 if (read == 0)
                 {
-                    break;
+                    return (null, null);
                 }
 
                 total += read;
             }
-
-            return output.AsSpan(0, total).ToArray();
         }
         catch (InvalidDataException)
         {
-            return null;
+            return (null, null);
+        }
+
+        try
+        {
+            var one = new byte[1];
+            return (output, gzip.Read(one, 0, 1) > 0 ? "inflates further" : null);
+        }
+        catch (InvalidDataException)
+        {
+            return (output, "is corrupt");
         }
     }
 
