@@ -247,6 +247,7 @@ internal sealed class DeliverFuzzer
         }
 
         Consumer consumer;
+        int connectionsBefore = _broker.ConnectionsAccepted;
         try
         {
             consumer = await _system.CreateConsumerAsync(options, cancellationToken).ConfigureAwait(false);
@@ -262,7 +263,7 @@ internal sealed class DeliverFuzzer
 
         // A user of ReadAllAsync sees the failure there; Completion carries it too and is observed like a careful user would.
         _ = consumer.Completion.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var subscribed = await NextSubscribeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)
+        var subscribed = await NextSubscribeAsync(connectionsBefore, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The consumer subscribed but the broker saw no Subscribe.");
         Attach(session, subscribed);
         if (handler)
@@ -314,7 +315,8 @@ internal sealed class DeliverFuzzer
         }
     }
 
-    private async Task<Subscribed?> NextSubscribeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The next Subscribe on a connection newer than <paramref name="afterConnection"/> (an old consumer's late recovery is ignored).</summary>
+    private async Task<Subscribed?> NextSubscribeAsync(int afterConnection, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
@@ -325,7 +327,12 @@ internal sealed class DeliverFuzzer
                 var item = await _inbox.Reader.ReadAsync(cts.Token).ConfigureAwait(false);
                 if (item is Subscribed s)
                 {
-                    return s;
+                    if (s.Connection.Id > afterConnection)
+                    {
+                        return s;
+                    }
+
+                    s.Connection.Drop();
                 }
             }
         }
@@ -487,6 +494,10 @@ internal sealed class DeliverFuzzer
                     }
 
                     return;
+                case Subscribed stale when stale.Connection.Id <= session.Connection.Id:
+                    // A disposed consumer's late recovery: not this session's.
+                    stale.Connection.Drop();
+                    break;
                 case Subscribed s:
                     Attach(session, s);
                     if (!rescued)
