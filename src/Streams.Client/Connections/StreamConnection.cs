@@ -886,9 +886,11 @@ internal sealed class StreamConnection : IAsyncDisposable
                     var total = (int)size + ProtocolConstants.SizePrefix;
                     if (end - start < total)
                     {
-                        if (total > buffer.Length)
+                        // Grow only as the frame's bytes arrive (doubling, never beyond the frame): a size prefix is
+                        // untrusted, and one that announces hundreds of MiB must not allocate them before they come.
+                        if (total > buffer.Length && end - start == buffer.Length)
                         {
-                            var bigger = ArrayPool<byte>.Shared.Rent(total);
+                            var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(total, 2L * buffer.Length));
                             buffer.AsSpan(start, end - start).CopyTo(bigger);
                             ArrayPool<byte>.Shared.Return(buffer);
                             buffer = bigger;
