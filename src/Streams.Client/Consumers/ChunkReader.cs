@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Streams.Client.Consumers;
@@ -18,7 +19,8 @@ namespace Streams.Client.Consumers;
 /// its declared record count, its records must consume exactly its uncompressed data, its declared uncompressed size
 /// must be at least 4 bytes per record and at most the configured limit (checked before anything is allocated), and its
 /// codec must produce exactly the declared size. Sub-batches wholly below the minimum offset are checked the same way
-/// (decompressed and walked), since a wrong count there would shift every later offset.
+/// (decompressed and walked), since a wrong count there would shift every later offset. The checks cost a few integer
+/// compares per entry and per record; uncompressed chunks are still read in place.
 /// </para>
 /// <para>
 /// Chunk types: 0 (user) is read; 1 and 2 (tracking delta and snapshot, written by offset storage) are known non-user
@@ -27,9 +29,11 @@ namespace Streams.Client.Consumers;
 /// <para>
 /// Every violation throws <see cref="ChunkFormatException"/> naming the stream and the chunk id (codec failures are
 /// wrapped, the original as <see cref="Exception.InnerException"/>), except a compression without registered codec,
-/// which throws <see cref="UnsupportedCompressionException"/>. Errors found at the end of the chunk (count
-/// mismatches, trailing bytes) are thrown by the <see cref="TryRead"/> call that reaches the end, before any call
-/// returns <see langword="false"/>.
+/// which throws <see cref="UnsupportedCompressionException"/>. An error is thrown by the <see cref="TryRead"/> call that
+/// reaches it, so records before it may have been yielded: a sub-batch's header and decompression are checked when it is
+/// reached, its record count and sizes record by record (its end after its last record, before that record is yielded),
+/// the chunk's counts and trailing bytes at the end of the chunk, before any call returns <see langword="false"/>. A
+/// record past <c>ChunkId + NumRecords</c> is never yielded.
 /// </para>
 /// </remarks>
 internal struct ChunkReader : IDisposable
@@ -54,10 +58,11 @@ internal struct ChunkReader : IDisposable
     private ulong _nextOffset;
     private bool _ended;
 
-    // Current sub-batch (already validated: exactly _batchRemaining records consuming the rest of _batch).
+    // Current sub-batch: _batchRecords declared, _batchRemaining still to read, checked record by record.
     private ReadOnlyMemory<byte> _batch;
     private int _batchPosition;
     private int _batchRemaining;
+    private int _batchRecords;
     private byte[]? _scratch;
 
     /// <summary>Starts reading <paramref name="chunk"/>, whose header <paramref name="header"/> was read from it.</summary>
@@ -81,6 +86,7 @@ internal struct ChunkReader : IDisposable
         _batch = default;
         _batchPosition = 0;
         _batchRemaining = 0;
+        _batchRecords = 0;
         _scratch = null;
 
         switch (header.ChunkType)
@@ -137,16 +143,30 @@ internal struct ChunkReader : IDisposable
         {
             if (_batchRemaining > 0)
             {
-                // Validated when the batch was opened: every record fits.
                 var span = _batch.Span;
-                int size = (int)BinaryPrimitives.ReadUInt32BigEndian(span[_batchPosition..]);
+                int left = span.Length - _batchPosition;
+                if (left < 4)
+                {
+                    throw BatchShort(left, span.Length);
+                }
+
+                uint size = BinaryPrimitives.ReadUInt32BigEndian(span[_batchPosition..]);
+                if (size > (uint)(left - 4))
+                {
+                    throw BatchRecordTooLong(size, left - 4);
+                }
+
                 int start = _batchPosition + 4;
-                _batchPosition = start + size;
-                _batchRemaining--;
+                _batchPosition = start + (int)size;
+                if (--_batchRemaining == 0 && _batchPosition != span.Length)
+                {
+                    throw BatchTrailing(span.Length);
+                }
+
                 offset = _nextOffset++;
                 if (offset >= _minOffset)
                 {
-                    message = _batch.Slice(start, size);
+                    message = _batch.Slice(start, (int)size);
                     return true;
                 }
 
@@ -170,9 +190,7 @@ internal struct ChunkReader : IDisposable
             int remaining = data.Length - _position;
             if (remaining < 4)
             {
-                throw remaining == 0
-                    ? Error($"announces {_entries} entries but its {data.Length} data bytes hold only {_entryIndex}")
-                    : Error($"is truncated: entry {_entryIndex} starts {remaining} bytes before the end of the data");
+                throw EntryCut(remaining, data.Length);
             }
 
             _entryIndex++;
@@ -184,7 +202,7 @@ internal struct ChunkReader : IDisposable
                 int start = _position + 4;
                 if (length > data.Length - start)
                 {
-                    throw Error($"is truncated: entry {_entryIndex - 1} announces {length} bytes but only {data.Length - start} remain");
+                    throw EntryTooLong(length, data.Length - start);
                 }
 
                 if (_nextOffset >= _endOffset)
@@ -220,7 +238,7 @@ internal struct ChunkReader : IDisposable
         _batchRemaining = 0;
     }
 
-    /// <summary>Walks a sub-batch's records: exactly <paramref name="records"/> of them must consume exactly <paramref name="batch"/>.</summary>
+    /// <summary>Walks a skipped sub-batch's records: exactly <paramref name="records"/> of them must consume exactly <paramref name="batch"/>.</summary>
     /// <returns>Null when they do, else what is wrong.</returns>
     private static string? CheckRecords(ReadOnlySpan<byte> batch, int records)
     {
@@ -330,21 +348,24 @@ internal struct ChunkReader : IDisposable
             batch = _scratch.AsMemory(0, size);
         }
 
-        if (CheckRecords(batch.Span, records) is { } problem)
+        if (records == 0 || _nextOffset + (ulong)records <= _minOffset)
         {
-            throw Error($"has a sub-batch (entry {entry}) that {problem}");
-        }
+            // Wholly below the minimum offset (or empty): nothing to yield, but the count must be right (later offsets
+            // depend on it).
+            if (CheckRecords(batch.Span, records) is { } problem)
+            {
+                throw Error($"has a sub-batch (entry {entry}) that {problem}");
+            }
 
-        if (_nextOffset + (ulong)records <= _minOffset)
-        {
-            // Wholly below the minimum offset: validated, nothing to yield.
             _nextOffset += (ulong)records;
             return;
         }
 
+        // Read record by record (TryRead checks each one and the batch's end).
         _batch = batch;
         _batchPosition = 0;
         _batchRemaining = records;
+        _batchRecords = records;
     }
 
     /// <summary>At the last entry: the entries must have consumed exactly the data and held exactly NumRecords records.</summary>
@@ -361,8 +382,34 @@ internal struct ChunkReader : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private readonly ChunkFormatException TooManyRecords(int more) =>
         Error($"announces {_endOffset - ChunkId} records but its entries hold at least {_nextOffset - ChunkId + (ulong)more} (entry {_entryIndex - 1})");
 
     private readonly ChunkFormatException Error(string what, Exception? inner = null) => Error(ChunkId, _stream, what, inner);
+
+    // Throw helpers, kept out of TryRead so that its hot loop carries no message-building code.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly ChunkFormatException BatchShort(int left, int length) => BatchError(left == 0
+        ? $"declares {_batchRecords} records but its {length} bytes hold only {_batchRecords - _batchRemaining}"
+        : $"is truncated: record {_batchRecords - _batchRemaining} of {_batchRecords} starts {left} bytes before its end");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly ChunkFormatException BatchRecordTooLong(uint size, int available) =>
+        BatchError($"is truncated: record {_batchRecords - _batchRemaining} of {_batchRecords} announces {size} bytes but only {available} remain");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly ChunkFormatException BatchTrailing(int length) =>
+        BatchError($"declares {_batchRecords} records but they end {length - _batchPosition} bytes before the end of its {length} bytes (more records or trailing bytes)");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly ChunkFormatException EntryCut(int remaining, int length) => remaining == 0
+        ? Error($"announces {_entries} entries but its {length} data bytes hold only {_entryIndex}")
+        : Error($"is truncated: entry {_entryIndex} starts {remaining} bytes before the end of the data");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly ChunkFormatException EntryTooLong(int length, int available) =>
+        Error($"is truncated: entry {_entryIndex - 1} announces {length} bytes but only {available} remain");
+
+    private readonly ChunkFormatException BatchError(string what) => Error($"has a sub-batch (entry {_entryIndex - 1}) that {what}");
 }

@@ -326,6 +326,21 @@ public sealed class ChunkReaderValidationTests
     }
 
     [Fact]
+    public void Sub_batch_count_error_is_raised_before_its_last_declared_record_is_yielded()
+    {
+        var records = ChunkBuilder.Records(M("aa"), M("bb"), M("cc"));
+        var chunk = new ChunkBuilder().Simple(M("s")).SubBatchRaw(0x80, 2, (uint)records.Length, (uint)records.Length, records).Build(Id);
+        var header = ChunkHeader.Read(chunk, Stream);
+        using var reader = new ChunkReader(chunk, header, 0, ChunkReader.DefaultMaxUncompressedSize, Stream);
+        Assert.True(reader.TryRead(out ulong first, out _));
+        Assert.True(reader.TryRead(out ulong second, out var aa));
+        Assert.Equal([Id, Id + 1], [first, second]);
+        Assert.Equal("aa", System.Text.Encoding.UTF8.GetString(aa.Span));
+        var ex = Assert.Throws<ChunkFormatException>(() => reader.TryRead(out _, out _));
+        Assert.Contains("sub-batch (entry 1) that declares 2 records", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sub_batch_record_size_past_its_data_is_refused()
     {
         var records = ChunkBuilder.Records(M("a"), M("bcd"));
