@@ -268,7 +268,10 @@ internal struct ChunkReader : IDisposable
     private static ChunkFormatException Error(ulong chunkId, string? stream, string what, Exception? inner = null) =>
         new(stream is null ? $"Chunk {chunkId} {what}." : $"Chunk {chunkId} of stream {stream} {what}.", chunkId, stream, inner);
 
-    /// <summary>Reads the sub-batch entry at <see cref="_position"/>, validates it fully and makes it current.</summary>
+    /// <summary>
+    /// Reads the sub-batch entry at <see cref="_position"/>: checks its header, decompresses it (bounded), and either
+    /// walks it (wholly skipped or empty) or makes it current for <see cref="TryRead"/>, which checks it record by record.
+    /// </summary>
     private void OpenSubBatch(ReadOnlySpan<byte> data, byte first)
     {
         // 1ccc rrrr, records u16, uncompressed u32, data length u32, data.
