@@ -63,30 +63,7 @@ internal sealed class ConfirmFuzzer
             report.Connections = broker.ConnectionsAccepted;
         }
 
-        UnobservedTaskWatch.Flush();
-        memory.Sample();
-        report.PeakManagedBytes = memory.PeakManaged;
-        report.PeakWorkingSetBytes = memory.PeakWorkingSet;
-        if (memory.PeakManaged > settings.MaxManagedBytes)
-        {
-            report.Fail(Outcome.Memory, -1, $"peak managed heap {memory.PeakManaged / (1024 * 1024)} MiB", "peak heap over bound", null);
-        }
-
-        foreach (var ex in unobserved.Seen)
-        {
-            report.UnobservedTaskExceptions++;
-            string unobservedKey = FuzzReport.Signature(ex);
-            report.Unobserved[unobservedKey] = report.Unobserved.GetValueOrDefault(unobservedKey) + 1;
-            if (!FuzzChecks.IsTyped(ex))
-            {
-                report.Fail(Outcome.Untyped, -1, $"unobserved task exception {ex.GetType().FullName}: {ex.Message}", "unobserved " + FuzzReport.Signature(ex), null);
-            }
-        }
-
-        foreach (var (signature, count) in logs.Counts)
-        {
-            report.LoggedUntyped[signature] = count;
-        }
+        report.Complete(memory, unobserved, logs, settings.MaxManagedBytes);
 
         return report;
     }

@@ -184,30 +184,7 @@ internal sealed class DeliverFuzzer
             }
         }
 
-        UnobservedTaskWatch.Flush();
-        memory.Sample();
-        _report.PeakManagedBytes = memory.PeakManaged;
-        _report.PeakWorkingSetBytes = memory.PeakWorkingSet;
-        if (memory.PeakManaged > _settings.MaxManagedBytes)
-        {
-            _report.Fail(Outcome.Memory, -1, $"peak managed heap {memory.PeakManaged / (1024 * 1024)} MiB", "peak heap over bound", null);
-        }
-
-        foreach (var ex in unobserved.Seen)
-        {
-            _report.UnobservedTaskExceptions++;
-            string unobservedKey = FuzzReport.Signature(ex);
-            _report.Unobserved[unobservedKey] = _report.Unobserved.GetValueOrDefault(unobservedKey) + 1;
-            if (!FuzzChecks.IsTyped(ex))
-            {
-                _report.Fail(Outcome.Untyped, -1, $"unobserved task exception {ex.GetType().FullName}: {ex.Message}", "unobserved " + FuzzReport.Signature(ex), null);
-            }
-        }
-
-        foreach (var (signature, count) in logs.Counts)
-        {
-            _report.LoggedUntyped[signature] = count;
-        }
+        _report.Complete(memory, unobserved, logs, _settings.MaxManagedBytes);
 
         _report.Connections = _broker.ConnectionsAccepted;
     }

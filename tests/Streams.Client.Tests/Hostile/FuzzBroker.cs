@@ -165,7 +165,7 @@ internal sealed class FuzzBroker : IAsyncDisposable
                 break;
             case 0x13:
                 await ReplyAsync(connection, key, corr, w => w.U16(1)).ConfigureAwait(false);
-                await connection.SendAsync(new Writer().U16(0x14).U16(1).U32(1_048_576).U32(0).Frame()).ConfigureAwait(false);
+                await connection.SendAsync(new FrameBody().U16(0x14).U16(1).U32(1_048_576).U32(0).Framed()).ConfigureAwait(false);
                 break;
             case 0x15:
             case 0x16:
@@ -261,8 +261,8 @@ internal sealed class FuzzBroker : IAsyncDisposable
         }
     }
 
-    private static Task<bool> ReplyAsync(BrokerConnection connection, ushort key, uint corr, Func<Writer, Writer> fields) =>
-        connection.SendAsync(fields(new Writer().U16((ushort)(key | 0x8000)).U16(1).U32(corr)).Frame());
+    private static Task<bool> ReplyAsync(BrokerConnection connection, ushort key, uint corr, Func<FrameBody, FrameBody> fields) =>
+        connection.SendAsync(fields(new FrameBody().U16((ushort)(key | 0x8000)).U16(1).U32(corr)).Framed());
 
     public async ValueTask DisposeAsync()
     {
@@ -281,58 +281,6 @@ internal sealed class FuzzBroker : IAsyncDisposable
 
         await _accept.ConfigureAwait(false);
         _stop.Dispose();
-    }
-
-    private sealed class Writer
-    {
-        private readonly MemoryStream _body = new();
-
-        public Writer U8(byte v)
-        {
-            _body.WriteByte(v);
-            return this;
-        }
-
-        public Writer U16(ushort v)
-        {
-            Span<byte> b = stackalloc byte[2];
-            BinaryPrimitives.WriteUInt16BigEndian(b, v);
-            _body.Write(b);
-            return this;
-        }
-
-        public Writer U32(uint v)
-        {
-            Span<byte> b = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(b, v);
-            _body.Write(b);
-            return this;
-        }
-
-        public Writer U64(ulong v)
-        {
-            Span<byte> b = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(b, v);
-            _body.Write(b);
-            return this;
-        }
-
-        public Writer Str(string s)
-        {
-            var bytes = Encoding.UTF8.GetBytes(s);
-            U16((ushort)bytes.Length);
-            _body.Write(bytes);
-            return this;
-        }
-
-        public byte[] Frame()
-        {
-            var body = _body.ToArray();
-            var frame = new byte[4 + body.Length];
-            BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)body.Length);
-            body.CopyTo(frame, 4);
-            return frame;
-        }
     }
 
     private sealed class Reader(byte[] buffer, int position)

@@ -156,7 +156,40 @@ internal sealed class FuzzReport
 
         return s.ToString();
     }
+
+    /// <summary>
+    /// Closes a networked run: the memory peaks (a failure above <paramref name="maxManagedBytes"/>), the unobserved task
+    /// exceptions (untyped ones fail) and the untyped exceptions the client logged.
+    /// </summary>
+    public void Complete(MemorySampler memory, UnobservedTaskWatch unobserved, UntypedLogCounter logs, long maxManagedBytes)
+    {
+        UnobservedTaskWatch.Flush();
+        memory.Sample();
+        PeakManagedBytes = memory.PeakManaged;
+        PeakWorkingSetBytes = memory.PeakWorkingSet;
+        if (memory.PeakManaged > maxManagedBytes)
+        {
+            Fail(Outcome.Memory, -1, $"peak managed heap {memory.PeakManaged / (1024 * 1024)} MiB", "peak heap over bound", null);
+        }
+
+        foreach (var ex in unobserved.Seen)
+        {
+            UnobservedTaskExceptions++;
+            string key = Signature(ex);
+            Unobserved[key] = Unobserved.GetValueOrDefault(key) + 1;
+            if (!FuzzChecks.IsTyped(ex))
+            {
+                Fail(Outcome.Untyped, -1, $"unobserved task exception {ex.GetType().FullName}: {ex.Message}", "unobserved " + key, null);
+            }
+        }
+
+        foreach (var (signature, count) in logs.Counts)
+        {
+            LoggedUntyped[signature] = count;
+        }
+    }
 }
+
 
 /// <summary>Samples the managed heap and the working set every few milliseconds (transient peaks included).</summary>
 internal sealed class MemorySampler : IDisposable
