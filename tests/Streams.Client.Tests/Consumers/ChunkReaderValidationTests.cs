@@ -142,12 +142,9 @@ public sealed class ChunkReaderValidationTests
         Assert.Throws<ChunkFormatException>(() => ReadAll(chunk));
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         var ex = Fails(chunk, fragments: ["2147483648", "limit of 67108864", "MaxSubEntryUncompressedSize"]);
-        watch.Stop();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 64 * 1024, $"{allocated} B allocated");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
         Assert.Null(ex.InnerException);
     }
 
