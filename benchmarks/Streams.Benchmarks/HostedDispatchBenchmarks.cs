@@ -64,7 +64,7 @@ public class HostedDispatchBenchmarks
         _host = builder.Build();
         var services = _host.Services.GetRequiredService<ConsumerWorkerServices>();
         var registration = _host.Services.GetRequiredService<RabbitStreamsRegistry>().Consumers.Single();
-        _worker = new ConsumerWorker(registration, registration.BuildOptions(), null, services.Options.Value.Consumers, services);
+        _worker = new ConsumerWorker(registration, registration.BuildOptions(null, services.Options.Value.Consumers), null, services.Options.Value.Consumers, services);
 
         var start = _counter.Bytes;
         var afterRaw = Raw();

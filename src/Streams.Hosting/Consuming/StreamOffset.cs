@@ -12,3 +12,15 @@ public enum StreamOffset
     /// <summary>Only messages published after the consumer subscribed.</summary>
     Next,
 }
+
+/// <summary>Conversions of <see cref="StreamOffset"/>.</summary>
+internal static class StreamOffsetExtensions
+{
+    /// <summary>The client's offset specification for <paramref name="offset"/>.</summary>
+    public static Streams.Client.OffsetSpecification ToSpecification(this StreamOffset offset) => offset switch
+    {
+        StreamOffset.Last => Streams.Client.OffsetSpecification.Last,
+        StreamOffset.Next => Streams.Client.OffsetSpecification.Next,
+        _ => Streams.Client.OffsetSpecification.First,
+    };
+}

@@ -25,4 +25,11 @@ public sealed class RabbitStreamsConsumerOptions
 
     /// <summary>Maximum messages given to one <see cref="IStreamBatchHandler{T}"/> call (at most one chunk). Default 500.</summary>
     public int MaxBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// Settings of individual consumers, keyed by consumer name (or, for a consumer without a name, its handler class
+    /// name): section <c>RabbitStreams:Consumers:ByName:{key}</c>. They override the attribute; the
+    /// <c>AddConsumer&lt;T&gt;(configure)</c> callback runs after them. A key that matches no consumer fails the start.
+    /// </summary>
+    public IDictionary<string, StreamConsumerSettings> ByName { get; } = new Dictionary<string, StreamConsumerSettings>(StringComparer.OrdinalIgnoreCase);
 }

@@ -29,11 +29,19 @@ internal sealed partial class ConsumerWorker
         }
 
         var scope = CreateScope();
-        object? handler = null;
-        Task invocation;
+        object handler;
         try
         {
             handler = CreateHandler(scope);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return ActivationFailedAsync(item, scope, ex);
+        }
+
+        Task invocation;
+        try
+        {
             invocation = _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, 1, message), abort);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -96,7 +104,7 @@ internal sealed partial class ConsumerWorker
                     var scope = CreateScope();
                     await using (new ScopeLease(scope).ConfigureAwait(false))
                     {
-                        var handler = CreateHandler(scope);
+                        var handler = ActivateOrStop(scope, item);
                         try
                         {
                             await _telemetry.InvokeAsync(_invoker, handler, message, CreateContext(item, attempt, message), abort).ConfigureAwait(false);
@@ -115,7 +123,12 @@ internal sealed partial class ConsumerWorker
             {
                 throw new OperationCanceledException("The host's shutdown timeout elapsed while a handler was running; its message is not committed.", stopping);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // The handler gave up because the host is stopping: not a message error; handled again after the restart.
+                throw new OperationCanceledException("The host is stopping and the handler was cancelled; its message is not committed.", stopping);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException and not ConsumerStoppedException)
             {
                 if (!await RetryAsync(item, attempt, ex, stopping).ConfigureAwait(false))
                 {
@@ -166,7 +179,7 @@ internal sealed partial class ConsumerWorker
                 var scope = CreateScope();
                 await using (new ScopeLease(scope).ConfigureAwait(false))
                 {
-                    var handler = CreateHandler(scope);
+                    var handler = ActivateOrStop(scope, valid[0]);
                     try
                     {
                         await _telemetry.InvokeBatchAsync(_invoker, handler, batch, abort).ConfigureAwait(false);
@@ -184,7 +197,11 @@ internal sealed partial class ConsumerWorker
             {
                 throw new OperationCanceledException("The host's shutdown timeout elapsed while a handler was running; its batch is not committed.", stopping);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The host is stopping and the handler was cancelled; its batch is not committed.", stopping);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException and not ConsumerStoppedException)
             {
                 if (!await RetryAsync(valid[0], attempt, ex, stopping).ConfigureAwait(false))
                 {
@@ -233,6 +250,42 @@ internal sealed partial class ConsumerWorker
             : _factory(created.ServiceProvider, null);
     }
 
+    /// <summary>The handler for a retry or a batch; an activation failure stops the consumer (see <see cref="StopForInfrastructure"/>).</summary>
+    private object ActivateOrStop(AsyncServiceScope? scope, in Item item)
+    {
+        try
+        {
+            return CreateHandler(scope);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw StopForInfrastructure(item, ActivationError(item, ex), "the handler could not be activated");
+        }
+    }
+
+    private async Task ActivationFailedAsync(Item item, AsyncServiceScope? scope, Exception error)
+    {
+        await using (new ScopeLease(scope).ConfigureAwait(false))
+        {
+            throw StopForInfrastructure(item, ActivationError(item, error), "the handler could not be activated");
+        }
+    }
+
+    private StreamHandlerActivationException ActivationError(in Item item, Exception error) =>
+        new($"Handler {_registration.HandlerType.FullName} could not be activated for message {_source}@{item.Offset}: {error.Message} " +
+            "The consumer stopped without storing this offset; fix the registration and restart.", error);
+
+    /// <summary>
+    /// An error of the application's setup, not of the message (the handler cannot be activated, no serializer reads
+    /// the content type): logged, and the consumer stops without storing the message's offset instead of retrying,
+    /// skipping or dead-lettering every message that follows.
+    /// </summary>
+    private ConsumerStoppedException StopForInfrastructure(in Item item, Exception error, string reason)
+    {
+        Log.ConsumerStoppedByInfrastructure(_services.Logger, _handlerName, _source, item.Offset, reason, error);
+        return new ConsumerStoppedException(error);
+    }
+
     private async ValueTask ReleaseHandlerAsync(object handler)
     {
         if (_resolveFromContainer)
@@ -265,6 +318,10 @@ internal sealed partial class ConsumerWorker
             message = _invoker.Deserialize(_services.Serialization, decoded);
             error = null!;
             return true;
+        }
+        catch (StreamSerializerNotFoundException ex)
+        {
+            throw StopForInfrastructure(item, ex, "no serializer reads its content type");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -12,6 +12,9 @@ namespace Streams.Hosting.Internal;
 /// </summary>
 internal sealed class HandlerScopeAnalyzer(IServiceCollection services)
 {
+    /// <summary>The application's service collection (read only after the provider is built).</summary>
+    public IServiceCollection Services => services;
+
     /// <summary>
     /// The singletons <paramref name="handlerType"/>'s constructor takes (in order) when it needs no scope; null when
     /// it needs a scope per invocation.

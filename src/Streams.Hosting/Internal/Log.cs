@@ -43,6 +43,9 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Critical, "Consumer {Handler}: dead-lettering {Stream}@{Offset} to '{DeadLetterStream}' failed; the consumer is stopped so the message is not lost")]
     public static partial void DeadLetterFailed(ILogger logger, string handler, string stream, ulong offset, string deadLetterStream, Exception exception);
 
+    [LoggerMessage(40, LogLevel.Critical, "Consumer {Handler}: message {Stream}@{Offset} cannot be handled: {Reason}; the consumer is stopped (the message is neither retried, skipped nor dead-lettered, and its offset is not stored)")]
+    public static partial void ConsumerStoppedByInfrastructure(ILogger logger, string handler, string stream, ulong offset, string reason, Exception exception);
+
     [LoggerMessage(17, LogLevel.Debug, "Consumer {Name} on '{Stream}' stored offset {Offset}")]
     public static partial void OffsetStored(ILogger logger, string name, string stream, ulong offset);
 

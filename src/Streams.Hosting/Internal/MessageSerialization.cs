@@ -80,7 +80,12 @@ internal sealed class MessageSerialization
             : body.ToArray();
     }
 
-    /// <summary>The serializer for a content type (parameters and case ignored), else the default.</summary>
+    /// <summary>
+    /// The serializer for a content type (parameters and case ignored; a structured-syntax suffix such as
+    /// <c>application/vnd.orders+json</c> matches the serializer of <c>application/json</c>); the default when the message
+    /// has no content type. A content type that no serializer reads throws <see cref="StreamSerializerNotFoundException"/>:
+    /// guessing another format would turn a missing registration into a stream of failing (dead-lettered) messages.
+    /// </summary>
     public IStreamSerializer Find(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType))
@@ -97,7 +102,31 @@ internal sealed class MessageSerialization
             }
         }
 
-        return _default;
+        var plus = mediaType.LastIndexOf('+');
+        if (plus > 0 && mediaType.IndexOf('/', StringComparison.Ordinal) is var slash and > 0 && plus > slash)
+        {
+            var generic = string.Concat(mediaType.AsSpan(0, slash + 1), mediaType.AsSpan(plus + 1));
+            foreach (var serializer in _all.Append(_default))
+            {
+                if (MediaType(serializer.ContentType).Equals(generic, StringComparison.OrdinalIgnoreCase))
+                {
+                    return serializer;
+                }
+            }
+        }
+
+        if (MediaType(_default.ContentType).Equals(mediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return _default;
+        }
+
+        var known = string.Join(", ", _all.Append(_default).Select(x => x.ContentType).Distinct(StringComparer.OrdinalIgnoreCase));
+        throw new StreamSerializerNotFoundException(
+            $"No serializer reads content type '{contentType}' (registered: {known}); register one with AddSerializer(...) " +
+            "(an IStreamSerializer whose ContentType is that media type), or consume the stream as byte[] or Message.")
+        {
+            ContentType = contentType,
+        };
     }
 
     private static ReadOnlySpan<char> MediaTypeSpan(string contentType)

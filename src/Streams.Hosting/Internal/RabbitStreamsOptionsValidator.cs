@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Streams.Client;
 
@@ -11,10 +13,18 @@ namespace Streams.Hosting.Internal;
 internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStreamsOptions>
 {
     private readonly RabbitStreamsRegistry _registry;
+    private readonly IServiceProvider? _provider;
 
-    public RabbitStreamsOptionsValidator(RabbitStreamsRegistry registry)
+    /// <param name="registry">The declared streams and consumers.</param>
+    /// <param name="provider">
+    /// The built provider: the configuration for attribute placeholders, and the services for the handlers'
+    /// constructor dependencies (asked whether they are registered, never resolved: a handler's dependency may itself
+    /// need these options).
+    /// </param>
+    public RabbitStreamsOptionsValidator(RabbitStreamsRegistry registry, IServiceProvider? provider = null)
     {
         _registry = registry;
+        _provider = provider;
     }
 
     public ValidateOptionsResult Validate(string? name, RabbitStreamsOptions options)
@@ -70,10 +80,32 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             }
         }
 
+        var configuration = _provider?.GetService<IConfiguration>();
+        var isService = _provider?.GetService<IServiceProviderIsService>();
+        var services = _provider?.GetService<HandlerScopeAnalyzer>()?.Services;
         var names = new Dictionary<(string Stream, string Name), ConsumerRegistration>();
+        var settingsKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var consumer in _registry.Consumers)
         {
-            ValidateConsumer(consumer, errors, names);
+            if (ValidateConsumer(consumer, configuration, options.Consumers, errors, names) is { } resolved)
+            {
+                settingsKeys.Add(ConsumerRegistration.SettingsKey(resolved, consumer.HandlerType));
+            }
+
+            if (isService is not null && services is not null)
+            {
+                errors.AddRange(HandlerDependencyCheck.FindMissing(consumer.HandlerType, isService, services));
+            }
+        }
+
+        if (options.Consumers?.ByName is { Count: > 0 } byName)
+        {
+            foreach (var key in byName.Keys.Where(k => !settingsKeys.Contains(k)))
+            {
+                var nearest = ConfigurationKeyValidator.Nearest(key, settingsKeys);
+                errors.Add($"{p}:Consumers:ByName:{key} matches no consumer{(nearest is null ? string.Empty : $" (did you mean {p}:Consumers:ByName:{nearest}?)")}; " +
+                    $"the keys are consumer names, or handler class names for consumers without a name{(settingsKeys.Count == 0 ? string.Empty : $" ({string.Join(", ", settingsKeys.Order(StringComparer.Ordinal))})")}.");
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -236,17 +268,19 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         }
     }
 
-    private static void ValidateConsumer(ConsumerRegistration consumer, List<string> errors, Dictionary<(string, string), ConsumerRegistration> names)
+    /// <summary>Validates one consumer's resolved settings; returns them, or null when they cannot be built.</summary>
+    private static StreamConsumerOptions? ValidateConsumer(
+        ConsumerRegistration consumer, IConfiguration? configuration, RabbitStreamsConsumerOptions? defaults, List<string> errors, Dictionary<(string, string), ConsumerRegistration> names)
     {
         StreamConsumerOptions options;
         try
         {
-            options = consumer.BuildOptions();
+            options = consumer.BuildOptions(configuration, defaults);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
             errors.Add($"Stream consumer '{consumer}': configuring it failed: {ex.Message}");
-            return;
+            return null;
         }
 
         var p = $"Stream consumer '{consumer}'";
@@ -301,5 +335,7 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         {
             ValidateFailurePolicy($"{p}: FailurePolicy", options.FailurePolicy, errors);
         }
+
+        return options;
     }
 }

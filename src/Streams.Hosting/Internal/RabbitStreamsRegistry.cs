@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Streams.Client;
 
 namespace Streams.Hosting.Internal;
@@ -44,31 +45,55 @@ internal sealed class ConsumerRegistration
 
     public List<Action<StreamConsumerOptions>> Configure { get; } = [];
 
-    /// <summary>The consumer's settings: attribute, then the configure callbacks.</summary>
-    public StreamConsumerOptions BuildOptions()
+    /// <summary>The key of this consumer under <c>RabbitStreams:Consumers:ByName</c>: its name, else the handler class name.</summary>
+    public static string SettingsKey(StreamConsumerOptions options, Type handlerType) => options.Name ?? handlerType.Name;
+
+    /// <summary>
+    /// The consumer's settings, in this order: the attribute (its configuration placeholders resolved from
+    /// <paramref name="configuration"/>), the <c>RabbitStreams:Consumers:ByName</c> entry of its name (else of its
+    /// handler class name), then the <c>AddConsumer</c> callbacks. Throws <see cref="InvalidOperationException"/> naming
+    /// the attribute property and the configuration key for a placeholder that cannot be resolved.
+    /// </summary>
+    public StreamConsumerOptions BuildOptions(IConfiguration? configuration, RabbitStreamsConsumerOptions? defaults)
+    {
+        var options = FromAttribute(configuration);
+        if (defaults?.ByName is { Count: > 0 } byName)
+        {
+            // The entry is found by the final name (a callback may set it), and the callbacks still run last.
+            var probe = FromAttribute(configuration);
+            ApplyCallbacks(probe);
+            if (byName.TryGetValue(SettingsKey(probe, HandlerType), out var settings) && settings is not null)
+            {
+                settings.ApplyTo(options);
+            }
+        }
+
+        ApplyCallbacks(options);
+        return options;
+    }
+
+    private StreamConsumerOptions FromAttribute(IConfiguration? configuration)
     {
         var options = new StreamConsumerOptions();
         if (Attribute is not null)
         {
-            options.Stream = Attribute.Stream;
-            options.Name = Attribute.Name;
-            options.Offset = Attribute.Offset switch
-            {
-                StreamOffset.Last => OffsetSpecification.Last,
-                StreamOffset.Next => OffsetSpecification.Next,
-                _ => OffsetSpecification.First,
-            };
+            options.Stream = ConfigurationPlaceholders.Resolve(Attribute.Stream, configuration, $"[StreamConsumer] Stream of '{this}'");
+            options.Name = Attribute.Name is { } name ? ConfigurationPlaceholders.Resolve(name, configuration, $"[StreamConsumer] Name of '{this}'") : null;
+            options.Offset = Attribute.Offset.ToSpecification();
             options.SingleActiveConsumer = Attribute.SingleActiveConsumer;
             options.SuperStream = Attribute.SuperStream;
             options.MaxConcurrency = Attribute.MaxConcurrency;
         }
 
+        return options;
+    }
+
+    private void ApplyCallbacks(StreamConsumerOptions options)
+    {
         foreach (var configure in Configure)
         {
             configure(options);
         }
-
-        return options;
     }
 
     public override string ToString() => HandlerType.FullName ?? HandlerType.Name;

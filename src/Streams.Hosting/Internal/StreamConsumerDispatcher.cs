@@ -29,7 +29,7 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
         var workers = new List<ConsumerWorker>();
         foreach (var registration in _registry.Consumers)
         {
-            var options = registration.BuildOptions();
+            var options = registration.BuildOptions(_services.Root.GetService<Microsoft.Extensions.Configuration.IConfiguration>(), defaults);
             if (!options.SuperStream)
             {
                 workers.Add(new ConsumerWorker(registration, options, null, defaults, _services));

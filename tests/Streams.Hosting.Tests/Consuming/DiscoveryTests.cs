@@ -55,13 +55,13 @@ public sealed class DiscoveryTests
         var single = ConsumerDiscovery.Describe(typeof(BillingHandler), requireAttribute: true);
         Assert.Equal(typeof(Order), single.MessageType);
         Assert.False(single.IsBatch);
-        var options = single.BuildOptions();
+        var options = single.BuildOptions(null, null);
         Assert.Equal(("orders", "billing", OffsetSpecification.Next, 1), (options.Stream, options.Name, options.Offset, options.MaxConcurrency));
 
         var batch = ConsumerDiscovery.Describe(typeof(AuditBatchHandler), requireAttribute: true);
         Assert.Equal(typeof(byte[]), batch.MessageType);
         Assert.True(batch.IsBatch);
-        Assert.Equal(OffsetSpecification.First, batch.BuildOptions().Offset);
+        Assert.Equal(OffsetSpecification.First, batch.BuildOptions(null, null).Offset);
     }
 
     [Fact]
@@ -104,9 +104,9 @@ public sealed class DiscoveryTests
         builder.AddConsumer<BillingHandler>(c => c.FailurePolicy = new HandlerFailurePolicy { AfterRetries = FailureAction.Stop });
         var registry = (RabbitStreamsRegistry)services.Single(d => d.ServiceType == typeof(RabbitStreamsRegistry)).ImplementationInstance!;
         Assert.Equal(2, registry.Consumers.Count);
-        var tail = registry.FindConsumer(typeof(UnattributedHandler))!.BuildOptions();
+        var tail = registry.FindConsumer(typeof(UnattributedHandler))!.BuildOptions(null, null);
         Assert.Equal(("logs", "tail", OffsetSpecification.Offset(42)), (tail.Stream, tail.Name, tail.Offset));
-        var billing = registry.FindConsumer(typeof(BillingHandler))!.BuildOptions();
+        var billing = registry.FindConsumer(typeof(BillingHandler))!.BuildOptions(null, null);
         Assert.Equal(FailureAction.Stop, billing.FailurePolicy!.AfterRetries);
 
         using var provider = services.BuildServiceProvider();
