@@ -18,10 +18,19 @@ public sealed class RabbitStreamsPublishingOptions
     /// <summary>Messages per Publish frame when concurrent callers are batched together. Default 100.</summary>
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>The suffix of the reference under which messages published without a deduplication id are numbered.</summary>
+    internal const string AutomaticIdsSuffix = "-auto";
+
     /// <summary>
-    /// The publisher reference used for messages published with <see cref="PublishOptions.DeduplicationId"/>
-    /// (the broker drops a message whose id is not greater than the last one stored for this reference).
-    /// Must be stable across restarts and unique per application; required only when deduplication ids are used.
+    /// The publisher reference of this application instance: the recommended production setting. With it, every
+    /// pooled producer is named, so that after a lost connection (a leader crash, a node restart) the messages that were
+    /// sent but not confirmed are re-sent with their publishing ids and the broker drops those it already stored: callers
+    /// see no error for them. Messages published with <see cref="PublishOptions.DeduplicationId"/> use this reference with
+    /// the caller's ids; the others use <c>{name}-auto</c> with ids numbered by the client. Must be unique per running
+    /// instance (two instances sharing it would have each other's messages dropped as duplicates: add the host or pod
+    /// name, e.g. <c>orders-api-${HOSTNAME}</c> set through the environment) and, for caller ids, stable across restarts.
+    /// At most 250 UTF-8 bytes. Without it, a message whose confirm is lost with the connection fails with
+    /// <see cref="StreamPublishOutcomeUnknownException"/>, and <see cref="PublishOptions.DeduplicationId"/> cannot be used.
     /// </summary>
     public string? DeduplicationProducerName { get; set; }
 

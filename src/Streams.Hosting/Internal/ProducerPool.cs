@@ -75,11 +75,18 @@ internal sealed class ProducerPool : IAsyncDisposable
         using var timeout = new CancellationTokenSource(options.RequestTimeout * 2, _time);
         var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
         var publishing = options.Publishing;
-        string? reference = null;
+        string? reference;
         if (deduplicating)
         {
             reference = publishing.DeduplicationProducerName ?? throw new InvalidOperationException(
                 "PublishOptions.DeduplicationId needs RabbitStreams:Publishing:DeduplicationProducerName (the stable publisher reference the broker deduplicates on).");
+        }
+        else
+        {
+            // With a name, the messages published without an id are numbered by the client under a reference of their
+            // own (never mixed with the caller's ids): after a lost connection it re-sends the unconfirmed ones and the
+            // broker drops those it already stored, so callers see no "fate unknown" error.
+            reference = publishing.DeduplicationProducerName is { } name ? name + RabbitStreamsPublishingOptions.AutomaticIdsSuffix : null;
         }
 
         var producerOptions = new ProducerOptions(stream)

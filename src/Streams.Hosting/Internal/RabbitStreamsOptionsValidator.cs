@@ -197,9 +197,10 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         }
 
         if (publishing.DeduplicationProducerName is { } producerName
-            && (producerName.Length == 0 || Encoding.UTF8.GetByteCount(producerName) > 255))
+            && (producerName.Length == 0 || Encoding.UTF8.GetByteCount(producerName) > 255 - RabbitStreamsPublishingOptions.AutomaticIdsSuffix.Length))
         {
-            errors.Add($"{p}:DeduplicationProducerName must be 1-255 UTF-8 bytes.");
+            errors.Add($"{p}:DeduplicationProducerName must be 1-{255 - RabbitStreamsPublishingOptions.AutomaticIdsSuffix.Length} UTF-8 bytes " +
+                $"(the broker's 255-byte reference, less '{RabbitStreamsPublishingOptions.AutomaticIdsSuffix}' for the messages published without an id).");
         }
     }
 

@@ -157,6 +157,12 @@ internal sealed class StreamPublisher : IStreamPublisher
             _telemetry.PublishFailed(ex);
             throw new StreamPublishTimeoutException(stream, timeout, ex);
         }
+        catch (ProducerRecoveryException ex)
+        {
+            // Only an unnamed producer fails its unconfirmed messages on recovery; a named one re-sends them.
+            _telemetry.PublishFailed(ex);
+            throw StreamPublishOutcomeUnknownException.ConfirmLost(stream, ex);
+        }
         catch (StreamDoesNotExistException ex)
         {
             throw new StreamPublishException(stream, $"Cannot publish to stream '{stream}': it does not exist (declare it with AddStream or create it first).", ex);

@@ -73,3 +73,46 @@ public sealed class StreamPublishTimeoutException : StreamPublishException
     /// <summary>The timeout that elapsed.</summary>
     public TimeSpan Timeout { get; }
 }
+
+/// <summary>
+/// The connection to the stream's leader was lost after the message was sent and before the broker confirmed it: it may
+/// or may not be stored. Without <see cref="RabbitStreamsPublishingOptions.DeduplicationProducerName"/> the publisher
+/// cannot tell, so the caller decides: publish it again if a duplicate is acceptable (or the consumer is idempotent),
+/// else record it for reconciliation. With the name configured (the recommended production setting) the publisher
+/// re-sends unconfirmed messages itself after recovery and the broker drops duplicates, so this is not thrown.
+/// </summary>
+public sealed class StreamPublishOutcomeUnknownException : StreamPublishException
+{
+    /// <summary>Creates an exception.</summary>
+    public StreamPublishOutcomeUnknownException()
+    {
+    }
+
+    /// <summary>Creates an exception.</summary>
+    /// <param name="message">The message.</param>
+    public StreamPublishOutcomeUnknownException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public StreamPublishOutcomeUnknownException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    private StreamPublishOutcomeUnknownException(string stream, string message, Exception? innerException)
+        : base(stream, message, innerException)
+    {
+    }
+
+    /// <summary>The exception for a message published to <paramref name="stream"/> whose confirm was lost.</summary>
+    internal static StreamPublishOutcomeUnknownException ConfirmLost(string stream, Exception? innerException) => new(
+        stream,
+        $"The connection to stream '{stream}' was lost before the broker confirmed this message: it may or may not be stored. " +
+        "Publish it again if a duplicate is acceptable, or set RabbitStreams:Publishing:DeduplicationProducerName (unique per running " +
+        "instance) so that the publisher re-sends unconfirmed messages itself after recovery and the broker drops duplicates.",
+        innerException);
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Streams.Client;
+using Streams.Testing;
+
+namespace Streams.Hosting.Tests.Integration;
+
+/// <summary>
+/// Issue 14, trap 8: with <see cref="RabbitStreamsPublishingOptions.DeduplicationProducerName"/> a lost producer
+/// connection is invisible to callers (unconfirmed messages are re-sent and deduplicated: each stored once); without
+/// it, a message whose confirm was lost fails with <see cref="StreamPublishOutcomeUnknownException"/> saying what to do.
+/// The connection is force-closed while 32 callers keep publishing, so messages are in flight when it goes.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class PublisherRecoveryTests(BrokerFixture broker)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<(List<string> Sent, List<Exception> Errors, string Stream)> PublishThroughACloseAsync(string? producerName)
+    {
+        var stream = BrokerFixture.UniqueName("publisher-recovery");
+        var connectionName = BrokerFixture.UniqueName("publisher-app");
+        using var host = TestHost.Build(broker, b => b.AddStream(stream), o =>
+        {
+            o.ConnectionName = connectionName;
+            o.Publishing.DeduplicationProducerName = producerName;
+        });
+        await host.StartAsync(Ct);
+        var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+        await publisher.PublishAsync(stream, "warm-up", Ct);
+
+        var sent = new ConcurrentQueue<string>();
+        var errors = new ConcurrentQueue<Exception>();
+        using var stop = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, 32).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var body = $"{c}-{i}";
+                try
+                {
+                    await publisher.PublishAsync(stream, body, Ct);
+                    sent.Enqueue(body);
+                }
+                catch (StreamPublishException ex)
+                {
+                    errors.Enqueue(ex);
+                }
+            }
+        })).ToArray();
+
+        using var management = new ManagementClient(broker.Endpoint.ManagementUri, broker.Endpoint.UserName, broker.Endpoint.Password);
+        Assert.NotEmpty(await management.CloseConnectionsAsync(connectionName + "-producer", Ct));
+
+        // Keep publishing until the producer is back and has confirmed more.
+        var before = sent.Count;
+        await TestHost.WaitUntilAsync(() => sent.Count > before + 1000 || !errors.IsEmpty && sent.Count > before + 100, "publishing resumed after the close");
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+        await host.StopAsync(Ct);
+        return (["warm-up", .. sent], [.. errors], stream);
+    }
+
+    /// <summary>The stream's message bodies: at least <paramref name="expected"/>, plus any that follow within a second (duplicates).</summary>
+    private async Task<List<string>> ReadAllAsync(string stream, int expected)
+    {
+        await using var system = await TestHost.ConnectAsync(broker.Endpoint);
+        var bodies = new List<string>();
+        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await foreach (var delivery in consumer.ReadAllAsync(timeout.Token))
+            {
+                bodies.Add(Encoding.UTF8.GetString(delivery.DecodeMessage().Body.Span));
+                if (bodies.Count == expected)
+                {
+                    timeout.CancelAfter(TimeSpan.FromSeconds(1));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested && bodies.Count >= expected)
+        {
+            // Read everything that was there.
+        }
+
+        return bodies;
+    }
+
+    [Fact]
+    public async Task With_a_producer_name_a_lost_connection_costs_callers_no_error_and_stores_every_message_once()
+    {
+        var (sent, errors, stream) = await PublishThroughACloseAsync(BrokerFixture.UniqueName("orders-api"));
+
+        Assert.Empty(errors);
+        var stored = await ReadAllAsync(stream, sent.Count);
+        Assert.Equal(stored.Count, stored.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(sent.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_a_producer_name_a_lost_confirm_fails_with_an_error_that_says_what_to_do()
+    {
+        var (_, errors, _) = await PublishThroughACloseAsync(null);
+
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e =>
+        {
+            var unknown = Assert.IsType<StreamPublishOutcomeUnknownException>(e);
+            Assert.IsType<ProducerRecoveryException>(unknown.InnerException);
+            Assert.Contains("it may or may not be stored", unknown.Message, StringComparison.Ordinal);
+            Assert.Contains("set RabbitStreams:Publishing:DeduplicationProducerName", unknown.Message, StringComparison.Ordinal);
+        });
+    }
+}
