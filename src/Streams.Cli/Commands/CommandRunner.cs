@@ -20,7 +20,8 @@ internal static class CommandRunner
         In --body, the ids, property values, --routing-key and --filter, {seq} is the message's 1-based sequence number.
         A missing stream is created (a missing super stream with --partitions N, default 3).
         Super-stream messages are routed by the MurmurHash3 of the routing key (default {seq}). --filter sets the
-        message's filter value and an application property "filter" that tail --filter uses to drop false positives.
+        message's broker filter value and the application property "x-stream-filter-value" with the same value, which
+        tail --filter and hosted consumers (FilterValues) check to drop the broker's false positives.
         Exit codes: 0 success, 1 broker or client failure, 2 bad input.
         """;
 

@@ -12,9 +12,6 @@ internal static class PublishCommand
         "correlation-id", "content-type", "property", "producer-name",
     ];
 
-    /// <summary>The application property that carries the <c>--filter</c> value, so that <c>tail --filter</c> can post-filter.</summary>
-    public const string FilterProperty = "filter";
-
     private static readonly string[] FlagOptions = ["amqp"];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
@@ -39,7 +36,7 @@ internal static class PublishCommand
         var producerOptions = new ProducerOptions(plan.Stream)
         {
             Name = plan.ProducerName,
-            FilterValue = plan.Filter is null ? null : static m => m.ApplicationProperties?[FilterProperty] as string,
+            FilterValue = plan.Filter is null ? null : StreamFilter.ProducerFilterValue,
         };
         await using var producer = await system.CreateProducerAsync(producerOptions, cancellationToken).ConfigureAwait(false);
 
@@ -87,7 +84,7 @@ internal static class PublishCommand
             new SuperStreamProducerOptions(plan.Stream, m => keys[m])
             {
                 Name = plan.ProducerName,
-                FilterValue = plan.Filter is null ? null : static m => m.ApplicationProperties?[FilterProperty] as string,
+                FilterValue = plan.Filter is null ? null : StreamFilter.ProducerFilterValue,
             }, ct).ConfigureAwait(false);
         const int BatchSize = 1000;
         var batch = new List<Message>(BatchSize);
@@ -239,7 +236,8 @@ internal sealed class PublishPlan
 
             if (Filter is not null)
             {
-                map[PublishCommand.FilterProperty] = Filter.Render(sequence);
+                // The client's filter convention: the broker filter value is read back from this property.
+                map[StreamFilter.PropertyName] = Filter.Render(sequence);
             }
 
             message.ApplicationProperties = map;

@@ -68,15 +68,11 @@ internal static class TailCommand
             var options = new ConsumerOptions(stream!) { Offset = offset, Name = name, SingleActiveConsumer = sac };
             if (filters.Count > 0)
             {
-                // The broker filters per chunk (Bloom filter): false positives reach us and are dropped here, using the
-                // application property `streams publish --filter` writes beside the filter value.
-                var wanted = filters.ToHashSet(StringComparer.Ordinal);
+                // The broker filters per chunk (Bloom filter): false positives reach us and are dropped here by the
+                // client's convention (StreamFilter), the one `streams publish --filter` and hosted publishers follow.
                 options.FilterValues = [.. filters];
                 options.MatchUnfiltered = matchUnfiltered;
-                options.PostFilter = delivery => DeliveryFormatter.Decode(delivery.Body).Message?.ApplicationProperties is { } p
-                    && p.TryGetValue(PublishCommand.FilterProperty, out var value)
-                        ? value is string v && wanted.Contains(v)
-                        : matchUnfiltered;
+                options.PostFilter = StreamFilter.CreatePostFilter(filters, matchUnfiltered);
             }
 
             await using var consumer = await system.CreateConsumerAsync(options, cancellationToken).ConfigureAwait(false);

@@ -68,7 +68,7 @@ public sealed class ConsumerOptions
     /// <summary>
     /// Broker-side filtering (RabbitMQ 3.13+): only chunks holding one of these filter values (set by producers with
     /// <see cref="ProducerOptions.FilterValue"/>) are sent. Filtering is per chunk and probabilistic, so combine it with
-    /// <see cref="PostFilter"/>.
+    /// <see cref="PostFilter"/>: <see cref="StreamFilter.CreatePostFilter"/> checks the convention's property.
     /// </summary>
     public IReadOnlyList<string>? FilterValues { get; set; }
 

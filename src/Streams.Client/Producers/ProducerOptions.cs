@@ -43,7 +43,8 @@ public sealed class ProducerOptions
     /// <summary>
     /// Computes the filter value of each <see cref="Message"/> (Publish v2, broker 3.13+); <see langword="null"/> = no
     /// filter value. Setting it makes the producer use Publish v2 frames, which the broker must support. Raw-byte
-    /// messages carry no filter value.
+    /// messages carry no filter value. <see cref="StreamFilter.ProducerFilterValue"/> follows the filter convention
+    /// (the value also travels in a property consumers re-check).
     /// </summary>
     public Func<Message, string?>? FilterValue { get; set; }
 

@@ -42,7 +42,15 @@ public sealed record StreamConsumerStatus(
     long HandledCount,
     long FailedCount,
     Exception? LastError,
-    bool IsActive = true);
+    bool IsActive = true)
+{
+    /// <summary>
+    /// Messages read and dropped without calling the handler since start, because their filter value is not one of
+    /// <see cref="StreamConsumerOptions.FilterValues"/> (broker filtering lets such messages through). Their offsets
+    /// count as processed.
+    /// </summary>
+    public long FilteredCount { get; init; }
+}
 
 /// <summary>The status of the hosted consumers (for health checks and status endpoints). Singleton.</summary>
 public interface IStreamConsumerMonitor

@@ -29,8 +29,10 @@ public sealed class StreamConsumerOptions
 
     /// <summary>
     /// Only messages published with one of these <see cref="PublishOptions.FilterValue"/>s (RabbitMQ 3.13+). The broker
-    /// filters per chunk (probabilistically); the consumer re-checks each message's <c>x-stream-filter-value</c> header,
-    /// so the handler only sees matching messages. Skipped messages count as processed for offset tracking.
+    /// filters per chunk (probabilistically); the consumer re-checks each message's <c>x-stream-filter-value</c> header
+    /// (<see cref="Streams.Client.StreamFilter"/>: what <see cref="IStreamPublisher"/> and <c>streams publish --filter</c>
+    /// write), so the handler only sees matching messages. Skipped messages count as processed for offset tracking;
+    /// each is logged at Debug level and counted (<c>rabbitmq.stream.consumer.filtered</c>, <see cref="StreamConsumerStatus.FilteredCount"/>).
     /// </summary>
     public IReadOnlyList<string>? FilterValues { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Streams.Client;
 
 namespace Streams.Hosting.Internal;
@@ -8,7 +9,11 @@ namespace Streams.Hosting.Internal;
 /// <summary>Reading: the subscription loops (in order, batches, lanes) and turning deliveries into items.</summary>
 internal sealed partial class ConsumerWorker
 {
-    /// <summary>The client-side re-check of broker filtering (Bloom filters let other values through).</summary>
+    /// <summary>
+    /// The client-side re-check of broker filtering (Bloom filters let other values through), by the client's
+    /// convention (<see cref="StreamFilter"/>). A message that does not match is counted and logged here (once per
+    /// message: every path calls this once per item); an undecodable entry always goes on, to the failure policy.
+    /// </summary>
     private bool Matches(in Item item)
     {
         if (_options.FilterValues is not { Count: > 0 } filters || item.Undecodable is not null)
@@ -16,14 +21,26 @@ internal sealed partial class ConsumerWorker
             return true;
         }
 
-        if (item.Message is not { } message)
+        // A body alone carries no filter value.
+        if (item.Message is { } message ? StreamFilter.Matches(message, filters, _options.MatchUnfiltered) : _options.MatchUnfiltered)
         {
-            // A body alone carries no filter value.
-            return _options.MatchUnfiltered;
+            return true;
         }
 
-        var value = message.ApplicationProperties is { } headers && headers.TryGetValue(PublishOptions.FilterValueHeader, out var v) ? v as string : null;
-        return value is null ? _options.MatchUnfiltered : filters.Contains(value);
+        Dropped(item, filters);
+        return false;
+    }
+
+    /// <summary>Counts (<c>rabbitmq.stream.consumer.filtered</c>, <see cref="StreamConsumerStatus.FilteredCount"/>) and logs a message the filter dropped.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Dropped(in Item item, IReadOnlyList<string> filters)
+    {
+        _telemetry.CountFiltered();
+        if (_services.Logger.IsEnabled(LogLevel.Debug))
+        {
+            var value = item.Message is { } message ? StreamFilter.GetValue(message) : null;
+            Log.MessageFiltered(_services.Logger, _handlerName, _source, item.Offset, value, string.Join(", ", filters), _options.MatchUnfiltered);
+        }
     }
 
     private ValueTask EnqueueAsync(ChannelWriter<Item> writer, Delivery delivery, CancellationToken cancellationToken)

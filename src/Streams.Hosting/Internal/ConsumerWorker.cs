@@ -95,7 +95,10 @@ internal sealed partial class ConsumerWorker : IDisposable
             Interlocked.Read(ref _handled),
             Interlocked.Read(ref _failed),
             _lastError,
-            Volatile.Read(ref _consumer)?.IsActive ?? true);
+            Volatile.Read(ref _consumer)?.IsActive ?? true)
+        {
+            FilteredCount = _telemetry.Filtered,
+        };
     }
 
     public async Task RunAsync(CancellationToken stopping, CancellationToken abort)

@@ -55,6 +55,10 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Information, "Consumer {Handler} on '{Stream}' stopped (last processed offset: {Offset})")]
     public static partial void ConsumerStopped(ILogger logger, string handler, string stream, ulong? offset);
 
+    /// <remarks>Per dropped message: callers check <see cref="ILogger.IsEnabled"/> first, so a disabled Debug level costs no lookup.</remarks>
+    [LoggerMessage(30, LogLevel.Debug, "Consumer {Handler}: message {Stream}@{Offset} dropped by the consumer's filter (filter value: {FilterValue}; wanted: {FilterValues}; match unfiltered: {MatchUnfiltered})", SkipEnabledCheck = true)]
+    public static partial void MessageFiltered(ILogger logger, string handler, string stream, ulong offset, string? filterValue, string filterValues, bool matchUnfiltered);
+
     [LoggerMessage(20, LogLevel.Critical, "Consumer {Handler} on '{Stream}' failed and stopped")]
     public static partial void ConsumerFaulted(ILogger logger, string handler, string stream, Exception exception);
 }

@@ -96,7 +96,7 @@ internal sealed class ProducerPool : IAsyncDisposable
             BatchSize = publishing.BatchSize,
             ConfirmTimeout = publishing.Timeout,
             TimeProvider = _time,
-            FilterValue = static m => m.ApplicationProperties is { } p && p.TryGetValue(PublishOptions.FilterValueHeader, out var v) ? v as string : null,
+            FilterValue = StreamFilter.ProducerFilterValue,
         };
         Producer producer;
         try

@@ -1,10 +1,16 @@
+using Streams.Client;
+
 namespace Streams.Hosting;
 
 /// <summary>Per-message settings for <see cref="IStreamPublisher.PublishAsync{T}"/>.</summary>
 public sealed class PublishOptions
 {
-    /// <summary>The application property carrying <see cref="FilterValue"/> so consumers can re-check it (filtering is probabilistic).</summary>
-    public const string FilterValueHeader = "x-stream-filter-value";
+    /// <summary>
+    /// The application property carrying <see cref="FilterValue"/> so consumers can re-check it (filtering is
+    /// probabilistic): <see cref="StreamFilter.PropertyName"/>, the client's filter convention, which the CLI's
+    /// <c>publish --filter</c> and <c>tail --filter</c> follow too.
+    /// </summary>
+    public const string FilterValueHeader = StreamFilter.PropertyName;
 
     /// <summary>The AMQP message id.</summary>
     public string? MessageId { get; set; }
@@ -31,7 +37,7 @@ public sealed class PublishOptions
 
     /// <summary>
     /// The filter value indexed in the chunk's Bloom filter (RabbitMQ 3.13+); also written to the
-    /// <see cref="FilterValueHeader"/> application property.
+    /// <see cref="FilterValueHeader"/> application property (the convention of <see cref="StreamFilter"/>).
     /// </summary>
     public string? FilterValue { get; set; }
 

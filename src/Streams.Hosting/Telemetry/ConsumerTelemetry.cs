@@ -19,6 +19,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     private long _recoveries;
     private long _firstSeen = -1;
     private long _consumed;
+    private long _filtered;
     private long _lag = -1;
     private DateTimeOffset? _lagMeasuredAt;
 
@@ -68,6 +69,9 @@ internal sealed class ConsumerTelemetry : IDisposable
 
     /// <summary>Messages handed to the handler (first attempts).</summary>
     public long Consumed => Interlocked.Read(ref _consumed);
+
+    /// <summary>Messages read and dropped by the consumer's filter (<see cref="StreamConsumerOptions.FilterValues"/>) without calling the handler.</summary>
+    public long Filtered => Interlocked.Read(ref _filtered);
 
     public StreamConsumerStatus GetStatus() => _status();
 
@@ -243,6 +247,9 @@ internal sealed class ConsumerTelemetry : IDisposable
             activity?.Dispose();
         }
     }
+
+    /// <summary>Counts one message dropped by the consumer's filter.</summary>
+    public void CountFiltered() => Interlocked.Increment(ref _filtered);
 
     public void DeadLettered(int count) => _owner.Metrics.DeadLettered.Add(count, _tags);
 

@@ -151,6 +151,14 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
         }
     }
 
+    internal IEnumerable<Measurement<long>> ObserveFiltered()
+    {
+        foreach (var consumer in _consumers.Values)
+        {
+            yield return new Measurement<long>(consumer.Filtered, consumer.MetricTags);
+        }
+    }
+
     internal IEnumerable<Measurement<long>> ObserveInFlight()
     {
         if (Volatile.Read(ref _pool) is not { } pool)

@@ -23,6 +23,8 @@ internal sealed class StreamsMetrics
         Reconnects = Meter.CreateCounter<long>(SemanticConventions.Reconnects, "{reconnect}", "Subscriptions set up again after a failure, and closed producers replaced.");
         PublishErrors = Meter.CreateCounter<long>(SemanticConventions.PublishErrors, "{message}", "Publishes that failed (timeout, rejection, connection).");
         DeadLettered = Meter.CreateCounter<long>(SemanticConventions.DeadLettered, "{message}", "Messages dead-lettered after their retries.");
+        // Observable like consumed: a filtering consumer may drop most of what it reads.
+        Meter.CreateObservableCounter(SemanticConventions.Filtered, owner.ObserveFiltered, "{message}", "Messages a filtering consumer read and dropped without calling its handler (their filter value is not one it asked for).");
         Meter.CreateObservableGauge(SemanticConventions.ConsumerLag, owner.ObserveLag, "{message}", "Messages in the stream after the last one the consumer processed.");
         Meter.CreateObservableUpDownCounter(SemanticConventions.InFlight, owner.ObserveInFlight, "{message}", "Messages sent by pooled producers and not confirmed yet.");
     }

@@ -66,6 +66,7 @@ internal static class SemanticConventions
     public const string PublishErrors = "rabbitmq.stream.publish.errors";
     public const string InFlight = "rabbitmq.stream.producer.in_flight";
     public const string DeadLettered = "rabbitmq.stream.consumer.dead_lettered";
+    public const string Filtered = "rabbitmq.stream.consumer.filtered";
 
     // W3C trace context carried in application properties.
     public const string TraceParent = "traceparent";

@@ -12,6 +12,9 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<string> Lines { get; } = new();
 
+    /// <summary>Every entry with its level and event id (<see cref="Lines"/> has the text only).</summary>
+    public ConcurrentQueue<(LogLevel Level, int EventId, string Message)> Entries { get; } = new();
+
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
     public void Dispose()
@@ -25,8 +28,12 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue(formatter(state, exception) + " " + exception);
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var message = formatter(state, exception);
+            owner.Lines.Enqueue(message + " " + exception);
+            owner.Entries.Enqueue((logLevel, eventId.Id, message));
+        }
     }
 }
 

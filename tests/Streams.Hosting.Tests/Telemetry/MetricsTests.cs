@@ -1,6 +1,9 @@
 using System.Diagnostics.Metrics;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Streams.Client;
 using Streams.Hosting.Tests.Consuming;
 using Streams.Hosting.Tests.Integration;
 using Streams.Testing;
@@ -108,6 +111,66 @@ public sealed class MetricsTests(BrokerFixture broker)
         Assert.Single(collector.Of("rabbitmq.stream.publish.errors"));
         var errorDuration = Assert.Single(collector.Of("messaging.process.duration"));
         Assert.Equal(typeof(InvalidOperationException).FullName, errorDuration.Tags["error.type"]);
+        await host.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Messages_a_filtered_consumer_drops_are_counted_and_logged_at_debug(int maxConcurrency)
+    {
+        var stream = BrokerFixture.UniqueName("otel-filtered");
+        await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
+        {
+            await system.CreateStreamAsync(stream, new Streams.Client.StreamSpec { FilterSizeBytes = 32 }, Ct);
+            static Message Text(string text, string? filter)
+            {
+                var message = new Message(Encoding.UTF8.GetBytes(text)) { Properties = new MessageProperties { MessageId = text } };
+                if (filter is not null)
+                {
+                    StreamFilter.SetValue(message, filter);
+                }
+
+                return message;
+            }
+
+            // One batch, so one chunk holding "eu": the broker sends it whole and the consumer drops offsets 1 and 2.
+            await using var producer = await system.CreateProducerAsync(new ProducerOptions(stream) { FilterValue = StreamFilter.ProducerFilterValue }, Ct);
+            await producer.SendBatchAsync([Text("eu-0", "eu"), Text("us-1", "us"), Text("none-2", null), Text("eu-3", "eu")], Ct);
+        }
+
+        using var collector = new TelemetryCollector(stream, traces: false);
+        var logs = new CapturingLoggerProvider();
+        var probe = new Probe();
+        using var host = TestHost.Build(broker, b =>
+        {
+            b.Services.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+            b.AddConsumer<TextHandler>(c => { c.Stream = stream; c.Name = "filtering"; c.FilterValues = ["eu"]; c.MaxConcurrency = maxConcurrency; });
+        }, probe: probe);
+        await host.StartAsync(Ct);
+        var received = await probe.TakeAsync(2);
+        Assert.Equal(["eu-0", "eu-3"], received.Select(r => (string)r.Message).Order(StringComparer.Ordinal));
+        var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
+        await TestHost.WaitUntilAsync(() => monitor.GetConsumers()[0].LastProcessedOffset == 3, "offset 3 processed");
+
+        var status = Assert.Single(monitor.GetConsumers());
+        Assert.Equal((2L, 2L), (status.HandledCount, status.FilteredCount));
+
+        collector.RecordObservables();
+        var filtered = collector.Of("rabbitmq.stream.consumer.filtered");
+        var last = filtered[^1];
+        Assert.Equal(2, last.Value);
+        Assert.IsType<ObservableCounter<long>>(last.Instrument);
+        Assert.Equal("{message}", last.Instrument.Unit);
+        Assert.Equal("rabbitmq", last.Tags["messaging.system"]);
+        Assert.Equal("process", last.Tags["messaging.operation.name"]);
+        Assert.Equal("filtering", last.Tags["messaging.consumer.group.name"]);
+
+        var dropped = logs.Entries.Where(e => e.EventId == 30).ToList();
+        Assert.Equal(2, dropped.Count);
+        Assert.All(dropped, e => Assert.Equal(LogLevel.Debug, e.Level));
+        Assert.Contains($"{stream}@1 dropped by the consumer's filter (filter value: us; wanted: eu;", dropped[0].Message, StringComparison.Ordinal);
+        Assert.Contains($"{stream}@2 dropped by the consumer's filter (filter value: (null); wanted: eu;", dropped[1].Message, StringComparison.Ordinal);
         await host.StopAsync(Ct);
     }
 }
