@@ -22,8 +22,7 @@ builder.Services.AddOptions<OrdersOptions>().BindConfiguration(OrdersOptions.Sec
 var ordersStream = builder.Configuration[$"{OrdersOptions.SectionName}:Stream"] ?? OrdersOptions.DefaultStream;
 builder.Services.AddRabbitStreams(builder.Configuration.GetSection("RabbitStreams"))
     .AddStream(ordersStream, s => s.MaxAge = TimeSpan.FromDays(7))       // created at start (exists-ok)
-    .AddConsumersFromAssemblyContaining<Program>()                       // every [StreamConsumer] class: OrderProjection
-    .AddConsumer<OrderProjection>(c => c.Stream = ordersStream);         // ...on the configured stream
+    .AddConsumersFromAssemblyContaining<Program>();                      // every [StreamConsumer] class: OrderProjection on {Orders:Stream}
 builder.Services.AddHealthChecks().AddRabbitStreams();                 // Unhealthy when disconnected or a consumer faulted
 
 // OpenTelemetry: the publish ("send orders") and handler ("process orders") spans, linked by the W3C trace context

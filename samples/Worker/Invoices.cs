@@ -29,7 +29,7 @@ public sealed class InvalidInvoiceException(string message) : Exception(message)
 /// reference and SAC group: after a restart it resumes after its last stored offset, and with several instances each
 /// partition is consumed by exactly one of them.
 /// </summary>
-[StreamConsumer(InvoicesOptions.DefaultSuperStream, Name = "invoice-processor", SuperStream = true, SingleActiveConsumer = true, Offset = StreamOffset.First)]
+[StreamConsumer("{Invoices:SuperStream}", Name = "invoice-processor", SuperStream = true, SingleActiveConsumer = true, Offset = StreamOffset.First)]
 public sealed class InvoiceHandler(ILogger<InvoiceHandler> logger) : IStreamHandler<InvoiceIssued>
 {
     public Task HandleAsync(InvoiceIssued invoice, StreamContext context, CancellationToken cancellationToken)

@@ -16,8 +16,7 @@ var invoices = builder.Configuration.GetSection(InvoicesOptions.SectionName).Get
 builder.Services.AddOptions<InvoicesOptions>().BindConfiguration(InvoicesOptions.SectionName);
 builder.Services.AddRabbitStreams(builder.Configuration.GetSection("RabbitStreams"))
     .AddSuperStream(invoices.SuperStream, invoices.Partitions)
-    .AddConsumersFromAssemblyContaining<InvoiceHandler>()                  // [StreamConsumer] classes: InvoiceHandler
-    .AddConsumer<InvoiceHandler>(c => c.Stream = invoices.SuperStream);    // ...on the configured super stream
+    .AddConsumersFromAssemblyContaining<InvoiceHandler>();                 // [StreamConsumer] classes: InvoiceHandler on {Invoices:SuperStream}
 builder.Services.AddHostedService<InvoiceGenerator>();
 
 var host = builder.Build();

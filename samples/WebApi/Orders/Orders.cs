@@ -40,7 +40,7 @@ public sealed class OrderReadModel
 /// the consumer has no <c>Name</c>: nothing is stored and every start replays the stream from the first message. A
 /// projection into a database would take a Name and resume after its last stored offset instead.
 /// </summary>
-[StreamConsumer(OrdersOptions.DefaultStream, Offset = StreamOffset.First)]
+[StreamConsumer("{Orders:Stream}", Offset = StreamOffset.First)] // the stream named by the Orders:Stream setting
 public sealed class OrderProjection(OrderReadModel readModel, ILogger<OrderProjection> logger) : IStreamHandler<OrderPlaced>
 {
     public Task HandleAsync(OrderPlaced message, StreamContext context, CancellationToken cancellationToken)

@@ -25,7 +25,7 @@ public sealed class LoggingWorkItemProcessor(ILogger<LoggingWorkItemProcessor> l
 /// last stored offset (<c>Offset</c> only applies the first time). A throwing handler is retried, then the message
 /// goes to the dead-letter stream (<c>RabbitStreams:Consumers:FailurePolicy</c> in appsettings.json).
 /// </summary>
-[StreamConsumer(WorkItemsOptions.DefaultStream, Name = "StreamsWorker", Offset = StreamOffset.First)]
+[StreamConsumer("{WorkItems:Stream}", Name = "StreamsWorker", Offset = StreamOffset.First)]
 public sealed class WorkItemHandler(IWorkItemProcessor processor) : IStreamHandler<WorkItem>
 {
     public Task HandleAsync(WorkItem message, StreamContext context, CancellationToken cancellationToken) =>

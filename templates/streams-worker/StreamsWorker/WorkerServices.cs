@@ -23,7 +23,7 @@ public static class WorkerServices
 
         services.AddRabbitStreams(configuration.GetSection("RabbitStreams"))
             .AddStream(stream, s => s.MaxAge = TimeSpan.FromDays(7))             // created at start (exists-ok)
-            .AddConsumer<WorkItemHandler>(c => c.Stream = stream);               // the [StreamConsumer] handler
+            .AddConsumer<WorkItemHandler>();                                     // the [StreamConsumer] handler, on {WorkItems:Stream}
         services.AddHealthChecks().AddRabbitStreams();                           // connection and consumers
         return services;
     }
