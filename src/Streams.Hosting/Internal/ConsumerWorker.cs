@@ -229,7 +229,7 @@ internal sealed partial class ConsumerWorker : IDisposable
                 delay = attempt == 0 ? TimeSpan.Zero : _recovery.GetDelay(attempt, Random.Shared.NextDouble());
                 attempt++;
                 _lastError = ex;
-                if (!_recovery.Enabled && attempt > 1 || attempt > (_recovery.MaxAttempts ?? int.MaxValue))
+                if (attempt > (_recovery.MaxAttempts ?? int.MaxValue))
                 {
                     _lastError = new RecoveryFailedException(_source, attempt - 1, ex);
                     SetState(StreamConsumerState.Faulted);
