@@ -58,20 +58,22 @@ public sealed class ManagementClient : IDisposable
         return [.. all.EnumerateArray()];
     }
 
+    /// <summary>The broker-side names of the connections whose client-provided name starts with <paramref name="prefix"/>.</summary>
+    public async Task<List<string>> ConnectionNamesAsync(string prefix, CancellationToken ct = default) =>
+        [.. (await GetConnectionsAsync(ct).ConfigureAwait(false))
+            .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n) && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(c => c.GetProperty("name").GetString()!)];
+
     /// <summary>
     /// Force-closes the connections whose client-provided name starts with <paramref name="prefix"/>, waiting up to 30 s
-    /// for one to appear; returns their broker-side names.
+    /// for one to appear (the API lists stream connections about 2 s after they open); returns their names.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CloseConnectionsAsync(string prefix, CancellationToken ct = default)
+    public async Task<List<string>> CloseConnectionsAsync(string prefix, CancellationToken ct = default)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var names = (await GetConnectionsAsync(ct).ConfigureAwait(false))
-                .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n)
-                    && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
-                .Select(c => c.GetProperty("name").GetString()!)
-                .ToList();
+            var names = await ConnectionNamesAsync(prefix, ct).ConfigureAwait(false);
             if (names.Count > 0)
             {
                 foreach (var name in names)
@@ -84,7 +86,7 @@ public sealed class ManagementClient : IDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"No connection named {prefix}* appeared in the management API within 30 s.");
+                throw new TimeoutException($"No connection named {prefix}* appeared in the management API.");
             }
 
             await Task.Delay(250, ct).ConfigureAwait(false);

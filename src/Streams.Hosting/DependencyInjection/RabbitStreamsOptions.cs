@@ -41,6 +41,22 @@ public sealed class RabbitStreamsOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long one attempt to open and authenticate a connection may take (default 15 s; a refused login is answered
+    /// after about 3 s). It also bounds the connection attempt made during the start (see <see cref="StartBehavior"/>).
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// What the start does when the broker is not reachable: <see cref="RabbitStreamsStartBehavior.ConnectInBackground"/>
+    /// (the default: the host starts and connects in the background, health Unhealthy until connected) or
+    /// <see cref="RabbitStreamsStartBehavior.FailFast"/> (the start fails, naming the endpoints).
+    /// </summary>
+    public RabbitStreamsStartBehavior StartBehavior { get; set; } = RabbitStreamsStartBehavior.ConnectInBackground;
+
+    /// <summary>The back-off of connection recovery: the background connect, producers, consumers (section <c>RabbitStreams:Recovery</c>).</summary>
+    public RabbitStreamsRecoveryOptions Recovery { get; set; } = new();
+
+    /// <summary>
     /// The heartbeat requested from the broker (default 10 s, whole seconds; <see cref="TimeSpan.Zero"/> = the broker's
     /// value). The broker then sends something at least that often, which lets the client tell an idle connection from a
     /// dead one.
@@ -99,6 +115,7 @@ public sealed class RabbitStreamsOptions
 
         options.ConnectionName = ConnectionName;
         options.RequestTimeout = RequestTimeout;
+        options.ConnectTimeout = ConnectTimeout;
         options.RequestedHeartbeat = Heartbeat;
         options.DeadPeerTimeout = DeadPeerTimeout;
         return options;
@@ -122,6 +139,7 @@ public sealed class RabbitStreamsOptions
             .Append(", Password = ").Append(Password is null ? "(default)" : "***")
             .Append(", VirtualHost = ").Append(VirtualHost ?? "(default)")
             .Append(", ConnectionName = ").Append(ConnectionName ?? "(default)")
+            .Append(", StartBehavior = ").Append(StartBehavior)
             .Append(", Publishing.Timeout = ").Append(Publishing?.Timeout)
             .Append(", Consumers.CommitEveryMessages = ").Append(Consumers?.CommitEveryMessages)
             .Append(", Consumers.CommitInterval = ").Append(Consumers?.CommitInterval)
