@@ -188,6 +188,14 @@ internal sealed partial class ConsumerWorker : IDisposable
                 SetState(StreamConsumerState.Faulted);
                 break;
             }
+            catch (StreamDeletedException ex)
+            {
+                // The client saw the stream deleted under the subscription: it ends for good, and so does this consumer.
+                _lastError = ex;
+                SetState(StreamConsumerState.Faulted);
+                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                break;
+            }
             catch (StreamDoesNotExistException ex) when (subscribedAt is not null || Interlocked.Read(ref _lastProcessed) >= 0)
             {
                 // The stream was deleted under a running consumer: its offsets mean nothing for a re-created stream.
