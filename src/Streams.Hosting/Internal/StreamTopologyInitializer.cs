@@ -22,6 +22,8 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
     private readonly TaskCompletionSource<StreamSystem> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private Task? _background;
+    private int _disposedFlag;
+    private bool _disposed;
 
     public StreamTopologyInitializer(RabbitStreamsRegistry registry, StreamSystemProvider systems, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -56,6 +58,12 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host may be stopped after its container was disposed (WebApplicationFactory does): nothing left to stop then.
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_background is { } background)
         {
@@ -63,7 +71,17 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
         }
     }
 
-    public void Dispose() => _stop.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposedFlag, 1) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _disposed, true);
+        _stop.Cancel();
+        _stop.Dispose();
+    }
 
     private async Task DeclareWhenConnectedAsync(CancellationToken stop)
     {
