@@ -23,6 +23,15 @@ public sealed class StreamSystemOptions
     /// <summary>Password (default <c>guest</c>).</summary>
     public string Password { get; set; } = "guest";
 
+    /// <summary>
+    /// Where the credentials of every connection come from (management, producers, consumers, and each reconnection of
+    /// their recovery), for secrets that change: rotated passwords, OAuth 2 tokens. <see langword="null"/> (the default) =
+    /// <see cref="UserName"/> and <see cref="Password"/>, which are ignored when a provider is set. A provider that also
+    /// implements <see cref="INotifyStreamCredentialsChanged"/> makes open connections re-authenticate when it changes;
+    /// otherwise call <see cref="StreamSystem.ReauthenticateAsync"/>.
+    /// </summary>
+    public IStreamCredentialsProvider? CredentialsProvider { get; set; }
+
     /// <summary>Virtual host (default <c>/</c>).</summary>
     public string VirtualHost { get; set; } = "/";
 
@@ -272,6 +281,7 @@ public sealed class StreamSystemOptions
         Port = endpoint.Port,
         UserName = UserName,
         Password = Password,
+        CredentialsProvider = CredentialsProvider,
         VirtualHost = VirtualHost,
         ConnectionName = connectionName,
         RequestedFrameMax = (uint)RequestedFrameMax,

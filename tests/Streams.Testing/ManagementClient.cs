@@ -93,5 +93,30 @@ public sealed class ManagementClient : IDisposable
         }
     }
 
+    /// <summary>Creates (or updates) a user with <paramref name="password"/> and no tags (PUT /api/users/{name}); also changes a password.</summary>
+    public async Task PutUserAsync(string name, string password, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync($"api/users/{Uri.EscapeDataString(name)}", new { password, tags = string.Empty }, ct).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Grants <paramref name="name"/> configure, write and read on everything in vhost <c>/</c>.</summary>
+    public async Task GrantAllOnDefaultVirtualHostAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync($"api/permissions/%2F/{Uri.EscapeDataString(name)}",
+            new { configure = ".*", write = ".*", read = ".*" }, ct).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Deletes a user (no error when it does not exist).</summary>
+    public async Task DeleteUserAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync($"api/users/{Uri.EscapeDataString(name)}", ct).ConfigureAwait(false);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -31,6 +31,15 @@ public sealed class RabbitStreamsOptions
     /// <summary>The password (default <c>guest</c>). Never logged.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// Where the credentials of every connection come from when the secret changes (rotated passwords, OAuth 2 tokens):
+    /// asked for each connection and each reconnection; a provider implementing
+    /// <see cref="INotifyStreamCredentialsChanged"/> also makes open connections re-authenticate. Default: the
+    /// <see cref="IStreamCredentialsProvider"/> registered in the service collection, if any. When set,
+    /// <see cref="UserName"/> and <see cref="Password"/> (and those of the connection string) are not used. Set in code only.
+    /// </summary>
+    public IStreamCredentialsProvider? CredentialsProvider { get; set; }
+
     /// <summary>The virtual host (default <c>/</c>).</summary>
     public string? VirtualHost { get; set; }
 
@@ -114,6 +123,7 @@ public sealed class RabbitStreamsOptions
         }
 
         options.ConnectionName = ConnectionName;
+        options.CredentialsProvider = CredentialsProvider;
         options.RequestTimeout = RequestTimeout;
         options.ConnectTimeout = ConnectTimeout;
         options.RequestedHeartbeat = Heartbeat;
@@ -137,6 +147,7 @@ public sealed class RabbitStreamsOptions
 
         text.Append("UserName = ").Append(UserName ?? "(default)")
             .Append(", Password = ").Append(Password is null ? "(default)" : "***")
+            .Append(CredentialsProvider is null ? string.Empty : ", CredentialsProvider = " + CredentialsProvider.GetType().Name)
             .Append(", VirtualHost = ").Append(VirtualHost ?? "(default)")
             .Append(", ConnectionName = ").Append(ConnectionName ?? "(default)")
             .Append(", StartBehavior = ").Append(StartBehavior)
