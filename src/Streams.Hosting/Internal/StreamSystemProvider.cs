@@ -19,9 +19,11 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private StreamSystem? _system;
     private bool _disposed;
+    private readonly ICompressionCodec[] _codecs;
 
-    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IHostEnvironment? environment = null)
+    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IHostEnvironment? environment = null, IEnumerable<ICompressionCodec>? codecs = null)
     {
+        _codecs = codecs?.ToArray() ?? [];
         _applicationName = environment?.ApplicationName;
         _options = options;
         _loggerFactory = loggerFactory;
@@ -52,6 +54,11 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
             clientOptions.LoggerFactory = _loggerFactory;
             clientOptions.TimeProvider = _time;
             clientOptions.ConnectionName ??= _applicationName;
+            foreach (var codec in _codecs)
+            {
+                clientOptions.AddCompressionCodec(codec);
+            }
+
             var connected = await StreamSystem.ConnectAsync(clientOptions, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _system, connected);
             return connected;
