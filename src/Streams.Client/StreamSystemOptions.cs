@@ -89,6 +89,23 @@ public sealed class StreamSystemOptions
     /// <summary>How many connections are tried to reach a given node through the <see cref="AddressResolver"/> (default 30).</summary>
     public int AddressResolverMaxAttempts { get; set; } = 30;
 
+    /// <summary>
+    /// The sub-entry compression codecs of this system's producers and consumers: none and gzip are built in; add Snappy,
+    /// LZ4 and Zstd with the <c>Streams.Client.Compression</c> package (<c>AddAllCompressionCodecs()</c>) or your own
+    /// <see cref="ICompressionCodec"/>. A consumer reading a sub-entry batch whose codec is missing fails with
+    /// <see cref="UnsupportedCompressionException"/> naming the codec and the package.
+    /// </summary>
+    public CompressionCodecRegistry CompressionCodecs { get; } = new();
+
+    /// <summary>Registers <paramref name="codec"/> in <see cref="CompressionCodecs"/> (replacing the codec of the same type).</summary>
+    /// <param name="codec">The codec.</param>
+    /// <returns>These options.</returns>
+    public StreamSystemOptions AddCompressionCodec(ICompressionCodec codec)
+    {
+        CompressionCodecs.Add(codec);
+        return this;
+    }
+
     /// <summary>Transport wrapper seam (TLS): receives the connected network stream and returns the stream to use.</summary>
     internal Func<Stream, CancellationToken, ValueTask<Stream>>? StreamWrapper { get; set; }
 

@@ -26,7 +26,7 @@ public static class StreamSystemConsumerExtensions
         {
             var logger = system.LoggerFactory.CreateLogger<Consumer>();
             var connector = new StreamSystemConnector(system, "consumer");
-            return await Consumer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, logger, cancellationToken).ConfigureAwait(false);
+            return await Consumer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

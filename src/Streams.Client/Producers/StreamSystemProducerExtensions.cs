@@ -28,7 +28,7 @@ public static class StreamSystemProducerExtensions
         {
             var logger = system.LoggerFactory.CreateLogger<Producer>();
             var connector = new StreamSystemConnector(system, "producer");
-            return await Producer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, logger, cancellationToken).ConfigureAwait(false);
+            return await Producer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -34,6 +34,7 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string? _applicationName;
+    private readonly ICompressionCodec[] _codecs;
     private readonly object _sync = new();
     private CancellationTokenSource _stop = new();
     private Task<StreamSystem>? _connecting;
@@ -45,8 +46,9 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
     private DateTimeOffset _connectingSince;
     private bool _disposed;
 
-    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IHostEnvironment? environment = null)
+    public StreamSystemProvider(IOptions<RabbitStreamsOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IHostEnvironment? environment = null, IEnumerable<ICompressionCodec>? codecs = null)
     {
+        _codecs = codecs?.ToArray() ?? [];
         _applicationName = environment?.ApplicationName;
         _options = options;
         _loggerFactory = loggerFactory;
@@ -166,6 +168,11 @@ internal sealed class StreamSystemProvider : IAsyncDisposable
                 clientOptions.LoggerFactory = _loggerFactory;
                 clientOptions.TimeProvider = _time;
                 clientOptions.ConnectionName ??= _applicationName;
+                foreach (var codec in _codecs)
+                {
+                    clientOptions.AddCompressionCodec(codec);
+                }
+
                 var connected = await StreamSystem.ConnectAsync(clientOptions, stop).ConfigureAwait(false);
                 Volatile.Write(ref _system, connected);
                 _lastError = null;
