@@ -7,8 +7,8 @@
 #   scripts/docker.sh image   builds streams-rabbitmq:4.0.5 from the broker root of `scripts/rabbitmq.sh provision`
 #                             (`docker import`, no pull); skipped when the image of the same root checksum exists
 #   scripts/docker.sh env     prints the exports the container tests need: DOCKER_API_VERSION (the engine's),
-#                             TESTCONTAINERS_RYUK_DISABLED=true, STREAMS_RABBITMQ_IMAGE=streams-rabbitmq:4.0.5
-#   scripts/docker.sh down    stops the dockerd that `up` started (and only that one)
+#                             TESTCONTAINERS_RYUK_DISABLED=true, and STREAMS_RABBITMQ_IMAGE=streams-rabbitmq:4.0.5 once built
+#   scripts/docker.sh down    removes leftover test broker containers, stops the dockerd that `up` started (only that one)
 #
 # Why DOCKER_API_VERSION: Debian's docker.io is engine 20.10 (API 1.41); Testcontainers 4.16 asks for API 1.44 unless
 # told otherwise and is refused by older engines. Why the reaper is off: its image (testcontainers/ryuk) cannot be
@@ -62,6 +62,12 @@ cmd_up() {
 }
 
 cmd_down() {
+  export DOCKER_HOST=$SOCKET
+  if engine_answers; then
+    # Brokers of Streams.Hosting.Testing whose test process died before removing them (the reaper is off).
+    local leftovers; leftovers=$(docker ps -aq --filter label=org.streams-hosting.testing)
+    [[ -z $leftovers ]] || docker rm -f $leftovers >/dev/null
+  fi
   [[ -f $PID_FILE ]] || return 0
   local pid; pid=$(cat "$PID_FILE")
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
@@ -99,7 +105,8 @@ cmd_env() {
   export DOCKER_HOST=$SOCKET
   local api
   api=$(docker version --format '{{.Server.APIVersion}}' 2>/dev/null) || die "no Docker engine answers on $SOCKET (run: scripts/docker.sh up)"
-  printf 'export DOCKER_API_VERSION=%s\nexport TESTCONTAINERS_RYUK_DISABLED=true\nexport STREAMS_RABBITMQ_IMAGE=%s\n' "$api" "$IMAGE"
+  printf 'export DOCKER_API_VERSION=%s\nexport TESTCONTAINERS_RYUK_DISABLED=true\n' "$api"
+  if docker image inspect "$IMAGE" >/dev/null 2>&1; then printf 'export STREAMS_RABBITMQ_IMAGE=%s\n' "$IMAGE"; fi
   [[ $SOCKET != unix:///var/run/docker.sock ]] && printf 'export DOCKER_HOST=%s\n' "$SOCKET"
   return 0
 }
