@@ -13,6 +13,9 @@ public sealed partial class DocumentedExceptionTests
     [GeneratedRegex("`(?<name>[A-Z][A-Za-z]*Exception)`")]
     private static partial Regex ExceptionName();
 
+    [GeneratedRegex(@"public (?:sealed |abstract )?(?:partial )?class (?<name>[A-Z][A-Za-z]*Exception)\b")]
+    private static partial Regex PublicExceptionClass();
+
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -34,10 +37,15 @@ public sealed partial class DocumentedExceptionTests
             .Concat(Directory.GetDirectories(Path.Combine(root, "src")).Select(d => Path.Combine(Path.GetFileName(d), "README.md")).Select(p => "src/" + p))
             .Where(p => File.Exists(Path.Combine(root, p)))
             .ToArray();
-        var known = new[] { typeof(Streams.Client.StreamSystem), typeof(IStreamPublisher), typeof(OptionsValidationException), typeof(OperationCanceledException) }
+        // The framework's exceptions, and every public exception class declared in src/ (also of the packages this
+        // test assembly does not reference, such as Streams.Hosting.Testing).
+        var known = new[] { typeof(OptionsValidationException), typeof(OperationCanceledException) }
             .SelectMany(t => t.Assembly.GetExportedTypes())
             .Where(t => typeof(Exception).IsAssignableFrom(t))
             .Select(t => t.Name)
+            .Concat(Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories)
+                .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                .SelectMany(f => PublicExceptionClass().Matches(File.ReadAllText(f)).Select(m => m.Groups["name"].Value)))
             .ToHashSet(StringComparer.Ordinal);
 
         var named = readmes
