@@ -3,8 +3,9 @@
 //   GET  /orders/{id}  serves the read model that a [StreamConsumer] projects from that stream (404 until projected)
 //   GET  /health       connection and consumer health (the rabbitmq-streams health check)
 //   GET  /streams      status of every consumer (state, offsets, lag) and pooled producer, as JSON
-// Traces and metrics go to an OpenTelemetry collector by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
-// (OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME and the other standard OTEL_* variables apply).
+// OpenTelemetry the standard way (AddOpenTelemetry): request, publish and handler spans and the metrics; exported to a
+// collector by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME and the
+// other standard OTEL_* variables apply).
 // Run: dotnet run --project samples/WebApi -- --urls http://localhost:5080
 // The broker comes from the RabbitStreams section (appsettings.json: localhost:5552, guest/guest).
 using OpenTelemetry;
@@ -25,14 +26,22 @@ builder.Services.AddRabbitStreams(builder.Configuration.GetSection("RabbitStream
     .AddConsumersFromAssemblyContaining<Program>();                      // every [StreamConsumer] class: OrderProjection on {Orders:Stream}
 builder.Services.AddHealthChecks().AddRabbitStreams();                 // Unhealthy when disconnected or a consumer faulted
 
-// OpenTelemetry: the publish ("send orders") and handler ("process orders") spans, linked by the W3C trace context
-// carried in the messages, and the messaging metrics. Exported by OTLP, flushed when the application stops.
-using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }
-    ? Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddOtlpExporter().Build()
-    : null;
-using var metrics = tracing is null
-    ? null
-    : Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddOtlpExporter().Build();
+// OpenTelemetry: the request span (ASP.NET Core), the publish's "send orders" span as its child, the handler's
+// "process orders" span linked to it by the W3C trace context carried in the message, and the messaging metrics.
+// The ASP.NET Core instrumentation matters for the publish too: without it the request still has an Activity, but an
+// unsampled one, and the default ParentBased sampler drops every span under it - the send span included.
+// The providers start and stop with the host (stopping flushes them).
+var openTelemetry = builder.Services.AddOpenTelemetry()
+    .WithTracing(tracing => tracing
+        .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+        .AddRabbitStreamsInstrumentation())                            // AddSource("Streams.Hosting")
+    .WithMetrics(metrics => metrics
+        .AddAspNetCoreInstrumentation()
+        .AddRabbitStreamsInstrumentation());                           // AddMeter("Streams.Hosting")
+if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+{
+    openTelemetry.UseOtlpExporter();                                   // traces, metrics and logs, configured by OTEL_*
+}
 
 var app = builder.Build();
 app.MapControllers();
