@@ -239,6 +239,33 @@ public sealed class ConnectionSharingTests(BrokerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Entities_created_concurrently_fill_each_connection_before_the_next_is_opened()
+    {
+        const int N = 50, Max = 10;
+        var name = BrokerFixture.UniqueName("share-parallel");
+        await using var system = await StreamSystem.ConnectAsync(Options(fixture, name, Max, Max), Ct);
+        await system.CreateStreamAsync(name, null, Ct);
+        var consumers = Array.Empty<Consumer>();
+        var producers = Array.Empty<Producer>();
+        try
+        {
+            consumers = await Task.WhenAll(Enumerable.Range(0, N).Select(_ => system.CreateConsumerAsync(new ConsumerOptions(name), Ct)));
+            producers = await Task.WhenAll(Enumerable.Range(0, N).Select(_ => system.CreateProducerAsync(new ProducerOptions(name), Ct)));
+            AssertPool(system.ConsumerConnections, N / Max, N / Max, N);
+            AssertPool(system.ProducerConnections, N / Max, N / Max, N);
+            await Task.WhenAll(producers.Select(p => p.SendAsync(Body(1), Ct)));
+        }
+        finally
+        {
+            await Task.WhenAll(consumers.Select(c => c.DisposeAsync().AsTask()).Concat(producers.Select(p => p.DisposeAsync().AsTask())));
+            await system.DeleteStreamAsync(name, CancellationToken.None);
+        }
+
+        AssertPool(system.ConsumerConnections, 0, N / Max, 0);
+        AssertPool(system.ProducerConnections, 0, N / Max, 0);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]

@@ -85,9 +85,33 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
         using var management = ManagementApi(fixture);
         await using var system = await StreamSystem.ConnectAsync(Options(fixture, name), Ct);
         string[] streams = [name + "-0", name + "-1", name + "-2"];
-        foreach (var stream in streams)
+        var unnamedStream = name + "-unnamed";
+        foreach (var stream in streams.Append(unnamedStream))
         {
             await system.CreateStreamAsync(stream, null, Ct);
+        }
+
+        // An unnamed producer on the same shared connection: what it had in flight fails as ConnectionLost (the
+        // caller sees ProducerRecoveryException), the rest is confirmed, and it publishes again after recovery.
+        var unnamedStatus = new StatusLog();
+        await using var unnamed = await system.CreateProducerAsync(new ProducerOptions(unnamedStream) { Recovery = FastRecovery }, Ct);
+        unnamed.StatusChanged += unnamedStatus.Record;
+        long unnamedConfirmed = 0, unnamedLost = 0;
+        var unnamedOther = new ConcurrentQueue<Confirmation>();
+        void OnUnnamedConfirm(Confirmation c)
+        {
+            if (c.IsConfirmed)
+            {
+                Interlocked.Increment(ref unnamedConfirmed);
+            }
+            else if (c.Status == ConfirmationStatus.ConnectionLost && c.ToException() is ProducerRecoveryException)
+            {
+                Interlocked.Increment(ref unnamedLost);
+            }
+            else
+            {
+                unnamedOther.Enqueue(c);
+            }
         }
 
         var producers = new List<Producer>();
@@ -124,7 +148,7 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
                 }
             }
 
-            AssertPool(system.ProducerConnections, 1, 1, Producers);
+            AssertPool(system.ProducerConnections, 1, 1, Producers + 1);
             AssertPool(system.ConsumerConnections, 1, 1, 2 * Producers);
             await AssertBrokerConnectionsAsync(management, name + "-producer", 1);
             await AssertBrokerConnectionsAsync(management, name + "-consumer", 1);
@@ -160,6 +184,8 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
                     await producers[s].Send((ulong)i, Body((ulong)i), OnConfirm, Ct);
                 }
 
+                await unnamed.Send(Body((ulong)i), OnUnnamedConfirm, Ct);
+
                 if (closing is { IsCompleted: false } && i % 50 == 0)
                 {
                     await Task.Delay(5, Ct);
@@ -171,6 +197,11 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
             await WaitUntilAsync(() => Interlocked.Read(ref confirmed) + failures.Count >= Total, TimeSpan.FromMinutes(2),
                 $"confirmations ({Interlocked.Read(ref confirmed)} of {Total}; producers {string.Join(", ", producers.Select(p => p.Status))})");
             Assert.Empty(failures);
+            await WaitUntilAsync(() => Interlocked.Read(ref unnamedConfirmed) + Interlocked.Read(ref unnamedLost) + unnamedOther.Count >= PerProducer, TimeSpan.FromMinutes(2),
+                $"unnamed outcomes ({unnamedConfirmed} confirmed, {unnamedLost} lost of {PerProducer}; {unnamed.Status})");
+            Assert.Empty(unnamedOther);
+            Assert.True(unnamedStatus.Count(StreamStatus.Recovered) >= 1, $"unnamed producer: {unnamedStatus}");
+            await unnamed.SendAsync(Body(PerProducer + 1UL), Ct);
 
             // Every entity on the lost connections went through its own recovery.
             for (int s = 0; s < Producers; s++)
@@ -198,7 +229,7 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
             }
 
             // They recovered onto one shared connection of each kind again, and still work.
-            Assert.Equal((1, Producers), (system.ProducerConnections.OpenConnections, system.ProducerConnections.Leases));
+            Assert.Equal((1, Producers + 1), (system.ProducerConnections.OpenConnections, system.ProducerConnections.Leases));
             Assert.Equal((1, 2 * Producers), (system.ConsumerConnections.OpenConnections, system.ConsumerConnections.Leases));
             await AssertBrokerConnectionsAsync(management, name + "-producer", 1);
             await AssertBrokerConnectionsAsync(management, name + "-consumer", 1);
@@ -217,10 +248,78 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
                 await entity.DisposeAsync();
             }
 
-            foreach (var stream in streams)
+            await unnamed.DisposeAsync();
+            foreach (var stream in streams.Append(unnamedStream))
             {
                 await system.DeleteStreamAsync(stream, CancellationToken.None);
             }
+        }
+    }
+
+    [Fact]
+    public async Task Single_active_consumers_of_one_group_on_a_shared_connection_stay_one_active_across_its_loss()
+    {
+        var name = BrokerFixture.UniqueName("share-sac");
+        using var management = ManagementApi(fixture);
+        await using var system = await StreamSystem.ConnectAsync(Options(fixture, name), Ct);
+        await system.CreateStreamAsync(name, null, Ct);
+        try
+        {
+            var received = new[] { new ConcurrentQueue<ulong>(), new ConcurrentQueue<ulong>() };
+            var statuses = new[] { new StatusLog(), new StatusLog() };
+            var members = new List<Consumer>();
+            for (int m = 0; m < 2; m++)
+            {
+                var mine = received[m];
+                var member = await system.CreateConsumerAsync(new ConsumerOptions(name)
+                {
+                    Name = name + "-group",
+                    SingleActiveConsumer = true,
+                    Offset = OffsetSpecification.First,
+                    Recovery = FastRecovery,
+                    Handler = (d, _) =>
+                    {
+                        mine.Enqueue(IdOf(d.Body.Span));
+                        return ValueTask.CompletedTask;
+                    },
+                }, Ct);
+                member.StatusChanged += statuses[m].Record;
+                members.Add(member);
+            }
+
+            AssertPool(system.ConsumerConnections, 1, 1, 2);
+            await using var producer = await system.CreateProducerAsync(new ProducerOptions(name), Ct);
+            for (ulong i = 1; i <= 100; i++)
+            {
+                await producer.SendAsync(Body(i), Ct);
+            }
+
+            await WaitUntilAsync(() => received.Sum(r => r.Count) >= 100, TimeSpan.FromSeconds(30), "the first 100");
+            Assert.Equal(1, members.Count(m => m.IsActive));
+            Assert.Single(received, r => !r.IsEmpty);
+
+            Assert.Single(await management.CloseConnectionsAsync(name + "-consumer", Ct));
+            await WaitUntilAsync(() => statuses.All(s => s.Count(StreamStatus.Recovered) >= 1), TimeSpan.FromSeconds(60), $"both recovered ({statuses[0]} | {statuses[1]})");
+            for (ulong i = 101; i <= 200; i++)
+            {
+                await producer.SendAsync(Body(i), Ct);
+            }
+
+            // The group has one active member again, on one shared connection, and it reads on from where the group was.
+            await WaitUntilAsync(() => received.Any(r => r.Contains(200UL)), TimeSpan.FromSeconds(60), "message 200");
+            Assert.Equal(1, members.Count(m => m.IsActive));
+            var active = received[members.FindIndex(m => m.IsActive)];
+            Assert.Equal(Enumerable.Range(101, 100).Select(i => (ulong)i), active.Where(id => id > 100).Distinct().Order());
+            Assert.Equal(active.Count, active.Distinct().Count());
+            AssertPool(system.ConsumerConnections, 1, 2, 2);
+            foreach (var member in members)
+            {
+                await member.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await system.DeleteStreamAsync(name, CancellationToken.None);
         }
     }
 }
