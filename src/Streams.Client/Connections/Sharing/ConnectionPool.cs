@@ -11,15 +11,15 @@ namespace Streams.Client.Connections.Sharing;
 /// <remarks>
 /// A lease goes to an open connection to one of the wanted nodes (the leader for producers, the replicas or else the
 /// leader for consumers) with room for one more entity and a free id; when there is none, a new connection is opened.
-/// Openings are serialized, so entities created (or recovering) together fill one connection before the next is
-/// opened. A lost connection is never leased again: its entities release their leases as they recover.
+/// Openings for the same wanted nodes are serialized, so entities created (or recovering) together fill one connection
+/// before the next is opened. A lost connection is never leased again: its entities release their leases as they recover.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
-    Justification = "The SemaphoreSlim never allocates a wait handle (only WaitAsync is used), and recovering entities may still use the pool after the system is disposed.")]
+    Justification = "The SemaphoreSlims never allocate a wait handle (only WaitAsync is used), and recovering entities may still use the pool after the system is disposed.")]
 internal sealed class ConnectionPool
 {
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly Dictionary<string, SemaphoreSlim> _opening = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<Entry> _entries = [];
     private readonly ILogger _logger;
     private long _opened;
@@ -85,14 +85,33 @@ internal sealed class ConnectionPool
             return lease;
         }
 
-        await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var gate = OpeningGate(nodes);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return TryLease(nodes) ?? Add(await open(cancellationToken).ConfigureAwait(false));
         }
         finally
         {
-            _opening.Release();
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One opening at a time per set of wanted nodes: entities that want the same nodes wait for the connection being
+    /// opened and share it, while an opening that hangs on an unreachable node holds up no entity that wants others.
+    /// </summary>
+    private SemaphoreSlim OpeningGate(IReadOnlyList<StreamEndpoint> nodes)
+    {
+        var key = string.Join(",", nodes.Select(n => n.ToString()).Order(StringComparer.OrdinalIgnoreCase));
+        lock (_lock)
+        {
+            if (!_opening.TryGetValue(key, out var gate))
+            {
+                _opening[key] = gate = new SemaphoreSlim(1, 1);
+            }
+
+            return gate;
         }
     }
 
