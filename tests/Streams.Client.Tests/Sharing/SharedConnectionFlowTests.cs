@@ -77,7 +77,7 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public async Task Force_closing_the_shared_connections_recovers_every_entity_on_them_without_gaps_or_duplicates()
+    public async Task Force_closing_the_shared_connections_three_times_recovers_every_entity_on_them_without_gaps_or_duplicates()
     {
         const int Producers = 3;
         const int PerProducer = 3_000;
@@ -167,16 +167,23 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
                 }
             }
 
-            Task<IReadOnlyList<string>>? closing = null;
+            // Three times during publishing, force-close this system's shared connections (only they carry its unique
+            // name): each time the connections its entities recovered onto after the previous close.
+            var closed = new HashSet<string>();
+            Task closing = Task.CompletedTask;
+            int closes = 0;
+            int[] markers = [PerProducer / 4, PerProducer / 2, PerProducer * 3 / 4];
             for (int i = 1; i <= PerProducer; i++)
             {
-                if (i == PerProducer / 3)
+                if (closes < markers.Length && i == markers[closes])
                 {
-                    // Only this system's connections, by their unique name.
-                    closing = Task.WhenAll(
-                            management.CloseConnectionsAsync(name + "-producer", Ct),
-                            management.CloseConnectionsAsync(name + "-consumer", Ct))
-                        .ContinueWith(t => (IReadOnlyList<string>)[.. t.Result.SelectMany(n => n)], TaskScheduler.Default);
+                    await closing;
+                    closing = Task.Run(async () =>
+                    {
+                        await CloseNewConnectionAsync(fixture, management, name + "-producer", closed);
+                        await CloseNewConnectionAsync(fixture, management, name + "-consumer", closed);
+                    }, Ct);
+                    closes++;
                 }
 
                 for (int s = 0; s < Producers; s++)
@@ -192,7 +199,8 @@ public sealed class SharedConnectionFlowTests(BrokerFixture fixture)
                 }
             }
 
-            Assert.Equal(2, (await closing!).Count);
+            await closing;
+            Assert.Equal(6, closed.Count);
             const int Total = Producers * PerProducer;
             await WaitUntilAsync(() => Interlocked.Read(ref confirmed) + failures.Count >= Total, TimeSpan.FromMinutes(2),
                 $"confirmations ({Interlocked.Read(ref confirmed)} of {Total}; producers {string.Join(", ", producers.Select(p => p.Status))})");

@@ -62,6 +62,32 @@ internal static class SharingHarness
         }
     }
 
+    /// <summary>
+    /// Force-closes, through the management API, the connection named <paramref name="connectionName"/> that is not in
+    /// <paramref name="closedBefore"/> (waiting up to 60 s for the listing to show it), and adds it there.
+    /// </summary>
+    public static async Task CloseNewConnectionAsync(BrokerFixture fixture, ManagementClient management, string connectionName, HashSet<string> closedBefore)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string? target;
+        while ((target = (await ConnectionsNamedAsync(management, connectionName)).FirstOrDefault(n => !closedBefore.Contains(n))) is null)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"No new connection named {connectionName} appeared within 60 s (closed before: {string.Join(", ", closedBefore)}).");
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        using var http = new HttpClient { BaseAddress = fixture.Endpoint.ManagementUri };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{fixture.Endpoint.UserName}:{fixture.Endpoint.Password}")));
+        using var response = await http.DeleteAsync($"api/connections/{Uri.EscapeDataString(target)}", TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        closedBefore.Add(target);
+    }
+
     /// <summary>Open connections of the pool, and (once) that it never opened more than that.</summary>
     public static void AssertPool(ConnectionPool pool, int open, long opened, int leases)
     {
