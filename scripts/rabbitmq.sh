@@ -14,9 +14,11 @@
 #
 # Where the broker comes from, in order:
 #   1. RABBITMQ_STREAM_URI set  -> that broker; nothing is provisioned (only checked).
-#   2. a Docker engine answers  -> the rabbitmq:4-management image (single node only).
-#   3. otherwise                -> Debian trixie's rabbitmq-server in a debootstrapped root, cached in
+#   2. root on a Debian-like machine, or the root below already provisioned
+#                               -> Debian trixie's rabbitmq-server in a debootstrapped root, cached in
 #                                  $STREAMS_BROKER_ROOT (default /var/lib/streams-hosting/trixie) and reused.
+#   3. otherwise, a Docker engine answers -> the rabbitmq:4-management image (single node only).
+# (A Docker engine started for the container tests, scripts/docker.sh, does not change the choice.)
 #
 # Everything listens on 127.0.0.1 only. Certificates of `tls up` go to $STREAMS_TLS_DIR
 # (default /var/lib/streams-hosting/tls): ca.pem, server.pem, server.key, client.pem, client.key, client.pfx.
@@ -189,6 +191,8 @@ uri_host_port() { # prints "host port" of RABBITMQ_STREAM_URI
   echo "$host $port"
 }
 docker_available() { command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; }
+docker_broker() { docker_available && docker ps --format '{{.Names}}' | grep -qx "$DOCKER_NAME"; } # the broker of docker_up runs
+can_use_root() { [[ -x $ROOT/usr/lib/rabbitmq/bin/rabbitmq-server ]] || { [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; }; }
 
 docker_up() {
   if ! docker ps --format '{{.Names}}' | grep -qx "$DOCKER_NAME"; then
@@ -210,7 +214,7 @@ cmd_up() {
     echo "$RABBITMQ_STREAM_URI"; return
   fi
   if handshake 127.0.0.1 5552; then echo "rabbitmq-stream://guest:guest@localhost:5552/%2f"; return; fi
-  if docker_available; then docker_up; else start_node single; fi
+  if ! can_use_root && docker_available; then docker_up; else start_node single; fi
   echo "rabbitmq-stream://guest:guest@localhost:5552/%2f"
 }
 
@@ -232,7 +236,7 @@ cmd_status() {
 cmd_logs() {
   local node=${1:-single}
   [[ $node =~ ^[123]$ ]] && node=c$node
-  if docker_available && docker ps --format '{{.Names}}' | grep -qx "$DOCKER_NAME"; then docker logs --tail 200 "$DOCKER_NAME"; return; fi
+  if docker_broker; then docker logs --tail 200 "$DOCKER_NAME"; return; fi
   tail -n 200 "$ROOT$STATE/$node"/log/*.log 2>/dev/null || die "no logs for $node"
 }
 
@@ -277,7 +281,7 @@ cmd_node() {
 cmd_close_connections() {
   local node=single
   [[ ${1:-} =~ ^[123]$ ]] && node=c$1
-  if docker_available && docker ps --format '{{.Names}}' | grep -qx "$DOCKER_NAME"; then
+  if docker_broker; then
     docker exec "$DOCKER_NAME" rabbitmqctl close_all_user_connections guest "closed by rabbitmq.sh" >/dev/null; return
   fi
   ctl "$node" close_all_user_connections guest "closed by rabbitmq.sh" >/dev/null
@@ -302,7 +306,7 @@ cmd_tls() {
       chmod 644 ./*
     )
   fi
-  if external_uri || docker_available; then die "tls up provisions only the debootstrapped broker"; fi
+  if external_uri || docker_broker; then die "tls up provisions only the debootstrapped broker"; fi
   provision_root
   local dir="$ROOT$STATE/single"
   mkdir -p "$dir/certs"
@@ -334,7 +338,7 @@ EOF
 cmd_cpus() {
   local cpus=${1:-} port pid
   [[ -n $cpus ]] || die "usage: cpus LIST|all (a taskset CPU list, e.g. 0 or 0-1)"
-  if external_uri || docker_available; then die "cpus pins only the debootstrapped broker"; fi
+  if external_uri || docker_broker; then die "cpus pins only the debootstrapped broker"; fi
   [[ $cpus == all ]] && cpus="0-$(($(nproc --all) - 1))"
   port=$(node_port single stream)
   pid=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
@@ -366,7 +370,7 @@ main() {
     close-connections) cmd_close_connections "$@" ;;
     tls) cmd_tls "$@" ;;
     cpus) cmd_cpus "$@" ;;
-    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; [[ -z $cmd ]] && exit 2; die "unknown command: $cmd" ;;
+    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; [[ -z $cmd ]] && exit 2; die "unknown command: $cmd" ;;
   esac
 }
 

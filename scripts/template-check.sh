@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Checks the `dotnet new streams-worker` template the way a user with the published packages uses it:
-#   1. packs Streams.Client and Streams.Hosting (and the template pack) into a local folder feed;
+#   1. packs Streams.Client, Streams.Hosting and Streams.Hosting.Testing (and the template pack) into a local folder feed;
 #   2. installs the template from templates/streams-worker (into a private template hive, not the user's);
 #   3. instantiates it in a temporary directory;
 #   4. restores with a nuget.config holding the local feed and nuget.org (packages extracted into the temporary
 #      directory, so a package packed earlier with the same version is never picked up from a cache);
-#   5. builds it (warnings are errors) and runs its test against the broker (RABBITMQ_STREAM_URI or localhost:5552).
+#   5. builds it (warnings are errors) and runs its test against RabbitMQ in Docker (Streams.Hosting.Testing's fixture:
+#      a Docker engine, and DOCKER_API_VERSION / STREAMS_RABBITMQ_IMAGE / TESTCONTAINERS_RYUK_DISABLED as build.sh sets them).
 # Usage: scripts/template-check.sh [--configuration Release|Debug] [--no-build] [--keep]
 #   --no-build  pack what is already built in that configuration (the test suite does this after its build)
 #   --keep      leave the temporary directory for inspection
@@ -41,8 +42,8 @@ if [[ $version != "$template_version" ]]; then
   exit 1
 fi
 
-step "pack Streams.Client and Streams.Hosting $version ($configuration) into $feed"
-for project in src/Streams.Client/Streams.Client.csproj src/Streams.Hosting/Streams.Hosting.csproj; do
+step "pack Streams.Client, Streams.Hosting and Streams.Hosting.Testing $version ($configuration) into $feed"
+for project in src/Streams.Client/Streams.Client.csproj src/Streams.Hosting/Streams.Hosting.csproj src/Streams.Hosting.Testing/Streams.Hosting.Testing.csproj; do
   dotnet pack "$root/$project" -c "$configuration" "${no_build[@]}" -o "$feed" -v quiet -nologo
 done
 dotnet pack "$root/templates/Streams.Hosting.Templates.csproj" -c "$configuration" -o "$feed" -v quiet -nologo
@@ -61,7 +62,8 @@ mkdir -p "$app"
 # package folder is only a read-only fallback for the others, unless it holds a Streams.* package of this version.
 fallback=""
 user_packages=${NUGET_PACKAGES:-${HOME:-/nonexistent}/.nuget/packages}
-if [[ -d $user_packages && ! -d $user_packages/streams.hosting/$version && ! -d $user_packages/streams.client/$version ]]; then
+if [[ -d $user_packages && ! -d $user_packages/streams.hosting/$version && ! -d $user_packages/streams.client/$version &&
+  ! -d $user_packages/streams.hosting.testing/$version ]]; then
   fallback="<fallbackPackageFolders><add key=\"user\" value=\"$user_packages\" /></fallbackPackageFolders>"
 fi
 cat >"$app/nuget.config" <<XML
@@ -79,6 +81,7 @@ cat >"$app/nuget.config" <<XML
     <packageSource key="local">
       <package pattern="Streams.Client" />
       <package pattern="Streams.Hosting" />
+      <package pattern="Streams.Hosting.Testing" />
     </packageSource>
     <packageSource key="nuget.org">
       <package pattern="*" />
@@ -94,5 +97,6 @@ unset NUGET_PACKAGES
 dotnet restore Acme.Billing.slnx -nologo
 dotnet build Acme.Billing.slnx --no-restore -warnaserror -nologo -v quiet
 grep -q "<PackageReference Include=\"Streams.Hosting\" Version=\"$version\"" Acme.Billing/Acme.Billing.csproj
+grep -q "<PackageReference Include=\"Streams.Hosting.Testing\" Version=\"$version\"" Acme.Billing.Tests/Acme.Billing.Tests.csproj
 dotnet test Acme.Billing.Tests/Acme.Billing.Tests.csproj --no-build -nologo --logger "console;verbosity=normal"
 step "ok"

@@ -87,7 +87,7 @@ internal static class ChunkData
         BinaryPrimitives.WriteInt64BigEndian(h[8..], 1_763_700_000_000);
         BinaryPrimitives.WriteUInt64BigEndian(h[16..], 1);
         BinaryPrimitives.WriteUInt64BigEndian(h[24..], chunkId);
-        BinaryPrimitives.WriteUInt32BigEndian(h[32..], Crc32.Compute(data));
+        BinaryPrimitives.WriteUInt32BigEndian(h[32..], System.IO.Hashing.Crc32.HashToUInt32(data));
         BinaryPrimitives.WriteUInt32BigEndian(h[36..], (uint)data.Length);
         data.CopyTo(h[ChunkHeader.Size..]);
         return chunk;

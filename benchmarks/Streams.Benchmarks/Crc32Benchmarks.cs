@@ -7,15 +7,17 @@ using Streams.Client.Consumers;
 
 namespace Streams.Benchmarks;
 
-/// <summary>CRC-32 (slice-by-16) throughput over a chunk-sized buffer; the extra column reports GB/s from the median.</summary>
+/// <summary>Chunk CRC-32 throughput (System.IO.Hashing.Crc32, which replaced the hand-written Consumers.Crc32; see benchmarks/README.md) over a chunk-sized buffer; the extra column reports GB/s from the median.</summary>
 [MemoryDiagnoser]
 [MedianColumn]
 [Config(typeof(Config))]
 public class Crc32Benchmarks
 {
     private byte[] _data = null!;
+    private byte[] _chunk = null!;
+    private ChunkHeader _header;
 
-    [Params(64 * 1024, 1024 * 1024)]
+    [Params(100, 4 * 1024, 64 * 1024, 1024 * 1024)]
     public int Size { get; set; }
 
     [GlobalSetup]
@@ -23,10 +25,29 @@ public class Crc32Benchmarks
     {
         _data = new byte[Size];
         new Random(7).NextBytes(_data);
+        if (System.IO.Hashing.Crc32.HashToUInt32("123456789"u8) != 0xCBF43926u)
+        {
+            throw new InvalidOperationException("CRC-32 check value of \"123456789\" is wrong.");
+        }
+
+        _chunk = new byte[ChunkHeader.Size + Size];
+        _chunk[0] = ChunkHeader.MagicVersion;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(_chunk.AsSpan(32), System.IO.Hashing.Crc32.HashToUInt32(_data));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(_chunk.AsSpan(36), (uint)Size);
+        _data.CopyTo(_chunk.AsSpan(ChunkHeader.Size));
+        _header = ChunkHeader.Read(_chunk);
+        if (!_header.IsCrcValid(_chunk))
+        {
+            throw new InvalidOperationException("The benchmark chunk does not validate.");
+        }
     }
 
-    [Benchmark(Description = "Crc32.Compute")]
-    public uint Compute() => Crc32.Compute(_data);
+    [Benchmark(Baseline = true, Description = "System.IO.Hashing.Crc32")]
+    public uint Library() => System.IO.Hashing.Crc32.HashToUInt32(_data);
+
+    /// <summary>What <see cref="ChunkHeader.IsCrcValid"/> runs per chunk (the library call plus the header's data slice).</summary>
+    [Benchmark(Description = "ChunkHeader.IsCrcValid")]
+    public bool ChunkCheck() => _header.IsCrcValid(_chunk);
 
     private sealed class Config : ManualConfig
     {

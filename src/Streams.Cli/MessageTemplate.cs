@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Streams.Cli;
@@ -33,15 +34,16 @@ internal sealed class PropertyTemplate
 
     public MessageTemplate Value { get; }
 
-    public static PropertyTemplate Parse(string raw)
+    /// <summary>Parses <c>key=value</c>; throws <see cref="FormatException"/> otherwise (the parser checks first with <see cref="TryParse"/>).</summary>
+    public static PropertyTemplate Parse(string raw) =>
+        TryParse(raw, out var template) ? template : throw new FormatException($"--property '{raw}' must look like key=value");
+
+    /// <summary>Parses <c>key=value</c> (a non-empty key).</summary>
+    public static bool TryParse(string raw, [NotNullWhen(true)] out PropertyTemplate? template)
     {
         var eq = raw.IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0)
-        {
-            throw new UsageException($"--property '{raw}' must look like key=value");
-        }
-
-        return new PropertyTemplate(raw[..eq], new MessageTemplate(raw[(eq + 1)..]));
+        template = eq > 0 ? new PropertyTemplate(raw[..eq], new MessageTemplate(raw[(eq + 1)..])) : null;
+        return template is not null;
     }
 
     /// <summary>The typed value for message <paramref name="sequence"/>.</summary>

@@ -1,6 +1,5 @@
-using Streams.Cli;
+using Streams.Cli.Cli;
 using Streams.Cli.Commands;
-using Streams.Client;
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -11,22 +10,7 @@ Console.CancelKeyPress += (_, e) =>
 
 try
 {
-    return await CommandRunner.RunAsync(args, Console.Out, cts.Token).ConfigureAwait(false);
-}
-catch (UsageException ex)
-{
-    await Console.Error.WriteLineAsync($"streams: {ex.Message}").ConfigureAwait(false);
-    await Console.Error.WriteLineAsync("Run `streams help` for usage.").ConfigureAwait(false);
-    return 2;
-}
-catch (StreamClientException ex)
-{
-    await Console.Error.WriteLineAsync($"streams: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
-    return 1;
-}
-catch (OperationCanceledException) when (cts.IsCancellationRequested)
-{
-    return 130;
+    return await CommandRunner.RunAsync(args, CliEnvironment.FromConsole(), cts.Token).ConfigureAwait(false);
 }
 finally
 {

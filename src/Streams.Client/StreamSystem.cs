@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Streams.Client.Authentication;
 using Streams.Client.Connections;
 using Streams.Client.Connections.Sharing;
 using Streams.Client.Producers;
@@ -16,14 +17,16 @@ public sealed class StreamSystem : IAsyncDisposable
     private readonly StreamSystemOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _reconnectLock = new(1, 1);
+    private readonly Reauthenticator _reauthenticator;
     private StreamConnection _connection;
     private int _disposed;
 
     private StreamSystem(StreamSystemOptions options, StreamConnection connection, ILogger logger)
     {
         _options = options;
-        _connection = connection;
         _logger = logger;
+        _reauthenticator = new Reauthenticator(options, logger);
+        _connection = _reauthenticator.Track(connection);
         var poolLogger = options.LoggerFactory.CreateLogger("Streams.Client.Connections.Sharing");
         ProducerConnections = new ConnectionPool(ConnectionRole.Producer, options.MaxProducersPerConnection, poolLogger);
         ConsumerConnections = new ConnectionPool(ConnectionRole.Consumer, options.MaxConsumersPerConnection, poolLogger);
@@ -72,9 +75,9 @@ public sealed class StreamSystem : IAsyncDisposable
             {
                 return await OpenAsync(options, endpoint, SuffixedName(options.ConnectionName, "management"), logger, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is AuthenticationFailureException or VirtualHostAccessFailureException)
+            catch (Exception ex) when (ex is AuthenticationFailureException or VirtualHostAccessFailureException or StreamCredentialsException)
             {
-                // Credentials and vhost are cluster-wide: another node will say the same.
+                // Credentials and vhost are cluster-wide: another node will say the same (and a failing provider fails again).
                 throw;
             }
             catch (Exception ex) when (ex is StreamClientException or System.Net.Sockets.SocketException or IOException)
@@ -126,9 +129,11 @@ public sealed class StreamSystem : IAsyncDisposable
         ThrowIfDisposed();
         var node = new StreamEndpoint(host, port);
         return _options.AddressResolver is null
-            ? OpenAsync(_options, node, ConnectionNameFor(role), ConnectionLogger(), cancellationToken)
+            ? TrackAsync(OpenAsync(_options, node, ConnectionNameFor(role), ConnectionLogger(), cancellationToken))
             : OpenThroughResolverAsync(node, [node], role, cancellationToken);
     }
+
+    private async Task<StreamConnection> TrackAsync(Task<StreamConnection> opening) => _reauthenticator.Track(await opening.ConfigureAwait(false));
 
     private string? ConnectionNameFor(string? role) => role is null ? _options.ConnectionName : SuffixedName(_options.ConnectionName, role);
 
@@ -152,7 +157,7 @@ public sealed class StreamSystem : IAsyncDisposable
             try
             {
                 dialled = Resolve(_options, dial);
-                connection = await OpenResolvedAsync(_options, dialled, ConnectionNameFor(role), logger, cancellationToken).ConfigureAwait(false);
+                connection = await TrackAsync(OpenResolvedAsync(_options, dialled, ConnectionNameFor(role), logger, cancellationToken)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or StreamTimeoutException)
             {
@@ -285,7 +290,7 @@ public sealed class StreamSystem : IAsyncDisposable
             if (!_connection.IsOpen)
             {
                 await _connection.DisposeAsync().ConfigureAwait(false);
-                Volatile.Write(ref _connection, await ConnectAnyAsync(_options, _logger, cancellationToken).ConfigureAwait(false));
+                Volatile.Write(ref _connection, await TrackAsync(ConnectAnyAsync(_options, _logger, cancellationToken)).ConfigureAwait(false));
             }
 
             return _connection;
@@ -295,6 +300,28 @@ public sealed class StreamSystem : IAsyncDisposable
             _reconnectLock.Release();
         }
     }
+
+    /// <summary>
+    /// Re-authenticates every open connection of this system (management, producers, consumers) with the current
+    /// credentials of <see cref="StreamSystemOptions.CredentialsProvider"/> (or <see cref="StreamSystemOptions.UserName"/>
+    /// and <see cref="StreamSystemOptions.Password"/>), using the stream protocol's re-authentication of an open connection
+    /// (RabbitMQ 3.13+): publishers and subscriptions stay as they are. Call it after the secret changed, e.g. before an
+    /// OAuth 2 token expires; a provider implementing <see cref="INotifyStreamCredentialsChanged"/> triggers it by itself.
+    /// The user name must stay the same. A connection whose re-authentication is refused is closed and its producers and
+    /// consumers recover, logging in again with the provider's credentials.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels waiting for the provider and the broker.</param>
+    /// <returns>How many connections re-authenticated (SASL EXTERNAL connections have nothing to renew and are not counted).</returns>
+    /// <exception cref="AuthenticationFailureException">The broker refused the new secret on at least one connection (the first refusal is thrown after every connection was tried).</exception>
+    /// <exception cref="StreamCredentialsException">The provider failed; nothing was sent.</exception>
+    public Task<int> ReauthenticateAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _reauthenticator.ReauthenticateAsync(cancellationToken);
+    }
+
+    /// <summary>The connections of this system that are open now (tests and diagnostics).</summary>
+    internal IReadOnlyCollection<StreamConnection> OpenConnections => _reauthenticator.OpenConnections;
 
     /// <summary>
     /// Creates a stream. When it already exists with the same arguments nothing happens; with different arguments
@@ -513,6 +540,7 @@ public sealed class StreamSystem : IAsyncDisposable
             return;
         }
 
+        _reauthenticator.Dispose();
         await _reconnectLock.WaitAsync().ConfigureAwait(false);
         try
         {

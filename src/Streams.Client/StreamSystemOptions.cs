@@ -23,6 +23,15 @@ public sealed class StreamSystemOptions
     /// <summary>Password (default <c>guest</c>).</summary>
     public string Password { get; set; } = "guest";
 
+    /// <summary>
+    /// Where the credentials of every connection come from (management, producers, consumers, and each reconnection of
+    /// their recovery), for secrets that change: rotated passwords, OAuth 2 tokens. <see langword="null"/> (the default) =
+    /// <see cref="UserName"/> and <see cref="Password"/>, which are ignored when a provider is set. A provider that also
+    /// implements <see cref="INotifyStreamCredentialsChanged"/> makes open connections re-authenticate when it changes;
+    /// otherwise call <see cref="StreamSystem.ReauthenticateAsync"/>.
+    /// </summary>
+    public IStreamCredentialsProvider? CredentialsProvider { get; set; }
+
     /// <summary>Virtual host (default <c>/</c>).</summary>
     public string VirtualHost { get; set; } = "/";
 
@@ -101,6 +110,23 @@ public sealed class StreamSystemOptions
     /// 1 gives every consumer a connection of its own.
     /// </summary>
     public int MaxConsumersPerConnection { get; set; } = MaxEntitiesPerConnection;
+
+    /// <summary>
+    /// The sub-entry compression codecs of this system's producers and consumers: none and gzip are built in; add Snappy,
+    /// LZ4 and Zstd with the <c>Streams.Client.Compression</c> package (<c>AddAllCompressionCodecs()</c>) or your own
+    /// <see cref="ICompressionCodec"/>. A consumer reading a sub-entry batch whose codec is missing fails with
+    /// <see cref="UnsupportedCompressionException"/> naming the codec and the package.
+    /// </summary>
+    public CompressionCodecRegistry CompressionCodecs { get; } = new();
+
+    /// <summary>Registers <paramref name="codec"/> in <see cref="CompressionCodecs"/> (replacing the codec of the same type).</summary>
+    /// <param name="codec">The codec.</param>
+    /// <returns>These options.</returns>
+    public StreamSystemOptions AddCompressionCodec(ICompressionCodec codec)
+    {
+        CompressionCodecs.Add(codec);
+        return this;
+    }
 
     /// <summary>Transport wrapper seam (TLS): receives the connected network stream and returns the stream to use.</summary>
     internal Func<Stream, CancellationToken, ValueTask<Stream>>? StreamWrapper { get; set; }
@@ -304,6 +330,7 @@ public sealed class StreamSystemOptions
         Port = endpoint.Port,
         UserName = UserName,
         Password = Password,
+        CredentialsProvider = CredentialsProvider,
         VirtualHost = VirtualHost,
         ConnectionName = connectionName,
         RequestedFrameMax = (uint)RequestedFrameMax,

@@ -58,20 +58,22 @@ public sealed class ManagementClient : IDisposable
         return [.. all.EnumerateArray()];
     }
 
+    /// <summary>The broker-side names of the connections whose client-provided name starts with <paramref name="prefix"/>.</summary>
+    public async Task<List<string>> ConnectionNamesAsync(string prefix, CancellationToken ct = default) =>
+        [.. (await GetConnectionsAsync(ct).ConfigureAwait(false))
+            .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n) && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(c => c.GetProperty("name").GetString()!)];
+
     /// <summary>
     /// Force-closes the connections whose client-provided name starts with <paramref name="prefix"/>, waiting up to 30 s
-    /// for one to appear; returns their broker-side names.
+    /// for one to appear (the API lists stream connections about 2 s after they open); returns their names.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CloseConnectionsAsync(string prefix, CancellationToken ct = default)
+    public async Task<List<string>> CloseConnectionsAsync(string prefix, CancellationToken ct = default)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var names = (await GetConnectionsAsync(ct).ConfigureAwait(false))
-                .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n)
-                    && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
-                .Select(c => c.GetProperty("name").GetString()!)
-                .ToList();
+            var names = await ConnectionNamesAsync(prefix, ct).ConfigureAwait(false);
             if (names.Count > 0)
             {
                 foreach (var name in names)
@@ -84,10 +86,35 @@ public sealed class ManagementClient : IDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"No connection named {prefix}* appeared in the management API within 30 s.");
+                throw new TimeoutException($"No connection named {prefix}* appeared in the management API.");
             }
 
             await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates (or updates) a user with <paramref name="password"/> and no tags (PUT /api/users/{name}); also changes a password.</summary>
+    public async Task PutUserAsync(string name, string password, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync($"api/users/{Uri.EscapeDataString(name)}", new { password, tags = string.Empty }, ct).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Grants <paramref name="name"/> configure, write and read on everything in vhost <c>/</c>.</summary>
+    public async Task GrantAllOnDefaultVirtualHostAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync($"api/permissions/%2F/{Uri.EscapeDataString(name)}",
+            new { configure = ".*", write = ".*", read = ".*" }, ct).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Deletes a user (no error when it does not exist).</summary>
+    public async Task DeleteUserAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync($"api/users/{Uri.EscapeDataString(name)}", ct).ConfigureAwait(false);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            response.EnsureSuccessStatusCode();
         }
     }
 

@@ -1,6 +1,10 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.CommandLine;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using Streams.Cli.Cli;
+using Streams.Cli.Perf;
 using Streams.Client;
 
 namespace Streams.Cli.Commands;
@@ -13,46 +17,77 @@ namespace Streams.Cli.Commands;
 internal static class PerfCommand
 {
     public const string DefaultStream = "streams-perf";
-    private static readonly string[] ValueOptions = [Connection.UriOption, "count", "size", "rate", "stream", "sub-entry", "compression"];
-    private static readonly string[] FlagOptions = ["amqp"];
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    public static Command Create(CliEnvironment env, Option<string> uri)
     {
-        if (args.Length == 0)
+        var command = new Command("perf",
+            "Measure this client against a broker; the last line is RESULT workload=... (a progress line shows on a terminal during long runs).");
+        command.Subcommands.Add(Workload(env, uri, "publish", "Publish --count messages (the stream is deleted and re-created first) and wait for every confirm.", 1_000_000, 0, DefaultStream));
+        command.Subcommands.Add(Workload(env, uri, "consume", "Read --count messages from the first offset of the stream `perf publish` left.", 1_000_000, 0, DefaultStream));
+        command.Subcommands.Add(Workload(env, uri, "latency", "Publish and consume at once at --rate: confirm and end-to-end latency percentiles (the stream is re-created).", 100_000, 20_000, DefaultStream + "-latency"));
+        return command;
+    }
+
+    private static Command Workload(CliEnvironment env, Option<string> uri, string workload, string description, long defaultCount, long defaultRate, string defaultStream)
+    {
+        var count = CliOptions.Int64("--count", "How many messages.", defaultCount, min: 1);
+        var size = CliOptions.Int64("--size", "Body size in bytes.", 100, min: 9, max: 1_000_000);
+        var rate = CliOptions.Int64("--rate", "Messages per second (0: as fast as possible).", defaultRate, min: 0);
+        var stream = new Option<string>("--stream") { Description = "The stream.", HelpName = "NAME", DefaultValueFactory = _ => defaultStream };
+        var command = new Command(workload, description) { count, size, rate, stream };
+        Option<bool>? amqp = null;
+        Option<long>? subEntry = null;
+        Option<string>? compression = null;
+        if (workload == "publish")
         {
-            throw new UsageException("perf needs a workload: publish, consume or latency");
+            amqp = CliOptions.Flag("--amqp", "Publish AMQP 1.0 messages with properties instead of raw bodies.");
+            subEntry = CliOptions.Int64("--sub-entry", "Publish sub-entry batches of this many messages (0: none).", 0, min: 0, max: ushort.MaxValue);
+            compression = CliOptions.Choice("--compression", "Sub-entry batch compression.", "none", "none", "gzip");
+            command.Options.Add(amqp);
+            command.Options.Add(subEntry);
+            command.Options.Add(compression);
+            command.Validators.Add(result =>
+            {
+                if (result.Valid(subEntry) > 0 && result.Valid(amqp))
+                {
+                    result.AddError("option --sub-entry publishes raw bodies; it cannot be combined with --amqp");
+                }
+
+                if (result.IsGiven(compression) && result.Valid(subEntry) == 0)
+                {
+                    result.AddError("option --compression applies to --sub-entry batches only");
+                }
+            });
         }
 
-        var arguments = Arguments.Parse(args.AsSpan(1).ToArray(), ValueOptions, FlagOptions);
-        var settings = new PerfSettings(
-            Workload: args[0],
-            Count: arguments.Int64("count", args[0] == "latency" ? 100_000 : 1_000_000, min: 1),
-            Size: (int)arguments.Int64("size", 100, min: 9, max: 1_000_000),
-            Rate: arguments.Int64("rate", args[0] == "latency" ? 20_000 : 0, min: 0),
-            Amqp: arguments.Flag("amqp"),
-            Stream: arguments.Value("stream") ?? (args[0] == "latency" ? DefaultStream + "-latency" : DefaultStream),
-            SubEntry: (int)arguments.Int64("sub-entry", 0, min: 0, max: ushort.MaxValue),
-            Compression: ParseCompression(arguments.Value("compression")));
-        if (settings.SubEntry > 0 && settings.Workload != "publish")
+        command.SetAction(async (parse, ct) =>
         {
-            throw new UsageException("--sub-entry applies to perf publish only");
-        }
+            var settings = new PerfSettings(
+                Workload: workload,
+                Count: parse.GetValue(count),
+                Size: (int)parse.GetValue(size),
+                Rate: parse.GetValue(rate),
+                Amqp: amqp is not null && parse.GetValue(amqp),
+                Stream: parse.GetValue(stream)!,
+                SubEntry: subEntry is null ? 0 : (int)parse.GetValue(subEntry),
+                Compression: compression is not null && parse.GetValue(compression) == "gzip" ? CompressionType.Gzip : CompressionType.None);
+            await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
+            var progress = new StrongBox<long>();
+            string result;
+            using (PerfProgress.Start(env, workload, settings.Count, () => Volatile.Read(ref progress.Value)))
+            {
+                result = workload switch
+                {
+                    "publish" => await PublishAsync(system, settings, progress, ct).ConfigureAwait(false),
+                    "consume" => await ConsumeAsync(system, settings, progress, ct).ConfigureAwait(false),
+                    _ => await LatencyAsync(system, settings, progress, ct).ConfigureAwait(false),
+                };
+            }
 
-        if (settings.SubEntry > 0 && settings.Amqp)
-        {
-            throw new UsageException("--sub-entry publishes raw bodies; it cannot be combined with --amqp");
-        }
-
-        await using var system = await Connection.ConnectAsync(arguments, cancellationToken).ConfigureAwait(false);
-        var result = settings.Workload switch
-        {
-            "publish" => await PublishAsync(system, settings, cancellationToken).ConfigureAwait(false),
-            "consume" => await ConsumeAsync(system, settings, cancellationToken).ConfigureAwait(false),
-            "latency" => await LatencyAsync(system, settings, cancellationToken).ConfigureAwait(false),
-            var other => throw new UsageException($"unknown perf workload '{other}' (publish, consume, latency)"),
-        };
-        await output.WriteLineAsync(result).ConfigureAwait(false);
-        return 0;
+            await env.Output.WriteLineAsync(result).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
     private static async Task RecreateAsync(StreamSystem system, string stream, CancellationToken ct)
@@ -65,18 +100,11 @@ internal static class PerfCommand
         await system.CreateStreamAsync(stream, new StreamSpec { MaxLengthBytes = 2_000_000_000 }, ct).ConfigureAwait(false);
     }
 
-    private static CompressionType ParseCompression(string? value) => value?.ToLowerInvariant() switch
-    {
-        null or "none" => CompressionType.None,
-        "gzip" => CompressionType.Gzip,
-        var other => throw new UsageException($"unknown --compression '{other}' (none, gzip)"),
-    };
-
     /// <summary>
     /// Publishes <c>count</c> messages as sub-entry batches of <c>--sub-entry</c> messages (one publishing id and one
     /// chunk entry per batch, compressed with <c>--compression</c>), keeping many batches in flight.
     /// </summary>
-    private static async Task<string> PublishSubEntriesAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
+    private static async Task<string> PublishSubEntriesAsync(StreamSystem system, PerfSettings s, StrongBox<long> progress, CancellationToken ct)
     {
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
         var producerOptions = new ProducerOptions(s.Stream);
@@ -99,6 +127,7 @@ internal static class PerfCommand
             var batch = n == s.SubEntry ? full : full[..n];
             inflight.Enqueue(producer.SendSubEntryAsync(batch, s.Compression, ct));
             sent += n;
+            progress.Value = sent;
             if (inflight.Count >= MaxInflightBatches)
             {
                 await inflight.Dequeue().ConfigureAwait(false);
@@ -115,11 +144,11 @@ internal static class PerfCommand
         return Throughput($"publish-sub-entry-{s.SubEntry}-{s.Compression.ToString().ToLowerInvariant()}", s.Count, watch.Elapsed, allocated);
     }
 
-    private static async Task<string> PublishAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
+    private static async Task<string> PublishAsync(StreamSystem system, PerfSettings s, StrongBox<long> progress, CancellationToken ct)
     {
         if (s.SubEntry > 0)
         {
-            return await PublishSubEntriesAsync(system, s, ct).ConfigureAwait(false);
+            return await PublishSubEntriesAsync(system, s, progress, ct).ConfigureAwait(false);
         }
 
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
@@ -138,6 +167,7 @@ internal static class PerfCommand
         for (long i = 0; i < s.Count; i++)
         {
             await pacer.WaitAsync(i, ct).ConfigureAwait(false);
+            progress.Value = i;
             if (message is not null)
             {
                 await producer.Send(message, onConfirm, ct).ConfigureAwait(false);
@@ -159,7 +189,7 @@ internal static class PerfCommand
         return Throughput(s.Amqp ? "publish-amqp" : "publish", s.Count, watch.Elapsed, allocated);
     }
 
-    private static async Task<string> ConsumeAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
+    private static async Task<string> ConsumeAsync(StreamSystem system, PerfSettings s, StrongBox<long> progress, CancellationToken ct)
     {
         if (!await system.StreamExistsAsync(s.Stream, ct).ConfigureAwait(false))
         {
@@ -177,7 +207,8 @@ internal static class PerfCommand
             {
                 // Allocations are counted after a warm-up of a tenth of the messages: connection set-up and the
                 // pooled buffers of the credit window (a fixed cost per consumer, not per message) are left out.
-                if (++received == warmUp)
+                progress.Value = ++received;
+                if (received == warmUp)
                 {
                     allocated = GC.GetTotalAllocatedBytes(precise: true);
                 }
@@ -202,7 +233,7 @@ internal static class PerfCommand
         return Throughput("consume", s.Count, watch.Elapsed, allocated, measured: s.Count - warmUp + 1);
     }
 
-    private static async Task<string> LatencyAsync(StreamSystem system, PerfSettings s, CancellationToken ct)
+    private static async Task<string> LatencyAsync(StreamSystem system, PerfSettings s, StrongBox<long> progress, CancellationToken ct)
     {
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
         var latencies = new long[s.Count];
@@ -218,7 +249,8 @@ internal static class PerfCommand
                 if (body.Length >= 8 && received < latencies.Length)
                 {
                     latencies[received] = now - BinaryPrimitives.ReadInt64LittleEndian(body);
-                    if (++received == latencies.Length)
+                    progress.Value = ++received;
+                    if (received == latencies.Length)
                     {
                         done.TrySetResult();
                     }

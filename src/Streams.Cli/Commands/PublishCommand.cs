@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Text;
+using Streams.Cli.Cli;
 using Streams.Client;
 
 namespace Streams.Cli.Commands;
@@ -6,31 +8,32 @@ namespace Streams.Cli.Commands;
 /// <summary><c>streams publish</c>: publishes N messages and waits until every one is confirmed.</summary>
 internal static class PublishCommand
 {
-    private static readonly string[] ValueOptions =
-    [
-        Connection.UriOption, "stream", "super-stream", "partitions", "routing-key", "filter", "count", "size", "body", "message-id",
-        "correlation-id", "content-type", "property", "producer-name",
-    ];
-
-    private static readonly string[] FlagOptions = ["amqp"];
-
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    public static Command Create(CliEnvironment env, Option<string> uri)
     {
-        var arguments = Arguments.Parse(args, ValueOptions, FlagOptions);
-        var plan = PublishPlan.From(arguments);
-        var systemOptions = Connection.Options(arguments);
-
-        await using var system = await StreamSystem.ConnectAsync(systemOptions, cancellationToken).ConfigureAwait(false);
-        if (plan.SuperStream)
+        var options = new PublishOptions();
+        var command = new Command("publish",
+            "Publish messages and wait until the broker confirms every one. A missing stream is created with broker defaults, " +
+            "a missing super stream with --partitions. In --body, the ids, property values, --routing-key and --filter, " +
+            "{seq} is the message's 1-based sequence number.");
+        options.AddTo(command);
+        command.SetAction(async (parse, ct) =>
         {
-            return await PublishToSuperStreamAsync(system, plan, output, cancellationToken).ConfigureAwait(false);
-        }
+            var plan = PublishPlan.From(parse, options);
+            await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
+            return plan.SuperStream
+                ? await PublishToSuperStreamAsync(system, plan, env, ct).ConfigureAwait(false)
+                : await PublishToStreamAsync(system, plan, env, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
 
+    private static async Task<int> PublishToStreamAsync(StreamSystem system, PublishPlan plan, CliEnvironment env, CancellationToken cancellationToken)
+    {
         // An existing stream is used as it is, whatever its arguments; a missing one is created with broker defaults.
         if (!await system.StreamExistsAsync(plan.Stream, cancellationToken).ConfigureAwait(false)
             && await system.CreateStreamAsync(plan.Stream, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await Console.Error.WriteLineAsync($"streams: created stream {plan.Stream}").ConfigureAwait(false);
+            await env.Error.WriteLineAsync($"streams: created stream {plan.Stream}").ConfigureAwait(false);
         }
 
         var producerOptions = new ProducerOptions(plan.Stream)
@@ -57,17 +60,18 @@ internal static class PublishCommand
         await tracker.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (tracker.Failed > 0)
         {
-            await Console.Error.WriteLineAsync(
+            await env.Error.WriteLineAsync(
                 $"streams: {tracker.Failed} of {plan.Count} messages were not confirmed; first error: {tracker.FirstError}").ConfigureAwait(false);
-            return 1;
+            return ExitCodes.Failure;
         }
 
-        await output.WriteLineAsync($"published {plan.Count} messages to {plan.Stream} (all confirmed)").ConfigureAwait(false);
-        return 0;
+        await env.Output.WriteLineAsync($"published {plan.Count} messages to {plan.Stream} (all confirmed)").ConfigureAwait(false);
+        return ExitCodes.Success;
     }
 
+
     /// <summary>Routes each message by its rendered <c>--routing-key</c> (hash strategy) and waits for every confirm.</summary>
-    private static async Task<int> PublishToSuperStreamAsync(StreamSystem system, PublishPlan plan, TextWriter output, CancellationToken ct)
+    private static async Task<int> PublishToSuperStreamAsync(StreamSystem system, PublishPlan plan, CliEnvironment env, CancellationToken ct)
     {
         try
         {
@@ -76,7 +80,7 @@ internal static class PublishCommand
         catch (StreamDoesNotExistException)
         {
             await system.CreateSuperStreamAsync(plan.Stream, plan.Partitions, cancellationToken: ct).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"streams: created super stream {plan.Stream} with {plan.Partitions} partitions").ConfigureAwait(false);
+            await env.Error.WriteLineAsync($"streams: created super stream {plan.Stream} with {plan.Partitions} partitions").ConfigureAwait(false);
         }
 
         var keys = new Dictionary<Message, string>(ReferenceEqualityComparer.Instance);
@@ -101,8 +105,76 @@ internal static class PublishCommand
             }
         }
 
-        await output.WriteLineAsync($"published {plan.Count} messages to super stream {plan.Stream} (all confirmed)").ConfigureAwait(false);
-        return 0;
+        await env.Output.WriteLineAsync($"published {plan.Count} messages to super stream {plan.Stream} (all confirmed)").ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+}
+
+/// <summary>The options of <c>streams publish</c> and the rules between them, checked while parsing.</summary>
+internal sealed class PublishOptions
+{
+    public StreamTarget Target { get; } = new("publish to");
+
+    public Option<long> Partitions { get; } = CliOptions.Int64("--partitions", "Partitions of a super stream created because it is missing.", 3, min: 1, max: 1000);
+
+    public Option<string?> RoutingKey { get; } = CliOptions.Text("--routing-key", "Super streams: the routing key, hashed (MurmurHash3) to pick the partition [default: {seq}].", "KEY");
+
+    public Option<string?> Filter { get; } = CliOptions.Text("--filter", "The broker filter value, also set as the application property x-stream-filter-value (needs --amqp).", "VALUE");
+
+    public Option<long> Count { get; } = CliOptions.Int64("--count", "How many messages.", 1, min: 1, max: 1_000_000_000);
+
+    public Option<long?> Size { get; } = CliOptions.OptionalInt64("--size", "Bodies of this many bytes (a..z repeated) instead of --body.", min: 0, max: 64 * 1024 * 1024);
+
+    public Option<string?> Body { get; } = CliOptions.Text("--body", "The body text [default: message {seq}].");
+
+    public Option<bool> Amqp { get; } = CliOptions.Flag("--amqp", "Publish AMQP 1.0 messages (always for super streams); without it the bodies are stored raw.");
+
+    public Option<string?> MessageId { get; } = CliOptions.Text("--message-id", "The AMQP message-id (needs --amqp).", "ID");
+
+    public Option<string?> CorrelationId { get; } = CliOptions.Text("--correlation-id", "The AMQP correlation-id (needs --amqp).", "ID");
+
+    public Option<string?> ContentType { get; } = CliOptions.Text("--content-type", "The AMQP content-type (needs --amqp).", "TYPE");
+
+    public Option<string[]> Property { get; } = CliOptions.Repeated("--property", "An application property key=value (repeatable; integers and booleans keep their type; needs --amqp).", "KEY=VALUE");
+
+    public Option<string?> ProducerName { get; } = CliOptions.Text("--producer-name", "Producer name: the broker deduplicates by it (see `streams sequence`).", "NAME");
+
+    public void AddTo(Command command)
+    {
+        Target.AddTo(command);
+        foreach (Option option in (Option[])[Partitions, RoutingKey, Filter, Count, Size, Body, Amqp, MessageId, CorrelationId, ContentType, Property, ProducerName])
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(result =>
+        {
+            var superStream = result.Valid(Target.SuperStream) is not null;
+            if (result.Valid(RoutingKey) is not null && !superStream)
+            {
+                result.AddError("option --routing-key only applies with --super-stream");
+            }
+
+            if (result.Valid(Size) is not null && result.Valid(Body) is not null)
+            {
+                result.AddError("options --size and --body exclude each other");
+            }
+
+            foreach (var property in result.Valid(Property) ?? [])
+            {
+                if (!PropertyTemplate.TryParse(property, out _))
+                {
+                    result.AddError($"option --property: '{property}' must look like key=value");
+                }
+            }
+
+            var needsAmqp = result.Valid(MessageId) is not null || result.Valid(CorrelationId) is not null
+                || result.Valid(ContentType) is not null || (result.Valid(Property) ?? []).Length > 0 || result.Valid(Filter) is not null;
+            if (needsAmqp && !result.Valid(Amqp) && !superStream)
+            {
+                result.AddError("options --message-id, --correlation-id, --content-type, --property and --filter need --amqp (raw messages have no properties)");
+            }
+        });
     }
 }
 
@@ -141,62 +213,30 @@ internal sealed class PublishPlan
 
     private byte[]? _fixedBody;
 
-    public static PublishPlan From(Arguments arguments)
+    public static PublishPlan From(ParseResult parse, PublishOptions o)
     {
-        var superStream = arguments.Value("super-stream");
-        var stream = arguments.Value("stream");
-        if ((stream is null) == (superStream is null))
-        {
-            throw new UsageException("give exactly one of --stream and --super-stream");
-        }
-
-        if ((stream ?? superStream)!.Length == 0)
-        {
-            throw new UsageException("the stream name must not be empty");
-        }
-
-        var routingKey = arguments.Value("routing-key");
-        if (routingKey is not null && superStream is null)
-        {
-            throw new UsageException("--routing-key only applies with --super-stream");
-        }
-
-        var filter = arguments.Value("filter");
-
-        var size = arguments.Value("size");
-        var body = arguments.Value("body");
-        if (size is not null && body is not null)
-        {
-            throw new UsageException("options --size and --body exclude each other");
-        }
-
-        var properties = arguments.Values("property").Select(PropertyTemplate.Parse).ToList();
-        var messageId = arguments.Value("message-id");
-        var correlationId = arguments.Value("correlation-id");
-        var contentType = arguments.Value("content-type");
-        var needsAmqp = messageId is not null || correlationId is not null || contentType is not null || properties.Count > 0 || filter is not null;
-        var amqp = arguments.Flag("amqp") || superStream is not null;
-        if (needsAmqp && !amqp)
-        {
-            throw new UsageException("--message-id, --correlation-id, --content-type, --property and --filter need --amqp (raw messages have no properties)");
-        }
-
+        var (stream, superStream) = o.Target.Get(parse);
+        var size = parse.GetValue(o.Size);
+        var body = parse.GetValue(o.Body);
+        var filter = parse.GetValue(o.Filter);
+        var messageId = parse.GetValue(o.MessageId);
+        var correlationId = parse.GetValue(o.CorrelationId);
         return new PublishPlan
         {
-            Stream = (stream ?? superStream)!,
-            SuperStream = superStream is not null,
-            RoutingKey = superStream is null ? null : new MessageTemplate(routingKey ?? "{seq}"),
-            Partitions = (int)arguments.Int64("partitions", 3, min: 1, max: 1000),
+            Stream = stream,
+            SuperStream = superStream,
+            RoutingKey = superStream ? new MessageTemplate(parse.GetValue(o.RoutingKey) ?? "{seq}") : null,
+            Partitions = (int)parse.GetValue(o.Partitions),
             Filter = filter is null ? null : new MessageTemplate(filter),
-            Count = arguments.Int64("count", 1, min: 1, max: 1_000_000_000),
-            ProducerName = arguments.Value("producer-name"),
-            Amqp = amqp,
-            Size = size is null ? null : (int)arguments.Int64("size", 0, min: 0, max: 64 * 1024 * 1024),
+            Count = parse.GetValue(o.Count),
+            ProducerName = parse.GetValue(o.ProducerName),
+            Amqp = parse.GetValue(o.Amqp) || superStream,
+            Size = (int?)size,
             Body = body is null ? (size is null ? new MessageTemplate("message {seq}") : null) : new MessageTemplate(body),
             MessageId = messageId is null ? null : new MessageTemplate(messageId),
             CorrelationId = correlationId is null ? null : new MessageTemplate(correlationId),
-            ContentType = contentType,
-            Properties = properties,
+            ContentType = parse.GetValue(o.ContentType),
+            Properties = [.. (parse.GetValue(o.Property) ?? []).Select(PropertyTemplate.Parse)],
         };
     }
 

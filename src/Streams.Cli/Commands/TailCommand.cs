@@ -1,252 +1,266 @@
+using System.CommandLine;
+using System.CommandLine.Completions;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
+using Streams.Cli.Cli;
+using Streams.Cli.Output;
+using Streams.Cli.Inspection;
 using Streams.Client;
 
 namespace Streams.Cli.Commands;
 
-/// <summary><c>streams tail</c>: prints the messages of a stream from a starting point.</summary>
+/// <summary><c>streams tail</c>: prints the messages of a stream from a starting point, for ever or up to its end.</summary>
 internal static class TailCommand
 {
-    private static readonly string[] ValueOptions = [Connection.UriOption, "stream", "super-stream", "from", "count", "format", "name", "filter"];
-    private static readonly string[] FlagOptions = ["single-active-consumer", "match-unfiltered"];
+    private static readonly string[] FromKeywords = ["first", "last", "next"];
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    public static Command Create(CliEnvironment env, Option<string> uri)
     {
-        var arguments = Arguments.Parse(args, ValueOptions, FlagOptions);
-        var stream = arguments.Value("stream");
-        var superStream = arguments.Value("super-stream");
-        if ((stream is null) == (superStream is null))
+        var target = new StreamTarget("read");
+        var from = new Option<OffsetSpecification>("--from")
         {
-            throw new UsageException("give exactly one of --stream and --super-stream");
-        }
+            Description = "Where to start: first, last (the last chunk), next (new messages only), an offset, or an ISO-8601 time.",
+            HelpName = "first|last|next|OFFSET|TIME",
+            DefaultValueFactory = _ => OffsetSpecification.First,
+            CustomParser = result =>
+            {
+                var raw = result.Tokens[^1].Value;
+                if (TryParseFrom(raw, out var offset))
+                {
+                    return offset;
+                }
 
-        var offset = ParseFrom(arguments.Value("from") ?? "first");
-        var count = arguments.Int64("count", long.MaxValue, min: 1);
-        var json = (arguments.Value("format") ?? "text") switch
-        {
-            "text" => false,
-            "json" => true,
-            var other => throw new UsageException($"option --format: '{other}' is not text or json"),
+                result.AddError($"option --from: '{raw}' is not first, last, next, an offset or an ISO-8601 time");
+                return OffsetSpecification.First;
+            },
         };
-        var name = arguments.Value("name");
-        var sac = arguments.Flag("single-active-consumer");
-        if (sac && name is null)
-        {
-            throw new UsageException("--single-active-consumer needs --name GROUP");
-        }
+        from.CompletionSources.Add(FromKeywords);
+        var count = CliOptions.Int64("--count", "Stop after this many messages.", long.MaxValue, min: 1);
+        var format = CliOptions.Choice("--format", "One line per message: text (offset, timestamp, body) or json.", "text", "text", "json");
+        var name = CliOptions.Text("--name", "Consumer name: resumes after its stored offset, and names the single-active-consumer group.", "NAME");
+        var sac = CliOptions.Flag("--single-active-consumer", "Join the single-active-consumer group --name (one reader at a time).");
+        var filter = CliOptions.Repeated("--filter", "Only messages with this filter value (repeatable; --stream only).");
+        var matchUnfiltered = CliOptions.Flag("--match-unfiltered", "With --filter: also messages published without a filter value.");
+        var untilEnd = CliOptions.Flag("--until-end",
+            "Exit after the last message that existed when tail started (at once for an empty stream); with --filter the broker does not skip chunks, every message up to the end is read and filtered here.");
 
-        var filters = arguments.Values("filter");
-        var matchUnfiltered = arguments.Flag("match-unfiltered");
-        if (matchUnfiltered && filters.Count == 0)
+        var command = new Command("tail", "Print the messages of a stream or super stream, one line each.");
+        target.AddTo(command);
+        command.Options.Add(from);
+        command.Options.Add(count);
+        command.Options.Add(format);
+        command.Options.Add(name);
+        command.Options.Add(sac);
+        command.Options.Add(filter);
+        command.Options.Add(matchUnfiltered);
+        command.Options.Add(untilEnd);
+        command.Validators.Add(result =>
         {
-            throw new UsageException("--match-unfiltered only applies with --filter");
-        }
-
-        if (filters.Count > 0 && superStream is not null)
-        {
-            throw new UsageException("--filter applies to --stream only");
-        }
-
-        await using var system = await Connection.ConnectAsync(arguments, cancellationToken).ConfigureAwait(false);
-        var printed = 0L;
-        if (superStream is not null)
-        {
-            await using var consumer = await system.CreateSuperStreamConsumerAsync(
-                new SuperStreamConsumerOptions(superStream) { Offset = offset, Name = name, SingleActiveConsumer = sac }, cancellationToken).ConfigureAwait(false);
-            await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            if (result.Valid(sac) && result.Valid(name) is null)
             {
-                await output.WriteLineAsync(Format(json, delivery)).ConfigureAwait(false);
-                if (++printed >= count)
-                {
-                    break;
-                }
-            }
-        }
-        else
-        {
-            var options = new ConsumerOptions(stream!) { Offset = offset, Name = name, SingleActiveConsumer = sac };
-            if (filters.Count > 0)
-            {
-                // The broker filters per chunk (Bloom filter): false positives reach us and are dropped here by the
-                // client's convention (StreamFilter), the one `streams publish --filter` and hosted publishers follow.
-                options.FilterValues = [.. filters];
-                options.MatchUnfiltered = matchUnfiltered;
-                options.PostFilter = StreamFilter.CreatePostFilter(filters, matchUnfiltered);
+                result.AddError("option --single-active-consumer needs --name GROUP");
             }
 
-            await using var consumer = await system.CreateConsumerAsync(options, cancellationToken).ConfigureAwait(false);
-            await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            if (result.Valid(sac) && result.Valid(untilEnd))
             {
-                await output.WriteLineAsync(Format(json, delivery)).ConfigureAwait(false);
-                if (++printed >= count)
-                {
-                    break;
-                }
+                result.AddError("option --until-end cannot be combined with --single-active-consumer (an inactive member may never read)");
             }
-        }
 
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return 0;
-    }
+            var filters = result.Valid(filter) ?? [];
+            if (result.Valid(matchUnfiltered) && filters.Length == 0)
+            {
+                result.AddError("option --match-unfiltered only applies with --filter");
+            }
 
-    private static string Format(bool json, Delivery delivery) => json
-        ? DeliveryFormatter.Json(delivery.Offset, delivery.Timestamp, delivery.Body, delivery.Stream)
-        : DeliveryFormatter.Text(delivery.Offset, delivery.Timestamp, delivery.Body);
+            if (filters.Length > 0 && result.Valid(target.SuperStream) is not null)
+            {
+                result.AddError("option --filter applies to --stream only");
+            }
+        });
 
-    /// <summary>first | last | next | an offset | an ISO-8601 point in time.</summary>
-    public static OffsetSpecification ParseFrom(string from) => from switch
-    {
-        "first" => OffsetSpecification.First,
-        "last" => OffsetSpecification.Last,
-        "next" => OffsetSpecification.Next,
-        _ when ulong.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) => OffsetSpecification.Offset(offset),
-        _ when DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            => OffsetSpecification.Timestamp(time),
-        _ => throw new UsageException($"option --from: '{from}' is not first, last, next, an offset or an ISO-8601 time"),
-    };
-}
-
-/// <summary>Renders a delivered message as a line of text or of JSON.</summary>
-internal static class DeliveryFormatter
-{
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>The <c>format</c> of an entry that starts like AMQP 1.0 but does not decode.</summary>
-    public const string InvalidAmqp = "invalid-amqp";
-
-    /// <summary>
-    /// <c>offset TAB timestamp [TAB message-id=ID] [TAB invalid-amqp] TAB body</c>: the body as UTF-8 text, or
-    /// <c>base64:…</c>; a raw entry's body is its bytes; a corrupt AMQP entry shows its bytes after the marker.
-    /// </summary>
-    public static string Text(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry)
-    {
-        var (message, body, format) = Decode(entry);
-        var text = TryUtf8(body.Span) ?? "base64:" + Convert.ToBase64String(body.Span);
-        var id = message?.Properties?.MessageId is { } messageId ? $"\tmessage-id={messageId}" : string.Empty;
-        var invalid = format == InvalidAmqp ? "\t" + InvalidAmqp : string.Empty;
-        return string.Create(CultureInfo.InvariantCulture, $"{offset}\t{timestamp:O}{id}{invalid}\t{text}");
-    }
-
-    /// <summary>One JSON object: stream (super streams), offset, timestamp, <c>format</c> (amqp, raw or invalid-amqp), body or bodyBase64, properties, applicationProperties.</summary>
-    public static string Json(ulong offset, DateTimeOffset timestamp, ReadOnlyMemory<byte> entry, string? stream = null)
-    {
-        var (message, body, format) = Decode(entry);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        command.SetAction(async (parse, ct) =>
         {
-            writer.WriteStartObject();
-            if (stream is not null)
+            var (stream, isSuper) = target.Get(parse);
+            var settings = new TailSettings(
+                parse.GetValue(from), parse.GetValue(count), parse.GetValue(format) == "json", parse.GetValue(name),
+                parse.GetValue(sac), parse.GetValue(filter) ?? [], parse.GetValue(matchUnfiltered), parse.GetValue(untilEnd));
+            await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
+            var tail = new Tail(system, settings, env.Output);
+            if (isSuper)
             {
-                writer.WriteString("stream", stream);
-            }
-
-            writer.WriteNumber("offset", offset);
-            writer.WriteString("timestamp", timestamp);
-            writer.WriteString("format", format);
-            if (TryUtf8(body.Span) is { } text)
-            {
-                writer.WriteString("body", text);
+                await tail.SuperStreamAsync(stream, ct).ConfigureAwait(false);
             }
             else
             {
-                writer.WriteBase64String("bodyBase64", body.Span);
+                await tail.StreamAsync(stream, ct).ConfigureAwait(false);
             }
 
-            writer.WriteStartObject("properties");
-            if (message?.Properties is { } p)
-            {
-                WriteIfSet(writer, "messageId", p.MessageId);
-                WriteIfSet(writer, "userId", p.UserId);
-                WriteIfSet(writer, "to", p.To);
-                WriteIfSet(writer, "subject", p.Subject);
-                WriteIfSet(writer, "replyTo", p.ReplyTo);
-                WriteIfSet(writer, "correlationId", p.CorrelationId);
-                WriteIfSet(writer, "contentType", p.ContentType);
-                WriteIfSet(writer, "contentEncoding", p.ContentEncoding);
-                WriteIfSet(writer, "absoluteExpiryTime", p.AbsoluteExpiryTime);
-                WriteIfSet(writer, "creationTime", p.CreationTime);
-                WriteIfSet(writer, "groupId", p.GroupId);
-                WriteIfSet(writer, "groupSequence", p.GroupSequence);
-                WriteIfSet(writer, "replyToGroupId", p.ReplyToGroupId);
-            }
+            await env.Output.FlushAsync(ct).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
 
-            writer.WriteEndObject();
-            writer.WriteStartObject("applicationProperties");
-            if (message?.ApplicationProperties is { } properties)
+    /// <summary>first | last | next | an offset | an ISO-8601 point in time.</summary>
+    public static bool TryParseFrom(string from, out OffsetSpecification offset)
+    {
+        offset = from switch
+        {
+            "first" => OffsetSpecification.First,
+            "last" => OffsetSpecification.Last,
+            "next" => OffsetSpecification.Next,
+            _ when ulong.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var value) => OffsetSpecification.Offset(value),
+            _ when DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+                => OffsetSpecification.Timestamp(time),
+            _ => OffsetSpecification.None,
+        };
+        return offset.Type != OffsetType.None;
+    }
+
+    private sealed record TailSettings(
+        OffsetSpecification From, long Count, bool Json, string? Name, bool SingleActiveConsumer,
+        string[] Filters, bool MatchUnfiltered, bool UntilEnd);
+
+    /// <summary>One run of tail: prints deliveries until the count, the end (<c>--until-end</c>) or Ctrl+C.</summary>
+    private sealed class Tail(StreamSystem system, TailSettings settings, TextWriter output)
+    {
+        private long _printed;
+
+        public async Task StreamAsync(string stream, CancellationToken ct)
+        {
+            var options = new ConsumerOptions(stream) { Offset = settings.From, Name = settings.Name, SingleActiveConsumer = settings.SingleActiveConsumer };
+            Func<Delivery, bool>? filter = null;
+            if (settings.Filters.Length > 0)
             {
-                foreach (var (key, value) in properties)
+                // The broker filters per chunk (Bloom filter): false positives reach us and are dropped by the
+                // client's convention (StreamFilter), the one `streams publish --filter` and hosted publishers follow.
+                filter = StreamFilter.CreatePostFilter(settings.Filters, settings.MatchUnfiltered);
+                if (!settings.UntilEnd)
                 {
-                    writer.WritePropertyName(key);
-                    WriteValue(writer, value);
+                    // Up to the end, every chunk must arrive (a skipped last chunk would leave tail waiting): the
+                    // filter then runs here only.
+                    options.FilterValues = [.. settings.Filters];
+                    options.MatchUnfiltered = settings.MatchUnfiltered;
+                    options.PostFilter = filter;
+                    filter = null;
                 }
             }
 
-            writer.WriteEndObject();
-            writer.WriteEndObject();
+            var end = await EndAsync(stream, options.Offset, ct).ConfigureAwait(false);
+            if (end is { Done: true })
+            {
+                return;
+            }
+
+            await using var consumer = await system.CreateConsumerAsync(options, ct).ConfigureAwait(false);
+            await foreach (var delivery in consumer.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (end is { } e && delivery.Offset > e.LastOffset)
+                {
+                    break;
+                }
+
+                if ((filter is null || filter(delivery)) && !await PrintAsync(delivery).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (end is { } reached && delivery.Offset >= reached.LastOffset)
+                {
+                    break;
+                }
+            }
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        public async Task SuperStreamAsync(string superStream, CancellationToken ct)
+        {
+            var ends = new Dictionary<string, PartitionEnd>(StringComparer.Ordinal);
+            if (settings.UntilEnd)
+            {
+                foreach (var partition in await system.QueryPartitionsAsync(superStream, ct).ConfigureAwait(false))
+                {
+                    ends[partition] = (await EndAsync(partition, settings.From, ct).ConfigureAwait(false))!;
+                }
+
+                if (ends.Values.All(e => e.Done))
+                {
+                    return;
+                }
+            }
+
+            await using var consumer = await system.CreateSuperStreamConsumerAsync(
+                new SuperStreamConsumerOptions(superStream) { Offset = settings.From, Name = settings.Name, SingleActiveConsumer = settings.SingleActiveConsumer },
+                ct).ConfigureAwait(false);
+            await foreach (var delivery in consumer.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                var end = settings.UntilEnd ? ends.GetValueOrDefault(delivery.Stream) : null;
+                if (end is { Done: true })
+                {
+                    continue;
+                }
+
+                if (end is not null && delivery.Offset > end.LastOffset)
+                {
+                    end.Done = true;
+                }
+                else
+                {
+                    if (!await PrintAsync(delivery).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    if (end is not null && delivery.Offset >= end.LastOffset)
+                    {
+                        end.Done = true;
+                    }
+                }
+
+                if (settings.UntilEnd && ends.Values.All(e => e.Done))
+                {
+                    break;
+                }
+            }
+        }
+
+        /// <summary>Prints one delivery; false once <c>--count</c> messages are printed.</summary>
+        private async Task<bool> PrintAsync(Delivery delivery)
+        {
+            await output.WriteLineAsync(settings.Json
+                ? DeliveryFormatter.Json(delivery.Offset, delivery.Timestamp, delivery.Body, delivery.Stream)
+                : DeliveryFormatter.Text(delivery.Offset, delivery.Timestamp, delivery.Body)).ConfigureAwait(false);
+            return ++_printed < settings.Count;
+        }
+
+        /// <summary>With <c>--until-end</c>: the end of <paramref name="stream"/>, done when nothing is to be read; else null.</summary>
+        private async Task<PartitionEnd?> EndAsync(string stream, OffsetSpecification from, CancellationToken ct)
+        {
+            if (!settings.UntilEnd)
+            {
+                return null;
+            }
+
+            var end = await StreamEnd.ProbeAsync(system, stream, StreamEnd.DefaultProbeTimeout, ct).ConfigureAwait(false);
+            if (end is null)
+            {
+                return new PartitionEnd(0) { Done = true };
+            }
+
+            var start = from;
+            if (settings.Name is { } name && await system.QueryOffsetAsync(name, stream, ct).ConfigureAwait(false) is { } stored)
+            {
+                // A named consumer resumes after its stored offset (ConsumerOptions.ResumeFromStoredOffset).
+                start = OffsetSpecification.Offset(stored + 1);
+            }
+
+            return new PartitionEnd(end.LastOffset) { Done = end.StartsAfter(start) };
+        }
     }
 
-    /// <summary>
-    /// The client's lenient rule (<see cref="Message.TryDecodeEntry"/>): an AMQP 1.0 entry gives its message and data
-    /// body; a raw entry (not AMQP 1.0, <see cref="Message.DetectFormat"/>) its bytes; an entry that starts like AMQP
-    /// but does not decode its bytes too, marked <c>invalid-amqp</c> rather than passed off as raw.
-    /// </summary>
-    internal static (Message? Message, ReadOnlyMemory<byte> Body, string Format) Decode(ReadOnlyMemory<byte> entry)
+    /// <summary>The last offset to print from one stream, and whether it was reached.</summary>
+    private sealed class PartitionEnd(ulong lastOffset)
     {
-        if (!Message.TryDecodeEntry(entry, out var message))
-        {
-            return (null, entry, InvalidAmqp);
-        }
+        public ulong LastOffset { get; } = lastOffset;
 
-        return message.Format == EntryFormat.Raw ? (null, entry, "raw") : (message, message.Body, "amqp");
-    }
-
-    private static string? TryUtf8(ReadOnlySpan<byte> bytes)
-    {
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
-    }
-
-    private static void WriteIfSet(Utf8JsonWriter writer, string name, object? value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-
-        writer.WritePropertyName(name);
-        WriteValue(writer, value);
-    }
-
-    private static void WriteValue(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case null: writer.WriteNullValue(); break;
-            case bool b: writer.WriteBooleanValue(b); break;
-            case string s: writer.WriteStringValue(s); break;
-            case byte or sbyte or short or ushort or int: writer.WriteNumberValue(Convert.ToInt32(value, CultureInfo.InvariantCulture)); break;
-            case uint u: writer.WriteNumberValue(u); break;
-            case long l: writer.WriteNumberValue(l); break;
-            case ulong ul: writer.WriteNumberValue(ul); break;
-            case float f: writer.WriteNumberValue(f); break;
-            case double d: writer.WriteNumberValue(d); break;
-            case decimal m: writer.WriteNumberValue(m); break;
-            case DateTimeOffset t: writer.WriteStringValue(t); break;
-            case DateTime t: writer.WriteStringValue(t); break;
-            case Guid g: writer.WriteStringValue(g); break;
-            case byte[] bytes: writer.WriteBase64StringValue(bytes); break;
-            case ReadOnlyMemory<byte> memory: writer.WriteBase64StringValue(memory.Span); break;
-            default: writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
-        }
+        public bool Done { get; set; }
     }
 }

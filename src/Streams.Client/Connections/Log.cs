@@ -51,4 +51,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1015, Level = LogLevel.Error, Message = "Closing the connection to {Host}:{Port}: the broker broke the protocol ({Violation})")]
     public static partial void ProtocolViolation(ILogger logger, string host, int port, string violation, Exception exception);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Connection to {Host}:{Port} re-authenticated user '{UserName}' with a new secret")]
+    public static partial void Reauthenticated(ILogger logger, string host, int port, string userName);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Error, Message = "The broker {Host}:{Port} refused to re-authenticate user '{UserName}' (code {Code}); closing the connection so that its producers and consumers recover")]
+    public static partial void ReauthenticationRefused(ILogger logger, string host, int port, string userName, ResponseCode code, Exception exception);
 }

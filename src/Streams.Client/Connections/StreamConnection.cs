@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Streams.Client.Authentication;
 using Streams.Client.Connections.Sharing;
 using Streams.Client.Protocol;
 
@@ -60,6 +61,9 @@ internal sealed class StreamConnection : IAsyncDisposable
     private long _lastWriteTimestamp;
     private ITimer? _heartbeatTimer;
     private Task _readLoop = Task.CompletedTask;
+    private readonly SemaphoreSlim _authenticationLock = new(1, 1);
+    private readonly string _userName;
+    private string _password;
 
     private sealed record Registration<THandler>(string Stream, THandler Handler);
 
@@ -67,9 +71,11 @@ internal sealed class StreamConnection : IAsyncDisposable
     private static readonly Registration<IPublisherFrameHandler> RetiredPublisher = new(string.Empty, RetiredIdHandler.Instance);
     private static readonly Registration<ISubscriptionFrameHandler> RetiredSubscription = new(string.Empty, RetiredIdHandler.Instance);
 
-    private StreamConnection(StreamConnectionSettings settings, ILogger logger, TimeProvider timeProvider, TcpClient client, Stream stream)
+    private StreamConnection(StreamConnectionSettings settings, ILogger logger, TimeProvider timeProvider, TcpClient client, Stream stream, string userName, string password)
     {
         _settings = settings;
+        _userName = userName;
+        _password = password;
         _logger = logger;
         _timeProvider = timeProvider;
         _client = client;
@@ -134,6 +140,12 @@ internal sealed class StreamConnection : IAsyncDisposable
     /// <summary>The subject of the client certificate presented in the TLS handshake, if any.</summary>
     public string? ClientCertificateSubject { get; }
 
+    /// <summary>The user this connection is logged in as.</summary>
+    public string UserName => _userName;
+
+    /// <summary>How many times the connection re-authenticated successfully since it opened.</summary>
+    public int Reauthentications { get; private set; }
+
     /// <summary>Default request timeout.</summary>
     public TimeSpan RequestTimeout => _settings.RequestTimeout;
 
@@ -144,6 +156,11 @@ internal sealed class StreamConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(timeProvider);
         settings.Validate();
+
+        // Asked before dialling: a failing provider costs no connection, and every attempt (recovery too) gets the current secret.
+        var (userName, password) = settings.CredentialsProvider is { } provider
+            ? Split(await CredentialsResolver.GetAsync(provider, settings.HandshakeTimeout, timeProvider, cancellationToken).ConfigureAwait(false))
+            : (settings.UserName, settings.Password);
         Log.Connecting(logger, settings.Host, settings.Port);
 
         var client = new TcpClient { NoDelay = true };
@@ -179,7 +196,7 @@ internal sealed class StreamConnection : IAsyncDisposable
             throw;
         }
 
-        var connection = new StreamConnection(settings, logger, timeProvider, client, stream);
+        var connection = new StreamConnection(settings, logger, timeProvider, client, stream, userName, password);
         connection._readLoop = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
         try
         {
@@ -195,6 +212,8 @@ internal sealed class StreamConnection : IAsyncDisposable
         Log.Connected(logger, settings.Host, settings.Port, settings.VirtualHost, connection.FrameMax, connection.Heartbeat, connection.DeliverV2, connection.PublishV2);
         return connection;
     }
+
+    private static (string UserName, string Password) Split(StreamCredentials credentials) => (credentials.UserName, credentials.Password);
 
     private static string ClientVersion { get; } =
         typeof(StreamConnection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
@@ -272,7 +291,7 @@ internal sealed class StreamConnection : IAsyncDisposable
         if (open.Code != ResponseCode.Ok)
         {
             throw open.Code == ResponseCode.VirtualHostAccessFailure
-                ? new VirtualHostAccessFailureException($"Opening virtual host '{_settings.VirtualHost}' as user '{_settings.UserName}' failed: {StreamProtocolException.Describe(open.Code)} (code 0x0c).")
+                ? new VirtualHostAccessFailureException($"Opening virtual host '{_settings.VirtualHost}' as user '{_userName}' failed: {StreamProtocolException.Describe(open.Code)} (code 0x0c).")
                 : StreamProtocolException.Create(open.Code, $"Opening virtual host '{_settings.VirtualHost}'");
         }
 
@@ -313,7 +332,7 @@ internal sealed class StreamConnection : IAsyncDisposable
                 $"{Host}:{Port} does not offer the {mechanism} SASL mechanism (offered: {string.Join(", ", offered)}).{hint}");
         }
 
-        byte[] data = external ? [] : Requests.PlainSaslData(_settings.UserName, _settings.Password);
+        byte[] data = external ? [] : Requests.PlainSaslData(_userName, _password);
         var auth = Responses.ReadSaslAuthenticate(await RequestAsync(
             c => Requests.SaslAuthenticate(c, mechanism, data), "SaslAuthenticate", timeout, cancellationToken).ConfigureAwait(false));
         if (auth.Code == ResponseCode.Ok)
@@ -331,8 +350,71 @@ internal sealed class StreamConnection : IAsyncDisposable
         }
 
         throw auth.Code == ResponseCode.AuthenticationFailure
-            ? new AuthenticationFailureException(auth.Code, $"Authentication of user '{_settings.UserName}' failed on {Host}:{Port}: {StreamProtocolException.Describe(auth.Code)} (code 0x{(ushort)auth.Code:x2}).")
-            : StreamProtocolException.Create(auth.Code, $"Authentication of user '{_settings.UserName}'");
+            ? new AuthenticationFailureException(auth.Code, $"Authentication of user '{_userName}'{CredentialsSource} failed on {Host}:{Port}: {StreamProtocolException.Describe(auth.Code)} (code 0x{(ushort)auth.Code:x2}).")
+            : StreamProtocolException.Create(auth.Code, $"Authentication of user '{_userName}'{CredentialsSource}");
+    }
+
+    private string CredentialsSource => _settings.CredentialsProvider is null ? string.Empty : " (credentials from the CredentialsProvider)";
+
+    /// <summary>
+    /// Re-authenticates the open connection with a new secret (RabbitMQ 3.13+): one SaslAuthenticate with the mechanism and
+    /// user of the first login; the broker answers OK and keeps the connection, publishers and subscriptions (it re-checks
+    /// their permissions and sends MetadataUpdate for streams the user may no longer use). A refusal, or a different user
+    /// name (the broker would answer 0x15), closes the connection with <see cref="ConnectionCloseKind.Server"/> so that its
+    /// producers and consumers recover (and log in again with the provider's current credentials), and throws
+    /// <see cref="AuthenticationFailureException"/>. Returns false, without a frame, for SASL EXTERNAL (nothing to renew).
+    /// </summary>
+    public async Task<bool> ReauthenticateAsync(StreamCredentials credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        ThrowIfClosed();
+        if (_settings.SaslMechanism == StreamSaslMechanism.External)
+        {
+            return false;
+        }
+
+        await _authenticationLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfClosed();
+            if (!string.Equals(credentials.UserName, _userName, StringComparison.Ordinal))
+            {
+                var changed = new AuthenticationFailureException(ResponseCode.SaslCannotChangeUsername,
+                    $"Re-authentication of the connection to {Host}:{Port} cannot change the user from '{_userName}' to '{credentials.UserName}' " +
+                    "(the broker only accepts a new secret for the same user); the connection is closed and reopened as the new user.");
+                await CloseRefusedAsync(changed).ConfigureAwait(false);
+                throw changed;
+            }
+
+            var data = Requests.PlainSaslData(credentials.UserName, credentials.Password);
+            var response = Responses.ReadSaslAuthenticate(await RequestAsync(
+                c => Requests.SaslAuthenticate(c, "PLAIN", data), "SaslAuthenticate", _settings.RequestTimeout, cancellationToken).ConfigureAwait(false));
+            if (response.Code == ResponseCode.Ok)
+            {
+                Volatile.Write(ref _password, credentials.Password);
+                Reauthentications++;
+                Log.Reauthenticated(_logger, Host, Port, _userName);
+                return true;
+            }
+
+            var refused = new AuthenticationFailureException(response.Code,
+                $"The broker {Host}:{Port} refused to re-authenticate user '{_userName}'{CredentialsSource}: {StreamProtocolException.Describe(response.Code)} " +
+                $"(code 0x{(ushort)response.Code:x2}); the connection is closed and its producers and consumers recover with the provider's current credentials.");
+            await CloseRefusedAsync(refused).ConfigureAwait(false);
+            throw refused;
+        }
+        finally
+        {
+            _authenticationLock.Release();
+        }
+    }
+
+    /// <summary>Closes after a refused re-authentication as a broker-side close, so the entities on the connection recover.</summary>
+    private async Task CloseRefusedAsync(AuthenticationFailureException refusal)
+    {
+        Log.ReauthenticationRefused(_logger, Host, Port, _userName, refusal.Code, refusal);
+        var reason = new ConnectionClosedEventArgs(ConnectionCloseKind.Server, refusal.Message, refusal.Code, refusal);
+        await CloseAsync(reason, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>ExchangeCommandVersions exists since 3.11; unknown versions are assumed recent.</summary>
@@ -1253,7 +1335,10 @@ internal sealed class StreamConnection : IAsyncDisposable
     // ---------------------------------------------------------------- closing
 
     /// <summary>Closes gracefully: Close(OK), wait for the reply (bounded), then close the socket. Idempotent.</summary>
-    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    public Task CloseAsync(CancellationToken cancellationToken = default) =>
+        CloseAsync(new ConnectionClosedEventArgs(ConnectionCloseKind.Application, "closed by the application", ResponseCode.Ok), cancellationToken);
+
+    private async Task CloseAsync(ConnectionClosedEventArgs applicationClose, CancellationToken cancellationToken)
     {
         if (!IsOpen)
         {
@@ -1261,7 +1346,6 @@ internal sealed class StreamConnection : IAsyncDisposable
             return;
         }
 
-        var applicationClose = new ConnectionClosedEventArgs(ConnectionCloseKind.Application, "closed by the application", ResponseCode.Ok);
         if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
             Interlocked.CompareExchange(ref _expectedCloseReason, applicationClose, null);

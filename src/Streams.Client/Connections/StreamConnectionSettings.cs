@@ -17,6 +17,9 @@ internal sealed class StreamConnectionSettings
 
     public string Password { get; init; } = "guest";
 
+    /// <summary>Where the credentials come from; null = always <see cref="UserName"/> and <see cref="Password"/>.</summary>
+    public IStreamCredentialsProvider? CredentialsProvider { get; init; }
+
     public string VirtualHost { get; init; } = "/";
 
     /// <summary>Shown in the management UI (peer property <c>connection_name</c>).</summary>
@@ -53,6 +56,7 @@ internal sealed class StreamConnectionSettings
         Port = port,
         UserName = UserName,
         Password = Password,
+        CredentialsProvider = CredentialsProvider,
         VirtualHost = VirtualHost,
         ConnectionName = ConnectionName,
         RequestedFrameMax = RequestedFrameMax,

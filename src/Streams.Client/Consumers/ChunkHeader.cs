@@ -79,5 +79,5 @@ internal readonly struct ChunkHeader
     public ReadOnlySpan<byte> Data(ReadOnlySpan<byte> chunk) => chunk.Slice(Size, (int)DataLength);
 
     /// <summary>Whether the CRC-32 of the entry bytes matches <see cref="Crc"/>.</summary>
-    public bool IsCrcValid(ReadOnlySpan<byte> chunk) => Crc32.Compute(Data(chunk)) == Crc;
+    public bool IsCrcValid(ReadOnlySpan<byte> chunk) => System.IO.Hashing.Crc32.HashToUInt32(Data(chunk)) == Crc;
 }

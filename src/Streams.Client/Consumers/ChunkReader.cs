@@ -7,7 +7,7 @@ namespace Streams.Client.Consumers;
 
 /// <summary>
 /// Iterates the records of one chunk (protocol §5): simple entries and sub-batch entries (decompressed through
-/// <see cref="CompressionCodecs"/>), assigning offsets <c>ChunkId + i</c> and skipping records below a minimum offset.
+/// the consumer's <see cref="CompressionCodecRegistry"/>), assigning offsets <c>ChunkId + i</c> and skipping records below a minimum offset.
 /// Uncompressed chunks are read in place without allocating. A yielded record is valid until the next call to
 /// <see cref="TryRead"/> or <see cref="Dispose"/> (decompressed buffers are reused), and as long as the chunk memory is.
 /// </summary>
@@ -53,6 +53,7 @@ internal struct ChunkReader : IDisposable
     private readonly ulong _endOffset;
     private readonly int _maxUncompressedSize;
     private readonly string? _stream;
+    private readonly CompressionCodecRegistry _codecs;
     private int _position;
     private int _entryIndex;
     private ulong _nextOffset;
@@ -71,11 +72,13 @@ internal struct ChunkReader : IDisposable
     /// <param name="minOffset">Records below this offset are skipped (still validated).</param>
     /// <param name="maxUncompressedSize">The largest uncompressed size a compressed sub-batch may declare.</param>
     /// <param name="stream">The stream, for error messages.</param>
+    /// <param name="codecs">The codecs of compressed sub-batches (default: the built-in none and gzip).</param>
     /// <exception cref="ChunkFormatException">Unknown chunk type, or a header inconsistent with the chunk.</exception>
-    public ChunkReader(ReadOnlyMemory<byte> chunk, in ChunkHeader header, ulong minOffset = 0, int maxUncompressedSize = DefaultMaxUncompressedSize, string? stream = null)
+    public ChunkReader(ReadOnlyMemory<byte> chunk, in ChunkHeader header, ulong minOffset = 0, int maxUncompressedSize = DefaultMaxUncompressedSize, string? stream = null, CompressionCodecRegistry? codecs = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxUncompressedSize);
         _stream = stream;
+        _codecs = codecs ?? CompressionCodecRegistry.BuiltIn;
         _maxUncompressedSize = maxUncompressedSize;
         ChunkId = header.ChunkId;
         _minOffset = minOffset;
@@ -320,7 +323,7 @@ internal struct ChunkReader : IDisposable
                 throw Error($"has a {compression} sub-batch (entry {entry}) declaring {uncompressed} uncompressed bytes, above the limit of {_maxUncompressedSize} (ConsumerOptions.MaxSubEntryUncompressedSize)");
             }
 
-            var codec = CompressionCodecs.Get(compression);
+            var codec = _codecs.Get(compression);
             int size = (int)uncompressed;
             if (_scratch is null || _scratch.Length < size)
             {

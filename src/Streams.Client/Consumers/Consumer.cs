@@ -47,6 +47,7 @@ public sealed class Consumer : IAsyncDisposable
     private int _disposed;
     private int _closed;
     private volatile bool _active = true;
+    private CompressionCodecRegistry _codecs = CompressionCodecRegistry.BuiltIn;
 
     private Consumer(IStreamOperations ops, IStreamConnector? connector, ConsumerOptions options, ILogger logger)
     {
@@ -114,12 +115,17 @@ public sealed class Consumer : IAsyncDisposable
         CreateAsync(ops, null, options, logger, cancellationToken);
 
     /// <summary>Subscribes on <paramref name="ops"/>; with a <paramref name="connector"/> the consumer can recover.</summary>
-    internal static async Task<Consumer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ConsumerOptions options, ILogger? logger, CancellationToken cancellationToken)
+    internal static Task<Consumer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ConsumerOptions options, ILogger? logger, CancellationToken cancellationToken) =>
+        CreateAsync(ops, connector, options, CompressionCodecRegistry.BuiltIn, logger, cancellationToken);
+
+    /// <summary>Subscribes on <paramref name="ops"/>, decompressing sub-entry batches with <paramref name="codecs"/>.</summary>
+    internal static async Task<Consumer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ConsumerOptions options, CompressionCodecRegistry codecs, ILogger? logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(codecs);
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var consumer = new Consumer(ops, connector, options, logger ?? NullLogger.Instance) { _active = !options.SingleActiveConsumer };
+        var consumer = new Consumer(ops, connector, options, logger ?? NullLogger.Instance) { _active = !options.SingleActiveConsumer, _codecs = codecs };
         var offset = await consumer.ResolveStartAsync(cancellationToken).ConfigureAwait(false);
         consumer._minOffset = offset.Type == OffsetType.Offset ? offset.OffsetValue : 0;
         consumer._subscriptionId = ops.RegisterSubscription(options.Stream, new Binding(consumer, 0));
@@ -736,7 +742,7 @@ public sealed class Consumer : IAsyncDisposable
             // Never deliver an offset twice: after a resubscription the first chunk starts before the resume point.
             long last = Volatile.Read(ref _lastOffset);
             ulong min = last >= 0 ? Math.Max(_minOffset, (ulong)last + 1) : _minOffset;
-            return new ChunkReader(item.Chunk, header, min, _options.MaxSubEntryUncompressedSize, Stream);
+            return new ChunkReader(item.Chunk, header, min, _options.MaxSubEntryUncompressedSize, Stream, _codecs);
         }
         catch (Exception ex)
         {

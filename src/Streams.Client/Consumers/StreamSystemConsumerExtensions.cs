@@ -27,7 +27,7 @@ public static class StreamSystemConsumerExtensions
         {
             var logger = system.LoggerFactory.CreateLogger<Consumer>();
             var connector = new StreamSystemConnector(system, ConnectionRole.Consumer);
-            return await Consumer.CreateAsync(connection, connector, options, logger, cancellationToken).ConfigureAwait(false);
+            return await Consumer.CreateAsync(connection, connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

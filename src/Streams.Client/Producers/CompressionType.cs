@@ -7,10 +7,10 @@ public enum CompressionType : byte
     None = 0,
     /// <summary>GZIP (built in).</summary>
     Gzip = 1,
-    /// <summary>Snappy, framed format (register an <see cref="ICompressionCodec"/>).</summary>
+    /// <summary>Snappy, framing format (<c>Streams.Client.Compression</c>, or register an <see cref="ICompressionCodec"/>).</summary>
     Snappy = 2,
-    /// <summary>LZ4, frame format (register an <see cref="ICompressionCodec"/>).</summary>
+    /// <summary>LZ4, frame format (<c>Streams.Client.Compression</c>, or register an <see cref="ICompressionCodec"/>).</summary>
     Lz4 = 3,
-    /// <summary>Zstandard frame (register an <see cref="ICompressionCodec"/>).</summary>
+    /// <summary>Zstandard frame (<c>Streams.Client.Compression</c>, or register an <see cref="ICompressionCodec"/>).</summary>
     Zstd = 4,
 }

@@ -6,11 +6,16 @@ public sealed class UnsupportedCompressionException : StreamClientException
     /// <summary>Creates the exception.</summary>
     /// <param name="compression">The compression without codec.</param>
     public UnsupportedCompressionException(CompressionType compression)
-        : base($"No codec is registered for compression {compression} ({(byte)compression}). Register one with CompressionCodecs.Register.")
+        : base(MessageFor(compression))
         => Compression = compression;
 
     /// <summary>The compression without codec.</summary>
     public CompressionType Compression { get; }
+
+    private static string MessageFor(CompressionType compression) => compression is CompressionType.Snappy or CompressionType.Lz4 or CompressionType.Zstd
+        ? $"No codec is registered for compression {compression} ({(byte)compression}) on this StreamSystem: add the {CompressionCodecRegistry.CompressionPackage} package and call "
+            + "StreamSystemOptions.AddAllCompressionCodecs() (hosting: IRabbitStreamsBuilder.AddCompressionCodecs(StreamCompressionCodecs.All)), or register an ICompressionCodec with StreamSystemOptions.AddCompressionCodec."
+        : $"No codec is registered for compression {compression} ({(byte)compression}) on this StreamSystem: register an ICompressionCodec with StreamSystemOptions.AddCompressionCodec.";
 }
 
 /// <summary>The broker rejected a published message (PublishError).</summary>

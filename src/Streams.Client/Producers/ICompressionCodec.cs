@@ -4,7 +4,8 @@ namespace Streams.Client;
 
 /// <summary>
 /// Compresses and decompresses the data of sub-entry batches. <see cref="CompressionType.None"/> and
-/// <see cref="CompressionType.Gzip"/> are built in; register others with <see cref="CompressionCodecs.Register"/>.
+/// <see cref="CompressionType.Gzip"/> are built in; register others on <see cref="StreamSystemOptions.CompressionCodecs"/>
+/// (<see cref="StreamSystemOptions.AddCompressionCodec"/>; Snappy, LZ4 and Zstd are in the <c>Streams.Client.Compression</c> package).
 /// Implementations must be thread-safe.
 /// </summary>
 public interface ICompressionCodec

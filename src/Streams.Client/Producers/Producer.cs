@@ -47,6 +47,7 @@ public sealed class Producer : IAsyncDisposable
     private readonly int _framePoolLimit;
     private readonly Func<Message, string?>? _filterValue;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CompressionCodecRegistry _codecs = CompressionCodecRegistry.BuiltIn;
 
     // In-flight messages in send order (ring buffer); entries complete out of order, slots free from the head.
     private Entry[] _ring;
@@ -151,8 +152,13 @@ public sealed class Producer : IAsyncDisposable
         CreateAsync(ops, null, options, logger, cancellationToken);
 
     /// <summary>Declares a producer on <paramref name="ops"/>; with a <paramref name="connector"/> it can recover.</summary>
-    internal static async Task<Producer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken)
+    internal static Task<Producer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ProducerOptions options, ILogger? logger, CancellationToken cancellationToken) =>
+        CreateAsync(ops, connector, options, CompressionCodecRegistry.BuiltIn, logger, cancellationToken);
+
+    /// <summary>Declares a producer on <paramref name="ops"/> that compresses sub-entry batches with <paramref name="codecs"/>.</summary>
+    internal static async Task<Producer> CreateAsync(IStreamOperations ops, IStreamConnector? connector, ProducerOptions options, CompressionCodecRegistry codecs, ILogger? logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(codecs);
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -161,7 +167,7 @@ public sealed class Producer : IAsyncDisposable
             throw new NotSupportedException("Filter values need Publish v2 (RabbitMQ 3.13+), which this broker does not offer.");
         }
 
-        var producer = new Producer(ops, connector, options, logger ?? NullLogger.Instance);
+        var producer = new Producer(ops, connector, options, logger ?? NullLogger.Instance) { _codecs = codecs };
         producer._publisherId = ops.RegisterPublisher(options.Stream, new Binding(producer, 0));
         try
         {
@@ -362,7 +368,7 @@ public sealed class Producer : IAsyncDisposable
     /// Sub-entry batches cannot carry filter values.
     /// </summary>
     /// <param name="bodies">The messages (1 to 65,535).</param>
-    /// <param name="compression">The compression; codecs other than none and gzip must be registered in <see cref="CompressionCodecs"/>.</param>
+    /// <param name="compression">The compression; codecs other than none and gzip must be registered on <see cref="StreamSystemOptions.CompressionCodecs"/>.</param>
     /// <param name="cancellationToken">Stops waiting; the batch may still be published.</param>
     /// <exception cref="UnsupportedCompressionException">No codec is registered for <paramref name="compression"/>.</exception>
     public Task SendSubEntryAsync(IReadOnlyList<ReadOnlyMemory<byte>> bodies, CompressionType compression, CancellationToken cancellationToken = default) =>
@@ -825,7 +831,7 @@ public sealed class Producer : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(bodies), bodies.Count, "A sub-entry batch holds 1 to 65,535 messages.");
         }
 
-        _ = CompressionCodecs.Get(compression);
+        var codec = _codecs.Get(compression);
         ThrowIfClosed();
 
         // Encode (and compress) outside the lock, with a placeholder id patched in below; reuse a pooled frame.
@@ -841,7 +847,7 @@ public sealed class Producer : IAsyncDisposable
             lock (_subEntryScratch)
             {
                 frame.Reset(_publisherId, 1, DefaultFrameCapacity);
-                frame.AppendSubEntry(0, bodies, compression, _subEntryScratch);
+                frame.AppendSubEntry(0, bodies, codec, _subEntryScratch);
             }
 
             if (frame.Length > _frameMax)

@@ -158,16 +158,17 @@ internal sealed class PublishFrame : IDisposable
 
     /// <summary>
     /// Appends a v1 sub-batch entry: <paramref name="messages"/> as <c>size:u32 + bytes</c> records, compressed with
-    /// <paramref name="compression"/>. Grows the buffer as needed; returns the bytes the entry took.
+    /// <paramref name="codec"/>. Grows the buffer as needed; returns the bytes the entry took.
     /// </summary>
-    public int AppendSubEntry(ulong publishingId, IReadOnlyList<ReadOnlyMemory<byte>> messages, CompressionType compression, PooledBufferWriter scratch)
+    public int AppendSubEntry(ulong publishingId, IReadOnlyList<ReadOnlyMemory<byte>> messages, ICompressionCodec codec, PooledBufferWriter scratch)
     {
         if (messages.Count is 0 or > ushort.MaxValue)
         {
             throw new ArgumentOutOfRangeException(nameof(messages), messages.Count, "A sub-entry batch holds 1 to 65535 messages.");
         }
 
-        var codec = CompressionCodecs.Get(compression);
+        ArgumentNullException.ThrowIfNull(codec);
+        var compression = codec.Type;
         scratch.Clear();
         for (int i = 0; i < messages.Count; i++)
         {

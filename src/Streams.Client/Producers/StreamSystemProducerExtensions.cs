@@ -29,7 +29,7 @@ public static class StreamSystemProducerExtensions
         {
             var logger = system.LoggerFactory.CreateLogger<Producer>();
             var connector = new StreamSystemConnector(system, ConnectionRole.Producer);
-            return await Producer.CreateAsync(connection, connector, options, logger, cancellationToken).ConfigureAwait(false);
+            return await Producer.CreateAsync(connection, connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -4,18 +4,18 @@ namespace Streams.Client.SuperStreams;
 
 internal static partial class SuperStreamLog
 {
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Super stream '{SuperStream}' partitions changed: {Partitions}")]
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Super stream '{SuperStream}' partitions changed: {Partitions}")]
     public static partial void PartitionsChanged(ILogger logger, string superStream, IReadOnlyList<string> partitions);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Refreshing the partitions of super stream '{SuperStream}' failed")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Refreshing the partitions of super stream '{SuperStream}' failed")]
     public static partial void RefreshFailed(ILogger logger, string superStream, Exception exception);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Debug, Message = "Super stream '{SuperStream}': producer for partition '{Partition}' was closed; a new one will be created")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Debug, Message = "Super stream '{SuperStream}': producer for partition '{Partition}' was closed; a new one will be created")]
     public static partial void ReplacingClosedProducer(ILogger logger, string superStream, string partition);
 
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Super stream '{SuperStream}': consumer of partition '{Partition}' stopped")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Super stream '{SuperStream}': consumer of partition '{Partition}' stopped")]
     public static partial void PartitionConsumerStopped(ILogger logger, string superStream, string partition, Exception? exception);
 
-    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Super stream '{SuperStream}': closing the client of partition '{Partition}' failed")]
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Super stream '{SuperStream}': closing the client of partition '{Partition}' failed")]
     public static partial void DisposeFailed(ILogger logger, string superStream, string partition, Exception exception);
 }

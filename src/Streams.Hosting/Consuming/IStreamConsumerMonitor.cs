@@ -17,6 +17,12 @@ public enum StreamConsumerState
 
     /// <summary>Stopped with the host.</summary>
     Stopped,
+
+    /// <summary>
+    /// The stream does not exist and the consumer waits for it to be created
+    /// (<see cref="StreamConsumerOptions.WaitForStream"/>), checking with the recovery back-off.
+    /// </summary>
+    WaitingForStream,
 }
 
 /// <summary>A snapshot of one hosted consumer.</summary>

@@ -47,4 +47,10 @@ public sealed class StreamConsumerOptions
 
     /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.CommitInterval"/> for this consumer.</summary>
     public TimeSpan? CommitInterval { get; set; }
+
+    /// <summary>
+    /// Overrides <see cref="RabbitStreamsConsumerOptions.WaitForStream"/> for this consumer: true = wait until a missing
+    /// stream is created, false = fault at once with a hint to declare it.
+    /// </summary>
+    public bool? WaitForStream { get; set; }
 }

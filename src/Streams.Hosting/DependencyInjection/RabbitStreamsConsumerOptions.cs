@@ -20,8 +20,23 @@ public sealed class RabbitStreamsConsumerOptions
     /// <summary>What happens when a handler throws or a message cannot be deserialized (see <see cref="HandlerFailurePolicy"/>).</summary>
     public HandlerFailurePolicy FailurePolicy { get; set; } = new();
 
-    /// <summary>Delay before a consumer whose subscription failed (connection lost, stream unavailable) subscribes again. Default 5 seconds.</summary>
-    public TimeSpan RecoveryDelay { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Legacy setting, kept for compatibility: when set, it replaces <see cref="RabbitStreamsRecoveryOptions.InitialDelay"/>
+    /// (<c>RabbitStreams:Recovery:InitialDelay</c>) for the consumers only, as the first delay of the client's recovery of
+    /// a lost connection and of the re-subscribe back-off. Default null: the consumers use <c>RabbitStreams:Recovery</c>
+    /// (500 ms first delay). It is no longer a fixed delay added before every re-subscription: a lost connection is
+    /// recovered by the client alone, and a subscription that ended for good is subscribed again at once the first time.
+    /// </summary>
+    public TimeSpan? RecoveryDelay { get; set; }
+
+    /// <summary>
+    /// What a consumer does when its stream neither is declared (<c>AddStream</c>/<c>AddSuperStream</c>) nor exists on
+    /// the broker. False (default): it faults at once, with an error saying to declare or create the stream, and the
+    /// health check is Unhealthy. True: it waits for the stream (polling with the <c>RabbitStreams:Recovery</c>
+    /// back-off, each attempt logged), Unhealthy "waiting for stream …" meanwhile, then consumes. A stream deleted under
+    /// a running consumer faults it either way. <see cref="StreamConsumerOptions.WaitForStream"/> overrides it per consumer.
+    /// </summary>
+    public bool WaitForStream { get; set; }
 
     /// <summary>Maximum messages given to one <see cref="IStreamBatchHandler{T}"/> call (at most one chunk). Default 500.</summary>
     public int MaxBatchSize { get; set; } = 500;

@@ -31,6 +31,15 @@ public sealed class RabbitStreamsOptions
     /// <summary>The password (default <c>guest</c>). Never logged.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// Where the credentials of every connection come from when the secret changes (rotated passwords, OAuth 2 tokens):
+    /// asked for each connection and each reconnection; a provider implementing
+    /// <see cref="INotifyStreamCredentialsChanged"/> also makes open connections re-authenticate. Default: the
+    /// <see cref="IStreamCredentialsProvider"/> registered in the service collection, if any. When set,
+    /// <see cref="UserName"/> and <see cref="Password"/> (and those of the connection string) are not used. Set in code only.
+    /// </summary>
+    public IStreamCredentialsProvider? CredentialsProvider { get; set; }
+
     /// <summary>The virtual host (default <c>/</c>).</summary>
     public string? VirtualHost { get; set; }
 
@@ -39,6 +48,22 @@ public sealed class RabbitStreamsOptions
 
     /// <summary>How long a broker request (create stream, query offset…) may take. Default 10 seconds.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long one attempt to open and authenticate a connection may take (default 15 s; a refused login is answered
+    /// after about 3 s). It also bounds the connection attempt made during the start (see <see cref="StartBehavior"/>).
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// What the start does when the broker is not reachable: <see cref="RabbitStreamsStartBehavior.ConnectInBackground"/>
+    /// (the default: the host starts and connects in the background, health Unhealthy until connected) or
+    /// <see cref="RabbitStreamsStartBehavior.FailFast"/> (the start fails, naming the endpoints).
+    /// </summary>
+    public RabbitStreamsStartBehavior StartBehavior { get; set; } = RabbitStreamsStartBehavior.ConnectInBackground;
+
+    /// <summary>The back-off of connection recovery: the background connect, producers, consumers (section <c>RabbitStreams:Recovery</c>).</summary>
+    public RabbitStreamsRecoveryOptions Recovery { get; set; } = new();
 
     /// <summary>
     /// The heartbeat requested from the broker (default 10 s, whole seconds; <see cref="TimeSpan.Zero"/> = the broker's
@@ -98,7 +123,9 @@ public sealed class RabbitStreamsOptions
         }
 
         options.ConnectionName = ConnectionName;
+        options.CredentialsProvider = CredentialsProvider;
         options.RequestTimeout = RequestTimeout;
+        options.ConnectTimeout = ConnectTimeout;
         options.RequestedHeartbeat = Heartbeat;
         options.DeadPeerTimeout = DeadPeerTimeout;
         return options;
@@ -120,8 +147,10 @@ public sealed class RabbitStreamsOptions
 
         text.Append("UserName = ").Append(UserName ?? "(default)")
             .Append(", Password = ").Append(Password is null ? "(default)" : "***")
+            .Append(CredentialsProvider is null ? string.Empty : ", CredentialsProvider = " + CredentialsProvider.GetType().Name)
             .Append(", VirtualHost = ").Append(VirtualHost ?? "(default)")
             .Append(", ConnectionName = ").Append(ConnectionName ?? "(default)")
+            .Append(", StartBehavior = ").Append(StartBehavior)
             .Append(", Publishing.Timeout = ").Append(Publishing?.Timeout)
             .Append(", Consumers.CommitEveryMessages = ").Append(Consumers?.CommitEveryMessages)
             .Append(", Consumers.CommitInterval = ").Append(Consumers?.CommitInterval)

@@ -15,12 +15,13 @@ public static partial class RabbitStreamsServiceCollectionExtensions
         services.TryAddSingleton<StreamPublisher>();
         services.TryAddSingleton<IStreamPublisher>(sp => sp.GetRequiredService<StreamPublisher>());
         services.TryAddSingleton(new HandlerScopeAnalyzer(services));
+        services.TryAddSingleton<StreamTopologyInitializer>();
         services.TryAddSingleton<ConsumerWorkerServices>();
         services.TryAddSingleton<StreamConsumerDispatcher>();
         services.TryAddSingleton<IStreamConsumerMonitor>(sp => sp.GetRequiredService<StreamConsumerDispatcher>());
 
         // Order matters: streams are created before the consumers start (and the consumers stop first).
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamTopologyInitializer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamTopologyInitializer>(sp => sp.GetRequiredService<StreamTopologyInitializer>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamConsumerDispatcher>(sp => sp.GetRequiredService<StreamConsumerDispatcher>()));
     }
 }

@@ -57,6 +57,7 @@ public static partial class RabbitStreamsServiceCollectionExtensions
 
         services.AddOptions<RabbitStreamsOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitStreamsOptions>, RabbitStreamsOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<RabbitStreamsOptions>, CredentialsProviderSetup>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MessageSerialization>();
         RegisterRuntime(services);

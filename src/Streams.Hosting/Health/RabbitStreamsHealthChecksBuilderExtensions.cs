@@ -11,7 +11,9 @@ public static class RabbitStreamsHealthChecksBuilderExtensions
     public const string DefaultName = "rabbitmq-streams";
 
     /// <summary>
-    /// Adds a check of the hosted consumers and the publisher: Unhealthy when a consumer stopped by policy (or an
+    /// Adds a check of the connection, the hosted consumers and the publisher: Unhealthy while not connected yet
+    /// ("connecting …" with the last error), when connecting gave up or the declared streams could not be created,
+    /// while a consumer waits for its stream, when a consumer stopped by policy (or an
     /// unrecoverable error), or a consumer has been without its subscription (or publishing has been failing with
     /// timeouts or connection errors) past <see cref="RabbitStreamsHealthCheckOptions.ConnectionGracePeriod"/>;
     /// Degraded within the grace period or while a consumer lags above <see cref="RabbitStreamsHealthCheckOptions.LagThreshold"/>.
@@ -50,7 +52,9 @@ public static class RabbitStreamsHealthChecksBuilderExtensions
                 sp.GetRequiredService<IStreamConsumerMonitor>(),
                 sp.GetRequiredService<IRabbitStreamsDiagnostics>(),
                 options,
-                sp.GetService<TimeProvider>() ?? TimeProvider.System),
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetService<Streams.Hosting.Internal.StreamSystemProvider>(),
+                sp.GetService<Streams.Hosting.Internal.StreamTopologyInitializer>()),
             failureStatus,
             tags));
     }

@@ -24,7 +24,8 @@ internal sealed partial class ConsumerWorker : IDisposable
     private readonly object[]? _singletonArguments;
     private readonly int _commitEvery;
     private readonly TimeSpan _commitInterval;
-    private readonly TimeSpan _recoveryDelay;
+    private readonly RecoveryPolicy _recovery;
+    private readonly bool _waitForStream;
     private readonly int _maxBatch;
     private readonly string _handlerName;
     private readonly string? _partition;
@@ -63,7 +64,8 @@ internal sealed partial class ConsumerWorker : IDisposable
         _factory = ActivatorUtilities.CreateFactory(registration.HandlerType, singletons?.Types ?? Type.EmptyTypes);
         _commitEvery = _options.CommitEveryMessages ?? defaults.CommitEveryMessages;
         _commitInterval = _options.CommitInterval ?? defaults.CommitInterval;
-        _recoveryDelay = defaults.RecoveryDelay;
+        _recovery = services.Options.Value.Recovery.ToRecoveryPolicy(services.Time, defaults.RecoveryDelay);
+        _waitForStream = options.WaitForStream ?? defaults.WaitForStream;
         _maxBatch = defaults.MaxBatchSize;
         _handlerName = registration.HandlerType.Name;
         _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
@@ -101,17 +103,39 @@ internal sealed partial class ConsumerWorker : IDisposable
         };
     }
 
+    /// <summary>
+    /// Subscribes once connected and the declared streams exist, and runs until the host stops. A lost connection is
+    /// recovered by the client alone (same consumer, resuming after the last delivered offset: see
+    /// <see cref="OnClientStatusChanged"/>); this loop subscribes again only when a subscription ended for good (its
+    /// recovery failed or was off), at once the first time and then with the recovery back-off.
+    /// </summary>
     public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
     {
         // When the host starts stopping, store what is already processed right away (an in-flight handler may still
         // run until the shutdown timeout); the final store follows once it finished.
         using var onStopping = stopping.Register(static s => ((ConsumerWorker)s!).CommitFromTimer(), this);
+        var attempt = 0;
+        var waits = 0;
+        DateTimeOffset? subscribedAt = null;
         while (!stopping.IsCancellationRequested)
         {
             Consumer? consumer = null;
+            TimeSpan delay;
             try
             {
-                var system = await _services.Systems.GetAsync(stopping).ConfigureAwait(false);
+                StreamSystem system;
+                try
+                {
+                    system = await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The connection or the declared streams failed for good: the health check says why.
+                    _lastError = ex;
+                    SetState(StreamConsumerState.Faulted);
+                    break;
+                }
+
                 if (_lanes)
                 {
                     // Lanes run handlers concurrently: the client pushes decoded messages into a bounded channel.
@@ -130,6 +154,7 @@ internal sealed partial class ConsumerWorker : IDisposable
                         TaskContinuationOptions.ExecuteSynchronously,
                         TaskScheduler.Default);
                     Subscribed(consumer, clientOptions);
+                    subscribedAt = _services.Time.GetUtcNow();
                     await ProcessConcurrentlyAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
                 }
                 else
@@ -139,6 +164,7 @@ internal sealed partial class ConsumerWorker : IDisposable
                     var clientOptions = await BuildClientOptionsAsync(system, null, stopping).ConfigureAwait(false);
                     consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
                     Subscribed(consumer, clientOptions);
+                    subscribedAt = _services.Time.GetUtcNow();
                     if (_registration.IsBatch)
                     {
                         await ProcessBatchesSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
@@ -148,6 +174,9 @@ internal sealed partial class ConsumerWorker : IDisposable
                         await ProcessSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
                     }
                 }
+
+                stopping.ThrowIfCancellationRequested();
+                throw new StreamClientException($"The subscription to '{_source}' ended.");
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -159,7 +188,15 @@ internal sealed partial class ConsumerWorker : IDisposable
                 SetState(StreamConsumerState.Faulted);
                 break;
             }
-            catch (StreamDoesNotExistException ex) when (Interlocked.Read(ref _lastProcessed) >= 0)
+            catch (StreamDeletedException ex)
+            {
+                // The client saw the stream deleted under the subscription: it ends for good, and so does this consumer.
+                _lastError = ex;
+                SetState(StreamConsumerState.Faulted);
+                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                break;
+            }
+            catch (StreamDoesNotExistException ex) when (subscribedAt is not null || Interlocked.Read(ref _lastProcessed) >= 0)
             {
                 // The stream was deleted under a running consumer: its offsets mean nothing for a re-created stream.
                 _lastError = ex;
@@ -167,12 +204,52 @@ internal sealed partial class ConsumerWorker : IDisposable
                 Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
                 break;
             }
+            catch (StreamDoesNotExistException ex) when (!_waitForStream)
+            {
+                // Neither declared nor created: retrying cannot help until someone creates it.
+                _lastError = new StreamDoesNotExistException(_source, MissingStreamMessage(waiting: false) + $" ({ex.Message})");
+                SetState(StreamConsumerState.Faulted);
+                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, _lastError);
+                break;
+            }
+            catch (StreamDoesNotExistException)
+            {
+                waits++;
+                delay = _recovery.GetDelay(waits, Random.Shared.NextDouble());
+                _lastError = new StreamDoesNotExistException(_source, MissingStreamMessage(waiting: true));
+                SetState(StreamConsumerState.WaitingForStream);
+                Log.WaitingForStream(_services.Logger, _handlerName, _source, delay);
+            }
+            catch (RecoveryFailedException ex)
+            {
+                // The client's recovery ran out of RabbitStreams:Recovery:MaxAttempts.
+                _lastError = ex;
+                SetState(StreamConsumerState.Faulted);
+                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                break;
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Connection lost, leader moved, stream not available yet (or not created yet): subscribe again later.
+                // The subscription ended for good (its recovery failed or is off), or subscribing failed (leader moved,
+                // stream not available yet): subscribe again, at once the first time, then with the recovery back-off.
+                if (subscribedAt is { } at && _services.Time.GetUtcNow() - at >= _recovery.ResetAfter)
+                {
+                    attempt = 0;
+                }
+
+                delay = attempt == 0 ? TimeSpan.Zero : _recovery.GetDelay(attempt, Random.Shared.NextDouble());
+                attempt++;
                 _lastError = ex;
+                if (attempt > (_recovery.MaxAttempts ?? int.MaxValue))
+                {
+                    _lastError = new RecoveryFailedException(_source, attempt - 1, ex);
+                    SetState(StreamConsumerState.Faulted);
+                    Log.ConsumerFaulted(_services.Logger, _handlerName, _source, _lastError);
+                    break;
+                }
+
                 SetState(StreamConsumerState.Recovering);
-                Log.ConsumerRecovering(_services.Logger, _handlerName, _source, _recoveryDelay, ex);
+                Log.ConsumerRecovering(_services.Logger, _handlerName, _source, delay, ex);
             }
             finally
             {
@@ -186,7 +263,7 @@ internal sealed partial class ConsumerWorker : IDisposable
 
             try
             {
-                await Task.Delay(_recoveryDelay, _services.Time, stopping).ConfigureAwait(false);
+                await Task.Delay(delay, _services.Time, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -200,6 +277,17 @@ internal sealed partial class ConsumerWorker : IDisposable
             long last = Interlocked.Read(ref _lastProcessed);
             Log.ConsumerStopped(_services.Logger, _handlerName, _source, last < 0 ? null : (ulong)last);
         }
+    }
+
+    private string MissingStreamMessage(bool waiting)
+    {
+        var declare = _partition is null
+            ? $"declare it with AddStream(\"{_source}\")"
+            : $"declare super stream '{_options.Stream}' with AddSuperStream(\"{_options.Stream}\", partitions)";
+        return waiting
+            ? $"Stream consumer '{_registration}': waiting for stream '{_source}' to be created (WaitForStream is on; {declare} or create it on the broker)."
+            : $"Stream consumer '{_registration}': stream '{_source}' does not exist: {declare} or create it on the broker first, " +
+              "or set WaitForStream (RabbitStreams:Consumers:WaitForStream, or per consumer) to wait until it exists.";
     }
 
     private void SetState(StreamConsumerState state)
@@ -227,9 +315,10 @@ internal sealed partial class ConsumerWorker : IDisposable
             case StreamStatus.Reconnecting when _state == StreamConsumerState.Running:
                 _lastError = e.Exception ?? _lastError;
                 SetState(StreamConsumerState.Recovering);
-                Log.ConsumerRecovering(_services.Logger, _handlerName, _source, _recoveryDelay, e.Exception);
+                Log.ConsumerClientRecovering(_services.Logger, _handlerName, _source, e.Exception);
                 break;
             case StreamStatus.Recovered or StreamStatus.Connected when _state == StreamConsumerState.Recovering:
+                Log.ConsumerClientRecovered(_services.Logger, _handlerName, _source);
                 SetState(StreamConsumerState.Running);
                 break;
         }
@@ -245,12 +334,7 @@ internal sealed partial class ConsumerWorker : IDisposable
             Handler = writer is null ? null : (delivery, ct) => EnqueueAsync(writer, delivery, ct),
             FilterValues = _options.FilterValues is { Count: > 0 } filters ? filters : null,
             MatchUnfiltered = _options.MatchUnfiltered,
-            Recovery = new RecoveryPolicy
-            {
-                InitialDelay = _recoveryDelay,
-                MaxDelay = _recoveryDelay > TimeSpan.FromSeconds(30) ? _recoveryDelay : TimeSpan.FromSeconds(30),
-                TimeProvider = _services.Time,
-            },
+            Recovery = _recovery,
         };
 
         long last = Interlocked.Read(ref _lastProcessed);

@@ -61,4 +61,31 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Critical, "Consumer {Handler} on '{Stream}' failed and stopped")]
     public static partial void ConsumerFaulted(ILogger logger, string handler, string stream, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Warning, "Consumer {Handler} on '{Stream}' lost its connection; the client is recovering the subscription (resuming after the last delivered offset)")]
+    public static partial void ConsumerClientRecovering(ILogger logger, string handler, string stream, Exception? exception);
+
+    [LoggerMessage(23, LogLevel.Warning, "RabbitMQ Streams ({Endpoints}) is not reachable at start; the host starts and connects in the background: {Error}")]
+    public static partial void ConnectingInBackground(ILogger logger, string endpoints, string? error);
+
+    [LoggerMessage(24, LogLevel.Warning, "Connecting to RabbitMQ Streams ({Endpoints}) failed (attempt {Attempt}); trying again in {Delay}: {Error}")]
+    public static partial void ConnectAttemptFailed(ILogger logger, string endpoints, int attempt, TimeSpan delay, string error);
+
+    [LoggerMessage(25, LogLevel.Information, "Connected to RabbitMQ Streams ({Endpoints}) after {Attempts} attempts")]
+    public static partial void Connected(ILogger logger, string endpoints, int attempts);
+
+    [LoggerMessage(26, LogLevel.Critical, "RabbitMQ Streams ({Endpoints}): gave up connecting (an error retrying cannot fix, or RabbitStreams:Recovery:MaxAttempts ran out); the health check reports it until the settings are fixed and the application restarted")]
+    public static partial void ConnectFaulted(ILogger logger, string endpoints, Exception exception);
+
+    [LoggerMessage(27, LogLevel.Warning, "Consumer {Handler}: stream '{Stream}' does not exist yet; waiting for it (next check in {Delay})")]
+    public static partial void WaitingForStream(ILogger logger, string handler, string stream, TimeSpan delay);
+
+    [LoggerMessage(28, LogLevel.Critical, "Declaring the streams failed; the consumers do not start")]
+    public static partial void TopologyFaulted(ILogger logger, Exception exception);
+
+    [LoggerMessage(29, LogLevel.Warning, "Declaring the streams failed (attempt {Attempt}); trying again in {Delay}")]
+    public static partial void TopologyRetrying(ILogger logger, int attempt, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(31, LogLevel.Information, "Consumer {Handler} on '{Stream}': the client recovered the subscription")]
+    public static partial void ConsumerClientRecovered(ILogger logger, string handler, string stream);
 }

@@ -39,6 +39,10 @@ internal sealed class ProducerPool : IAsyncDisposable
     public async ValueTask<Producer> GetAsync(string stream, bool deduplicating, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // While the broker is not reachable, wait for the background connect with the caller's token (its publish
+        // timeout): the shared creation below then only creates the producer.
+        await _systems.GetAsync(cancellationToken).ConfigureAwait(false);
         var key = (stream, deduplicating);
         while (true)
         {
@@ -96,6 +100,7 @@ internal sealed class ProducerPool : IAsyncDisposable
             BatchSize = publishing.BatchSize,
             ConfirmTimeout = publishing.Timeout,
             TimeProvider = _time,
+            Recovery = options.Recovery.ToRecoveryPolicy(_time),
             FilterValue = StreamFilter.ProducerFilterValue,
         };
         Producer producer;

@@ -39,6 +39,25 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}:RequestTimeout must be positive (was {options.RequestTimeout}).");
         }
 
+        if (options.ConnectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{p}:ConnectTimeout must be positive (was {options.ConnectTimeout}).");
+        }
+
+        if (!Enum.IsDefined(options.StartBehavior))
+        {
+            errors.Add($"{p}:StartBehavior must be ConnectInBackground or FailFast (was {options.StartBehavior}).");
+        }
+
+        if (options.Recovery is null)
+        {
+            errors.Add($"{p}:Recovery must not be null.");
+        }
+        else
+        {
+            ValidateRecovery($"{p}:Recovery", options.Recovery, errors);
+        }
+
         if (options.Heartbeat < TimeSpan.Zero || options.Heartbeat.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             errors.Add($"{p}:Heartbeat must be zero (the broker's value) or a whole number of seconds (was {options.Heartbeat}).");
@@ -216,9 +235,9 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}:CommitInterval must be positive (was {consumers.CommitInterval}).");
         }
 
-        if (consumers.RecoveryDelay <= TimeSpan.Zero)
+        if (consumers.RecoveryDelay is { } recoveryDelay && recoveryDelay < TimeSpan.Zero)
         {
-            errors.Add($"{p}:RecoveryDelay must be positive (was {consumers.RecoveryDelay}).");
+            errors.Add($"{p}:RecoveryDelay must not be negative (was {recoveryDelay}; omit it to use RabbitStreams:Recovery:InitialDelay).");
         }
 
         if (consumers.MaxBatchSize is < 1 or > 100_000)
@@ -233,6 +252,39 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         else
         {
             ValidateFailurePolicy($"{p}:FailurePolicy", consumers.FailurePolicy, errors);
+        }
+    }
+
+    private static void ValidateRecovery(string p, RabbitStreamsRecoveryOptions recovery, List<string> errors)
+    {
+        if (recovery.InitialDelay < TimeSpan.Zero)
+        {
+            errors.Add($"{p}:InitialDelay must not be negative (was {recovery.InitialDelay}).");
+        }
+
+        if (recovery.MaxDelay < recovery.InitialDelay)
+        {
+            errors.Add($"{p}:MaxDelay ({recovery.MaxDelay}) must not be shorter than {p}:InitialDelay ({recovery.InitialDelay}).");
+        }
+
+        if (double.IsNaN(recovery.BackoffMultiplier) || recovery.BackoffMultiplier is < 1 or > 100)
+        {
+            errors.Add($"{p}:BackoffMultiplier must be 1-100 (was {recovery.BackoffMultiplier}).");
+        }
+
+        if (double.IsNaN(recovery.Jitter) || recovery.Jitter is < 0 or > 1)
+        {
+            errors.Add($"{p}:Jitter must be 0-1 (was {recovery.Jitter}).");
+        }
+
+        if (recovery.ResetAfter < TimeSpan.Zero)
+        {
+            errors.Add($"{p}:ResetAfter must not be negative (was {recovery.ResetAfter}).");
+        }
+
+        if (recovery.MaxAttempts is < 1)
+        {
+            errors.Add($"{p}:MaxAttempts must be at least 1 (was {recovery.MaxAttempts}; omit it for unlimited).");
         }
     }
 

@@ -12,7 +12,9 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     private readonly RabbitStreamsRegistry _registry;
     private readonly ConsumerWorkerServices _services;
     private readonly CancellationTokenSource _abort = new();
+    private readonly List<(ConsumerRegistration Registration, StreamConsumerOptions Options)> _pending = [];
     private ConsumerWorker[]? _workers;
+    private StreamConsumerStatus[] _failed = [];
 
     public StreamConsumerDispatcher(RabbitStreamsRegistry registry, ConsumerWorkerServices services)
     {
@@ -21,7 +23,7 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     }
 
     public IReadOnlyList<StreamConsumerStatus> GetConsumers() =>
-        Volatile.Read(ref _workers)?.Select(w => w.GetStatus()).ToArray() ?? [];
+        [.. (Volatile.Read(ref _workers) ?? []).Select(w => w.GetStatus()), .. Volatile.Read(ref _failed)];
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,28 +38,111 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
                 continue;
             }
 
+            if (!_services.Topology.IsReady || (options.WaitForStream ?? defaults.WaitForStream))
+            {
+                // Not connected yet (the host started with the broker down), or waiting for the super stream to be
+                // created: its partitions are discovered in the background.
+                _pending.Add((registration, options));
+                continue;
+            }
+
             // One subscription per partition, discovered at start (super streams declared with AddSuperStream exist by now).
-            var system = await _services.Systems.GetAsync(cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<string> partitions;
-            try
-            {
-                partitions = await system.QueryPartitionsAsync(options.Stream, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Streams.Client.StreamProtocolException ex)
-            {
-                throw new InvalidOperationException($"Stream consumer '{registration}': super stream '{options.Stream}' cannot be consumed: {ex.Message}", ex);
-            }
-
-            if (partitions.Count == 0)
-            {
-                throw new InvalidOperationException($"Stream consumer '{registration}': super stream '{options.Stream}' has no partitions (does it exist? declare it with AddSuperStream).");
-            }
-
-            workers.AddRange(partitions.Select(p => new ConsumerWorker(registration, options, p, defaults, _services)));
+            var system = await _services.Topology.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
+            workers.AddRange((await DiscoverPartitionsAsync(system, registration, options, cancellationToken).ConfigureAwait(false))
+                .Select(p => new ConsumerWorker(registration, options, p, defaults, _services)));
         }
 
         Volatile.Write(ref _workers, workers.ToArray());
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<string>> DiscoverPartitionsAsync(
+        Streams.Client.StreamSystem system, ConsumerRegistration registration, StreamConsumerOptions options, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> partitions;
+        try
+        {
+            partitions = await system.QueryPartitionsAsync(options.Stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Streams.Client.StreamProtocolException ex)
+        {
+            throw new InvalidOperationException($"Stream consumer '{registration}': super stream '{options.Stream}' cannot be consumed: {ex.Message}", ex);
+        }
+
+        return partitions.Count > 0
+            ? partitions
+            : throw new Streams.Client.StreamDoesNotExistException(options.Stream,
+                $"Stream consumer '{registration}': super stream '{options.Stream}' has no partitions: it does not exist. Declare it with AddSuperStream(\"{options.Stream}\", partitions) " +
+                "or create it on the broker, or set WaitForStream to wait for it.");
+    }
+
+    /// <summary>
+    /// The super stream consumers whose partitions could not be discovered at start: once connected (and, with
+    /// WaitForStream, once the super stream exists), one worker per partition; a failure is reported as a faulted consumer.
+    /// </summary>
+    private async Task RunPendingAsync(ConsumerRegistration registration, StreamConsumerOptions options, CancellationToken stopping)
+    {
+        var defaults = _services.Options.Value.Consumers;
+        var wait = options.WaitForStream ?? defaults.WaitForStream;
+        var policy = _services.Options.Value.Recovery.ToRecoveryPolicy(_services.Time);
+        IReadOnlyList<string> partitions;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var system = await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
+                partitions = await DiscoverPartitionsAsync(system, registration, options, stopping).ConfigureAwait(false);
+                break;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Streams.Client.StreamDoesNotExistException) when (wait)
+            {
+                var delay = policy.GetDelay(attempt, Random.Shared.NextDouble());
+                Log.WaitingForStream(_services.Logger, registration.HandlerType.Name, options.Stream, delay);
+                ReportPending(registration, options, StreamConsumerState.WaitingForStream, null);
+                try
+                {
+                    await Task.Delay(delay, _services.Time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                if (_services.Topology.Fault is null && _services.Systems.Phase != ConnectionPhase.Faulted)
+                {
+                    Log.ConsumerFaulted(_services.Logger, registration.HandlerType.Name, options.Stream, ex);
+                }
+
+                ReportPending(registration, options, StreamConsumerState.Faulted, ex);
+                return;
+            }
+        }
+
+        var defaultsNow = _services.Options.Value.Consumers;
+        var started = partitions.Select(p => new ConsumerWorker(registration, options, p, defaultsNow, _services)).ToArray();
+        lock (_pending)
+        {
+            Volatile.Write(ref _workers, [.. Volatile.Read(ref _workers) ?? [], .. started]);
+            Volatile.Write(ref _failed, [.. Volatile.Read(ref _failed).Where(f => f.Stream != options.Stream || f.HandlerType != registration.HandlerType)]);
+        }
+
+        await Task.WhenAll(started.Select(w => Task.Run(() => w.RunAsync(stopping, _abort.Token), CancellationToken.None))).ConfigureAwait(false);
+    }
+
+    /// <summary>A super stream consumer without workers yet (waiting for its super stream, or failed), as the monitor shows it.</summary>
+    private void ReportPending(ConsumerRegistration registration, StreamConsumerOptions options, StreamConsumerState state, Exception? error)
+    {
+        var status = new StreamConsumerStatus(registration.HandlerType, options.Stream, null, options.Name, state, null, null, 0, 0, error);
+        lock (_pending)
+        {
+            Volatile.Write(ref _failed, [.. Volatile.Read(ref _failed).Where(f => f.Stream != options.Stream || f.HandlerType != registration.HandlerType), status]);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -94,9 +179,10 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var workers = Volatile.Read(ref _workers) ?? [];
-        return workers.Length == 0
-            ? Task.CompletedTask
-            : Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(stoppingToken, _abort.Token), CancellationToken.None)));
+        var runs = workers.Select(w => Task.Run(() => w.RunAsync(stoppingToken, _abort.Token), CancellationToken.None))
+            .Concat(_pending.Select(p => Task.Run(() => RunPendingAsync(p.Registration, p.Options, stoppingToken), CancellationToken.None)))
+            .ToArray();
+        return runs.Length == 0 ? Task.CompletedTask : Task.WhenAll(runs);
     }
 }
 
@@ -108,6 +194,7 @@ internal sealed class ConsumerWorkerServices
     public ConsumerWorkerServices(
         IOptions<RabbitStreamsOptions> options,
         StreamSystemProvider systems,
+        StreamTopologyInitializer topology,
         StreamPublisher publisher,
         MessageSerialization serialization,
         IServiceScopeFactory scopes,
@@ -124,6 +211,7 @@ internal sealed class ConsumerWorkerServices
         Root = root;
         Options = options;
         Systems = systems;
+        Topology = topology;
         Publisher = publisher;
         Serialization = serialization;
         Scopes = scopes;
@@ -134,6 +222,9 @@ internal sealed class ConsumerWorkerServices
     public IOptions<RabbitStreamsOptions> Options { get; }
 
     public StreamSystemProvider Systems { get; }
+
+    /// <summary>Connected and the declared streams created: what a consumer waits for before it subscribes.</summary>
+    public StreamTopologyInitializer Topology { get; }
 
     public StreamPublisher Publisher { get; }
 

@@ -149,6 +149,17 @@ internal sealed class StreamPublisher : IStreamPublisher
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
         {
+            if (_systems.Phase != ConnectionPhase.Connected)
+            {
+                // Still connecting (the broker has been down since the start): not a confirm timeout, nothing was sent.
+                // The health check reports the connection itself (not as a publishing failure that outlives it).
+                var cause = _systems.LastError ?? ex;
+                throw new StreamPublishException(
+                    stream,
+                    $"Cannot publish to stream '{stream}': the broker is not reachable ({_systems.Endpoints}; no connection within RabbitStreams:Publishing:Timeout = {timeout}): {cause.Message}",
+                    cause);
+            }
+
             _telemetry.PublishFailed(ex);
             throw new StreamPublishTimeoutException(stream, timeout, ex);
         }

@@ -7,11 +7,11 @@ public sealed class ChunkReaderTests
 {
     private static byte[] M(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 
-    private static List<(ulong Offset, string Body)> ReadAll(byte[] chunk, ulong min = 0)
+    private static List<(ulong Offset, string Body)> ReadAll(byte[] chunk, ulong min = 0, CompressionCodecRegistry? codecs = null)
     {
         var header = ChunkHeader.Read(chunk);
         var list = new List<(ulong, string)>();
-        using var reader = new ChunkReader(chunk, header, min);
+        using var reader = new ChunkReader(chunk, header, min, codecs: codecs);
         while (reader.TryRead(out var offset, out var message))
         {
             list.Add((offset, System.Text.Encoding.UTF8.GetString(message.Span)));
@@ -78,7 +78,8 @@ public sealed class ChunkReaderTests
     [Fact]
     public void Registered_codec_is_used()
     {
-        CompressionCodecs.Register(new XorCodec());
+        var codecs = new CompressionCodecRegistry();
+        codecs.Add(new XorCodec());
         var raw = new ChunkBuilder().SubBatch(0, M("q1"), M("q2")).Build(0);
         // Turn the uncompressed sub-batch into a "codec 5" one whose payload is xor-ed.
         raw[48] = 0x80 | (5 << 4);
@@ -87,7 +88,9 @@ public sealed class ChunkReaderTests
             raw[i] ^= 0x5A;
         }
 
-        Assert.Equal([(0ul, "q1"), (1ul, "q2")], ReadAll(raw));
+        Assert.Equal([(0ul, "q1"), (1ul, "q2")], ReadAll(raw, codecs: codecs));
+        // Registered on that registry only: the built-in one does not know codec 5.
+        Assert.Throws<UnsupportedCompressionException>(() => ReadAll(raw));
     }
 
     [Fact]

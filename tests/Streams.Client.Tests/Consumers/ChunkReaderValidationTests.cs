@@ -16,11 +16,20 @@ public sealed class ChunkReaderValidationTests
 
     private static byte[] M(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 
+    private static readonly CompressionCodecRegistry Codecs = WithMisbehavingCodec();
+
+    private static CompressionCodecRegistry WithMisbehavingCodec()
+    {
+        var codecs = new CompressionCodecRegistry();
+        codecs.Add(new MisbehavingCodec());
+        return codecs;
+    }
+
     private static List<(ulong Offset, string Body)> ReadAll(byte[] chunk, ulong min = 0, int max = ChunkReader.DefaultMaxUncompressedSize)
     {
         var header = ChunkHeader.Read(chunk, Stream);
         var list = new List<(ulong, string)>();
-        using var reader = new ChunkReader(chunk, header, min, max, Stream);
+        using var reader = new ChunkReader(chunk, header, min, max, Stream, Codecs);
         while (reader.TryRead(out var offset, out var message))
         {
             list.Add((offset, System.Text.Encoding.UTF8.GetString(message.Span)));
@@ -385,7 +394,6 @@ public sealed class ChunkReaderValidationTests
     [InlineData((byte)'B')] // claims more than the destination
     public void Pluggable_codec_failures_are_wrapped(byte behaviour)
     {
-        CompressionCodecs.Register(new MisbehavingCodec());
         var records = ChunkBuilder.Records(M("abc"));
         byte[] payload = [behaviour, .. records];
         var chunk = new ChunkBuilder().SubBatchRaw(0x80 | (7 << 4), 1, (uint)records.Length, (uint)payload.Length, payload).Build(Id);

@@ -54,7 +54,7 @@ public sealed class MalformedChunkTests
         {
             var length = (int)BinaryPrimitives.ReadUInt32BigEndian(chunk.AsSpan(36));
             data(chunk.AsSpan(ChunkHeader.Size, length));
-            BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(32), Crc32.Compute(chunk.AsSpan(ChunkHeader.Size, length)));
+            BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(32), System.IO.Hashing.Crc32.HashToUInt32(chunk.AsSpan(ChunkHeader.Size, length)));
         }
 
         return chunk;

@@ -15,7 +15,7 @@ internal sealed class BrokerStream : IAsyncDisposable
 
     public string Stream { get; }
 
-    public static async Task<BrokerStream> CreateAsync(BrokerFixture fixture, string prefix, CancellationToken ct)
+    public static async Task<BrokerStream> CreateAsync(BrokerFixture fixture, string prefix, CancellationToken ct, Action<StreamSystemOptions>? configure = null)
     {
         var options = new StreamSystemOptions
         {
@@ -25,6 +25,7 @@ internal sealed class BrokerStream : IAsyncDisposable
             ConnectionName = $"consume-tests-{prefix}",
         };
         options.Endpoints.Add(new StreamEndpoint(fixture.Endpoint.Host, fixture.Endpoint.Port));
+        configure?.Invoke(options);
         var system = await StreamSystem.ConnectAsync(options, ct);
         var stream = BrokerFixture.UniqueName(prefix);
         await system.CreateStreamAsync(stream, null, ct);

@@ -68,7 +68,7 @@ public sealed class PublishFrameTests
         using var frame = new PublishFrame(16);
         using var scratch = new PooledBufferWriter();
         frame.Reset(2, 1, 16);
-        int size = frame.AppendSubEntry(42, [new byte[] { 0xA }, new byte[] { 0xB, 0xC }], CompressionType.None, scratch);
+        int size = frame.AppendSubEntry(42, [new byte[] { 0xA }, new byte[] { 0xB, 0xC }], new CompressionCodecRegistry().Get(CompressionType.None), scratch);
         byte[] expected =
         [
             0, 0, 0, 9 + 19 + 11,
@@ -90,7 +90,7 @@ public sealed class PublishFrameTests
         using var scratch = new PooledBufferWriter();
         frame.Reset(2, 1, 16);
         var messages = Enumerable.Range(0, 50).Select(i => (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes($"message {i} {new string('x', i)}")).ToArray();
-        frame.AppendSubEntry(1, messages, CompressionType.Gzip, scratch);
+        frame.AppendSubEntry(1, messages, new CompressionCodecRegistry().Get(CompressionType.Gzip), scratch);
         var bytes = frame.Seal().ToArray();
 
         Assert.Equal(0x80 | 0x10, bytes[21]);
@@ -136,7 +136,7 @@ public sealed class PublishFrameTests
         frame.Reset(0, 1, 16);
         var big = new byte[100_000];
         new Random(1).NextBytes(big);
-        frame.AppendSubEntry(1, [big], CompressionType.None, scratch);
+        frame.AppendSubEntry(1, [big], new CompressionCodecRegistry().Get(CompressionType.None), scratch);
         var bytes = frame.Seal();
         Assert.Equal(13 + 19 + 4 + 100_000, bytes.Length);
         Assert.True(bytes.Span[^100_000..].SequenceEqual(big));
@@ -148,7 +148,8 @@ public sealed class PublishFrameTests
         using var frame = new PublishFrame(16);
         using var scratch = new PooledBufferWriter();
         frame.Reset(0, 1, 16);
-        Assert.Throws<ArgumentOutOfRangeException>(() => frame.AppendSubEntry(1, [], CompressionType.None, scratch));
-        Assert.Throws<UnsupportedCompressionException>(() => frame.AppendSubEntry(1, [new byte[1]], CompressionType.Zstd, scratch));
+        Assert.Throws<ArgumentOutOfRangeException>(() => frame.AppendSubEntry(1, [], new CompressionCodecRegistry().Get(CompressionType.None), scratch));
+        var ex = Assert.Throws<UnsupportedCompressionException>(() => new CompressionCodecRegistry().Get(CompressionType.Zstd));
+        Assert.Contains("Streams.Client.Compression", ex.Message, StringComparison.Ordinal);
     }
 }

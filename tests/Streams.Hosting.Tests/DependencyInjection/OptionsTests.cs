@@ -146,6 +146,42 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Recovery_start_behavior_and_timeouts_bind_map_to_the_client_and_are_validated_by_key()
+    {
+        var options = Resolve(Config(
+            ("RabbitStreams:StartBehavior", "FailFast"),
+            ("RabbitStreams:ConnectTimeout", "00:00:04"),
+            ("RabbitStreams:RequestTimeout", "00:00:03"),
+            ("RabbitStreams:Recovery:InitialDelay", "00:00:00.2"),
+            ("RabbitStreams:Recovery:MaxDelay", "00:00:07"),
+            ("RabbitStreams:Recovery:MaxAttempts", "9"),
+            ("RabbitStreams:Consumers:WaitForStream", "true")));
+        Assert.Equal(RabbitStreamsStartBehavior.FailFast, options.StartBehavior);
+        Assert.True(options.Consumers.WaitForStream);
+        var client = options.ToStreamSystemOptions();
+        Assert.Equal((TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(3)), (client.ConnectTimeout, client.RequestTimeout));
+        var policy = options.Recovery.ToRecoveryPolicy();
+        Assert.Equal((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(7), (int?)9), (policy.InitialDelay, policy.MaxDelay, policy.MaxAttempts));
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Recovery.ToRecoveryPolicy(initialDelay: TimeSpan.FromSeconds(1)).InitialDelay); // legacy Consumers:RecoveryDelay
+
+        var defaults = Resolve(Config());
+        Assert.Equal(RabbitStreamsStartBehavior.ConnectInBackground, defaults.StartBehavior);
+        Assert.Null(defaults.Consumers.RecoveryDelay);
+        Assert.Equal(Streams.Client.RecoveryPolicy.Default.InitialDelay, defaults.Recovery.ToRecoveryPolicy().InitialDelay);
+
+        var ex = ResolveFailure(Config(
+            ("RabbitStreams:ConnectTimeout", "00:00:00"),
+            ("RabbitStreams:Recovery:InitialDelay", "00:00:05"),
+            ("RabbitStreams:Recovery:MaxDelay", "00:00:01"),
+            ("RabbitStreams:Recovery:Jitter", "2"),
+            ("RabbitStreams:Recovery:MaxAttempts", "0")));
+        Assert.Contains("RabbitStreams:ConnectTimeout must be positive (was 00:00:00).", ex.Failures);
+        Assert.Contains("RabbitStreams:Recovery:MaxDelay (00:00:01) must not be shorter than RabbitStreams:Recovery:InitialDelay (00:00:05).", ex.Failures);
+        Assert.Contains("RabbitStreams:Recovery:Jitter must be 0-1 (was 2).", ex.Failures);
+        Assert.Contains(ex.Failures, f => f.StartsWith("RabbitStreams:Recovery:MaxAttempts must be at least 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Validation_names_the_bad_key()
     {
         var ex = ResolveFailure(Config(

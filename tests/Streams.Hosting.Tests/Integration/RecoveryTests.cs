@@ -117,7 +117,8 @@ public sealed class StreamLifecycleTests(BrokerFixture broker)
 
         var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
         await TestHost.WaitUntilAsync(() => monitor.GetConsumers()[0].State == StreamConsumerState.Faulted, "consumer faulted after the stream was deleted");
-        Assert.IsType<Streams.Client.StreamDoesNotExistException>(monitor.GetConsumers()[0].LastError);
+        var error = Assert.IsType<Streams.Client.StreamDeletedException>(monitor.GetConsumers()[0].LastError);
+        Assert.Contains(stream, error.Message, StringComparison.Ordinal);
         await host.StopAsync(Ct);
     }
 

@@ -12,12 +12,13 @@ public sealed class PublisherTests
         services.AddRabbitStreams(o =>
         {
             o.Endpoints.Add(new RabbitStreamsEndpoint("127.0.0.1", 1));
-            o.Publishing.Timeout = TimeSpan.FromSeconds(10);
+            o.Publishing.Timeout = TimeSpan.FromSeconds(1);
         });
         await using var provider = services.BuildServiceProvider();
         var publisher = provider.GetRequiredService<IStreamPublisher>();
         var ex = await Assert.ThrowsAsync<StreamPublishException>(() => publisher.PublishAsync("orders", "x", TestContext.Current.CancellationToken));
         Assert.Equal("orders", ex.Stream);
+        Assert.Contains("the broker is not reachable (127.0.0.1:1", ex.Message, StringComparison.Ordinal);
         Assert.NotNull(ex.InnerException);
     }
 

@@ -1,40 +1,88 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 
 namespace Streams.Client;
 
-/// <summary>The process-wide registry of sub-entry compression codecs.</summary>
-public static class CompressionCodecs
+/// <summary>
+/// The sub-entry compression codecs of one <see cref="StreamSystem"/> (<see cref="StreamSystemOptions.CompressionCodecs"/>):
+/// <see cref="CompressionType.None"/> and <see cref="CompressionType.Gzip"/> are built in; Snappy, LZ4 and Zstd come from
+/// the <c>Streams.Client.Compression</c> package (<c>options.AddAllCompressionCodecs()</c>) or from your own
+/// <see cref="ICompressionCodec"/>. Producers look their codec up when they send; consumers when a sub-entry batch with
+/// that codec arrives. Thread-safe; register codecs before creating producers and consumers.
+/// </summary>
+public sealed class CompressionCodecRegistry
 {
-    private static readonly ConcurrentDictionary<CompressionType, ICompressionCodec> Codecs = new()
-    {
-        [CompressionType.None] = NoneCodec.Instance,
-        [CompressionType.Gzip] = GzipCodec.Instance,
-    };
+    /// <summary>The package that implements the codecs that are not built in.</summary>
+    public const string CompressionPackage = "Streams.Client.Compression";
 
-    /// <summary>Registers (or replaces) the codec for <see cref="ICompressionCodec.Type"/>.</summary>
-    /// <param name="codec">The codec.</param>
-    public static void Register(ICompressionCodec codec)
+    private readonly ICompressionCodec?[] _codecs = new ICompressionCodec?[8];
+
+    /// <summary>Creates a registry holding the built-in codecs (none and gzip).</summary>
+    public CompressionCodecRegistry()
+    {
+        _codecs[(int)CompressionType.None] = NoneCodec.Instance;
+        _codecs[(int)CompressionType.Gzip] = GzipCodec.Instance;
+    }
+
+    /// <summary>The built-in codecs only (for producers and consumers created without a <see cref="StreamSystem"/>); never changed.</summary>
+    internal static CompressionCodecRegistry BuiltIn { get; } = new();
+
+    /// <summary>The compressions that have a codec, in code order.</summary>
+    public IReadOnlyList<CompressionType> Registered
+    {
+        get
+        {
+            var list = new List<CompressionType>(_codecs.Length);
+            for (int i = 0; i < _codecs.Length; i++)
+            {
+                if (Volatile.Read(ref _codecs[i]) is not null)
+                {
+                    list.Add((CompressionType)i);
+                }
+            }
+
+            return list;
+        }
+    }
+
+    /// <summary>Registers <paramref name="codec"/> for its <see cref="ICompressionCodec.Type"/>, replacing the one registered before (gzip included).</summary>
+    /// <param name="codec">The codec (thread-safe).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The type is <see cref="CompressionType.None"/> (structural, built in) or above 7 (the field has 3 bits).</exception>
+    public void Add(ICompressionCodec codec)
     {
         ArgumentNullException.ThrowIfNull(codec);
-        if ((byte)codec.Type > 7)
+        var type = codec.Type;
+        if ((byte)type > 7)
         {
-            throw new ArgumentOutOfRangeException(nameof(codec), codec.Type, "A compression code is 3 bits (0-7).");
+            throw new ArgumentOutOfRangeException(nameof(codec), type, "A compression code is 3 bits (0-7).");
         }
 
-        Codecs[codec.Type] = codec;
+        if (type == CompressionType.None)
+        {
+            throw new ArgumentOutOfRangeException(nameof(codec), type, "CompressionType.None is built in and cannot be replaced.");
+        }
+
+        if (ReferenceEquals(this, BuiltIn))
+        {
+            throw new InvalidOperationException("The built-in registry cannot be changed.");
+        }
+
+        Volatile.Write(ref _codecs[(int)type], codec);
     }
+
+    /// <summary>Whether a codec is registered for <paramref name="type"/>.</summary>
+    /// <param name="type">The compression.</param>
+    public bool Contains(CompressionType type) => Find(type) is not null;
 
     /// <summary>The codec registered for <paramref name="type"/>, or <see langword="null"/>.</summary>
     /// <param name="type">The compression.</param>
-    public static ICompressionCodec? Find(CompressionType type) => Codecs.GetValueOrDefault(type);
+    public ICompressionCodec? Find(CompressionType type) => (byte)type < 8 ? Volatile.Read(ref _codecs[(int)type]) : null;
 
     /// <summary>The codec registered for <paramref name="type"/>.</summary>
     /// <param name="type">The compression.</param>
-    /// <exception cref="UnsupportedCompressionException">No codec is registered.</exception>
-    public static ICompressionCodec Get(CompressionType type) =>
+    /// <exception cref="UnsupportedCompressionException">No codec is registered (the message names the package to add).</exception>
+    public ICompressionCodec Get(CompressionType type) =>
         Find(type) ?? throw new UnsupportedCompressionException(type);
 
     private sealed class NoneCodec : ICompressionCodec
