@@ -14,7 +14,7 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
 
     public const string DefaultUri = "rabbitmq-stream://guest:guest@localhost:5552/%2f";
 
-    public static readonly IReadOnlyList<string> Scenarios = ["consume", "publish", "telemetry", "all"];
+    public static readonly IReadOnlyList<string> Scenarios = ["consume", "publish", "telemetry", "connections", "all"];
 
     public static readonly IReadOnlyList<string> TelemetryModes = ["none", "listeners", "otel", "otel-metrics", "otel-sampled"];
 
@@ -25,7 +25,9 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
           consume     raw Consumer (ReadAllAsync + DecodeMessage) vs a hosted IStreamHandler<byte[]>   target >= 85%
           publish     64 concurrent callers: raw Producer.SendAsync vs IStreamPublisher.PublishAsync     target >= 80%
           telemetry   hosted consume with no listener, raw listeners and the OpenTelemetry SDK
-          all         the three, in that order
+          connections 500 consumers + 100 producers in one StreamSystem: creation time and the connections
+                      the management API (port 15672 of the --uri host) lists, 1 per connection vs shared
+          all         consume, publish and telemetry, in that order
 
         options:
           --messages N   messages in the consumed stream; publish sends N/5 per side per round  (default 1000000)

@@ -37,6 +37,7 @@ try
         {
             "consume" => await ConsumeScenario.RunAsync(settings, output, cts.Token),
             "publish" => await PublishScenario.RunAsync(settings, output, cts.Token),
+            "connections" => await ConnectionsScenario.RunAsync(settings, output, cts.Token),
             _ => await TelemetryScenario.RunAsync(settings, output, cts.Token),
         };
     }

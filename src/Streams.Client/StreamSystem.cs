@@ -2,6 +2,8 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Streams.Client.Authentication;
 using Streams.Client.Connections;
+using Streams.Client.Connections.Sharing;
+using Streams.Client.Producers;
 using Streams.Client.Protocol;
 
 namespace Streams.Client;
@@ -25,7 +27,16 @@ public sealed class StreamSystem : IAsyncDisposable
         _logger = logger;
         _reauthenticator = new Reauthenticator(options, logger);
         _connection = _reauthenticator.Track(connection);
+        var poolLogger = options.LoggerFactory.CreateLogger("Streams.Client.Connections.Sharing");
+        ProducerConnections = new ConnectionPool(ConnectionRole.Producer, options.MaxProducersPerConnection, poolLogger);
+        ConsumerConnections = new ConnectionPool(ConnectionRole.Consumer, options.MaxConsumersPerConnection, poolLogger);
     }
+
+    /// <summary>The connections shared by this system's producers.</summary>
+    internal ConnectionPool ProducerConnections { get; }
+
+    /// <summary>The connections shared by this system's consumers.</summary>
+    internal ConnectionPool ConsumerConnections { get; }
 
     /// <summary>The options this system was created with.</summary>
     internal StreamSystemOptions Options => _options;
@@ -97,12 +108,13 @@ public sealed class StreamSystem : IAsyncDisposable
             ? resolver(endpoint) ?? throw new StreamClientException($"The AddressResolver returned null for {endpoint}.")
             : endpoint;
 
-    private static bool IsNode(StreamConnection connection, StreamEndpoint node) =>
+    /// <summary>Whether <paramref name="connection"/> reached <paramref name="node"/> (by the host and port the node advertises).</summary>
+    internal static bool IsNode(StreamConnection connection, StreamEndpoint node) =>
         string.Equals(connection.AdvertisedHost, node.Host, StringComparison.OrdinalIgnoreCase) && connection.AdvertisedPort == node.Port;
 
     private static string? SuffixedName(string? name, string role) => name is null ? null : $"{name}-{role}";
 
-    /// <summary>Opens an additional connection to a given node (producers and consumers use their own connections).</summary>
+    /// <summary>Opens an additional connection to a given node, outside the shared producer and consumer connections.</summary>
     internal Task<StreamConnection> OpenConnectionAsync(string host, int port, CancellationToken cancellationToken) =>
         OpenConnectionAsync(host, port, null, cancellationToken);
 
@@ -183,6 +195,30 @@ public sealed class StreamSystem : IAsyncDisposable
     /// </summary>
     internal async Task<StreamConnection> OpenConnectionForStreamAsync(string stream, bool preferReplica, string? role, CancellationToken cancellationToken)
     {
+        var candidates = await LocateAsync(stream, preferReplica, cancellationToken).ConfigureAwait(false);
+        return await OpenConnectionToAnyAsync(stream, candidates, role, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A lease on a connection of <paramref name="role"/> to the node serving <paramref name="stream"/> (the leader for
+    /// producers; for consumers a replica when there is one, else the leader): a shared connection with room
+    /// (<see cref="StreamSystemOptions.MaxProducersPerConnection"/>, <see cref="StreamSystemOptions.MaxConsumersPerConnection"/>)
+    /// or a new one, opened as <see cref="OpenConnectionForStreamAsync"/> does. The entity releases the lease when it
+    /// closes or moves; the connection closes with its last lease.
+    /// </summary>
+    internal async Task<IStreamOperations> AcquireConnectionAsync(ConnectionRole role, string stream, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        bool producer = role == ConnectionRole.Producer;
+        var candidates = await LocateAsync(stream, preferReplica: !producer, cancellationToken).ConfigureAwait(false);
+        var pool = producer ? ProducerConnections : ConsumerConnections;
+        string roleName = producer ? "producer" : "consumer";
+        return await pool.AcquireAsync(candidates, ct => OpenConnectionToAnyAsync(stream, candidates, roleName, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The nodes a connection for <paramref name="stream"/> may go to: the leader, or with <paramref name="preferReplica"/> the replicas when there are any.</summary>
+    private async Task<IReadOnlyList<StreamEndpoint>> LocateAsync(string stream, bool preferReplica, CancellationToken cancellationToken)
+    {
         ValidateStreamName(stream);
         var metadata = (await QueryMetadataAsync([stream], cancellationToken).ConfigureAwait(false))[0];
         if (metadata.Code != ResponseCode.Ok)
@@ -190,9 +226,14 @@ public sealed class StreamSystem : IAsyncDisposable
             throw StreamProtocolException.Create(metadata.Code, "Locating the node", stream);
         }
 
-        var candidates = preferReplica && metadata.Replicas.Count > 0
+        return preferReplica && metadata.Replicas.Count > 0
             ? metadata.Replicas
             : metadata.Leader is { } leader ? [leader] : throw new StreamNotAvailableException(stream, $"Stream '{stream}' has no available leader right now.");
+    }
+
+    /// <summary>Opens a connection to one of <paramref name="candidates"/> (a random one is dialled).</summary>
+    private async Task<StreamConnection> OpenConnectionToAnyAsync(string stream, IReadOnlyList<StreamEndpoint> candidates, string? role, CancellationToken cancellationToken)
+    {
         var target = candidates[Random.Shared.Next(candidates.Count)];
         if (_options.AddressResolver is not null)
         {

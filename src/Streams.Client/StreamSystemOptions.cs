@@ -90,6 +90,28 @@ public sealed class StreamSystemOptions
     public int AddressResolverMaxAttempts { get; set; } = 30;
 
     /// <summary>
+    /// The most producers or consumers one connection can carry: the protocol's publisher and subscription ids are one
+    /// byte, so 256, which is also the broker's limit per connection.
+    /// </summary>
+    public const int MaxEntitiesPerConnection = 256;
+
+    /// <summary>
+    /// How many producers share one connection (1–<see cref="MaxEntitiesPerConnection"/>, default
+    /// <see cref="MaxEntitiesPerConnection"/>). Producers share connections to the stream's leader, never with consumers;
+    /// a connection closes when its last producer does, and when it is lost each of its producers recovers on its own.
+    /// 1 gives every producer a connection of its own.
+    /// </summary>
+    public int MaxProducersPerConnection { get; set; } = MaxEntitiesPerConnection;
+
+    /// <summary>
+    /// How many consumers share one connection (1–<see cref="MaxEntitiesPerConnection"/>, default
+    /// <see cref="MaxEntitiesPerConnection"/>). Consumers share connections to a replica of their stream (the leader when
+    /// there is none), never with producers; each keeps its own credit, so a slow handler does not hold up the others.
+    /// 1 gives every consumer a connection of its own.
+    /// </summary>
+    public int MaxConsumersPerConnection { get; set; } = MaxEntitiesPerConnection;
+
+    /// <summary>
     /// The sub-entry compression codecs of this system's producers and consumers: none and gzip are built in; add Snappy,
     /// LZ4 and Zstd with the <c>Streams.Client.Compression</c> package (<c>AddAllCompressionCodecs()</c>) or your own
     /// <see cref="ICompressionCodec"/>. A consumer reading a sub-entry batch whose codec is missing fails with
@@ -189,6 +211,16 @@ public sealed class StreamSystemOptions
         if (AddressResolverMaxAttempts < 1)
         {
             throw new ArgumentException($"AddressResolverMaxAttempts must be at least 1; got {AddressResolverMaxAttempts}.", nameof(AddressResolverMaxAttempts));
+        }
+
+        if (MaxProducersPerConnection is < 1 or > MaxEntitiesPerConnection)
+        {
+            throw new ArgumentException($"MaxProducersPerConnection must be between 1 and {MaxEntitiesPerConnection} (publisher ids are one byte); got {MaxProducersPerConnection}.", nameof(MaxProducersPerConnection));
+        }
+
+        if (MaxConsumersPerConnection is < 1 or > MaxEntitiesPerConnection)
+        {
+            throw new ArgumentException($"MaxConsumersPerConnection must be between 1 and {MaxEntitiesPerConnection} (subscription ids are one byte); got {MaxConsumersPerConnection}.", nameof(MaxConsumersPerConnection));
         }
     }
 

@@ -7,6 +7,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Streams.Client.Authentication;
+using Streams.Client.Connections.Sharing;
 using Streams.Client.Protocol;
 
 namespace Streams.Client.Connections;
@@ -43,6 +44,12 @@ internal sealed class StreamConnection : IAsyncDisposable
     // broker sends only while a subscription has credit, so a Deliver that takes it below -CreditSlack is a protocol
     // violation (a server ignoring credit would otherwise fill the client's memory with chunks).
     private readonly int[] _credits = new int[256];
+
+    // Ids whose DeletePublisher/Unsubscribe went unanswered: never handed out again on this connection.
+    private readonly bool[] _retiredPublishers = new bool[256];
+    private readonly bool[] _retiredSubscriptions = new bool[256];
+    private int _retiredPublisherCount;
+    private int _retiredSubscriptionCount;
     private readonly TaskCompletionSource _closedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextPublisherId;
     private int _nextSubscriptionId;
@@ -59,6 +66,10 @@ internal sealed class StreamConnection : IAsyncDisposable
     private string _password;
 
     private sealed record Registration<THandler>(string Stream, THandler Handler);
+
+    // Stream "" never matches a MetadataUpdate (stream names are not empty).
+    private static readonly Registration<IPublisherFrameHandler> RetiredPublisher = new(string.Empty, RetiredIdHandler.Instance);
+    private static readonly Registration<ISubscriptionFrameHandler> RetiredSubscription = new(string.Empty, RetiredIdHandler.Instance);
 
     private StreamConnection(StreamConnectionSettings settings, ILogger logger, TimeProvider timeProvider, TcpClient client, Stream stream, string userName, string password)
     {
@@ -450,8 +461,11 @@ internal sealed class StreamConnection : IAsyncDisposable
         throw new StreamClientException($"All 256 publisher ids of the connection to {Host}:{Port} are in use; open another connection.");
     }
 
-    /// <summary>Releases a publisher id.</summary>
-    public void UnregisterPublisher(byte id) => Volatile.Write(ref _publishers[id], null);
+    /// <summary>
+    /// Releases a publisher id for reuse, unless <see cref="DeletePublisherAsync"/> of that id went unanswered: then the
+    /// broker may still hold the publisher, so the id stays reserved (retired) for the life of the connection.
+    /// </summary>
+    public void UnregisterPublisher(byte id) => Release(_publishers, _retiredPublishers, id, RetiredPublisher);
 
     /// <summary>Reserves a subscription id (0–255) for <paramref name="stream"/>; frames for that id go to <paramref name="handler"/>.</summary>
     public byte RegisterSubscription(string stream, ISubscriptionFrameHandler handler)
@@ -476,14 +490,62 @@ internal sealed class StreamConnection : IAsyncDisposable
         throw new StreamClientException($"All 256 subscription ids of the connection to {Host}:{Port} are in use; open another connection.");
     }
 
-    /// <summary>Releases a subscription id.</summary>
-    public void UnregisterSubscription(byte id) => Volatile.Write(ref _subscriptions[id], null);
+    /// <summary>
+    /// Releases a subscription id for reuse, unless <see cref="UnsubscribeAsync"/> of that id went unanswered: then the
+    /// broker may still deliver to it, so the id stays reserved (retired) for the life of the connection.
+    /// </summary>
+    public void UnregisterSubscription(byte id) => Release(_subscriptions, _retiredSubscriptions, id, RetiredSubscription);
 
-    /// <summary>Number of registered publishers.</summary>
+    /// <summary>Number of publisher ids in use (registered or retired).</summary>
     public int PublisherCount => _publishers.Count(p => p is not null);
 
-    /// <summary>Number of registered subscriptions.</summary>
+    /// <summary>Number of subscription ids in use (registered or retired).</summary>
     public int SubscriptionCount => _subscriptions.Count(s => s is not null);
+
+    /// <summary>Publisher ids that can never be reused on this connection (their DeletePublisher went unanswered).</summary>
+    public int RetiredPublisherCount => Volatile.Read(ref _retiredPublisherCount);
+
+    /// <summary>Subscription ids that can never be reused on this connection (their Unsubscribe went unanswered).</summary>
+    public int RetiredSubscriptionCount => Volatile.Read(ref _retiredSubscriptionCount);
+
+    private void Release<THandler>(Registration<THandler>?[] registry, bool[] retired, byte id, Registration<THandler> tombstone)
+        where THandler : class
+    {
+        lock (_registrationLock)
+        {
+            if (retired[id])
+            {
+                // Frames still addressed to the id land on the tombstone, which ignores them.
+                Volatile.Write(ref registry[id], tombstone);
+                return;
+            }
+
+            Volatile.Write(ref registry[id], null);
+        }
+    }
+
+    /// <summary>
+    /// The broker did not answer DeletePublisher/Unsubscribe for <paramref name="id"/> while the connection stayed open:
+    /// it may still know the id, so it must not be handed to another entity.
+    /// </summary>
+    private void Retire(bool[] retired, byte id, ref int count)
+    {
+        if (!IsOpen)
+        {
+            return;
+        }
+
+        lock (_registrationLock)
+        {
+            if (!retired[id])
+            {
+                retired[id] = true;
+                Interlocked.Increment(ref count);
+            }
+        }
+
+        SharingLog.IdRetired(_logger, Host, Port, ReferenceEquals(retired, _retiredPublishers) ? "publisher" : "subscription", id);
+    }
 
     // ---------------------------------------------------------------- requests
 
@@ -495,10 +557,20 @@ internal sealed class StreamConnection : IAsyncDisposable
         ThrowIfNotOk(Responses.ReadCodeResponse(response, CommandKey.DeclarePublisher).Code, $"DeclarePublisher (id {publisherId}, reference '{reference}')", stream);
     }
 
-    /// <summary>DeletePublisher.</summary>
+    /// <summary>DeletePublisher. When it goes unanswered the id is retired (see <see cref="UnregisterPublisher"/>).</summary>
     public async Task DeletePublisherAsync(byte publisherId, CancellationToken cancellationToken)
     {
-        var response = await RequestAsync(c => Requests.DeletePublisher(c, publisherId), "DeletePublisher", cancellationToken).ConfigureAwait(false);
+        byte[] response;
+        try
+        {
+            response = await RequestAsync(c => Requests.DeletePublisher(c, publisherId), "DeletePublisher", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StreamTimeoutException or OperationCanceledException)
+        {
+            Retire(_retiredPublishers, publisherId, ref _retiredPublisherCount);
+            throw;
+        }
+
         ThrowIfNotOk(Responses.ReadCodeResponse(response, CommandKey.DeletePublisher).Code, $"DeletePublisher (id {publisherId})");
     }
 
@@ -521,10 +593,20 @@ internal sealed class StreamConnection : IAsyncDisposable
         ThrowIfNotOk(Responses.ReadCodeResponse(response, CommandKey.Subscribe).Code, $"Subscribe (id {subscriptionId}, {offset})", stream);
     }
 
-    /// <summary>Unsubscribe.</summary>
+    /// <summary>Unsubscribe. When it goes unanswered the id is retired (see <see cref="UnregisterSubscription"/>).</summary>
     public async Task UnsubscribeAsync(byte subscriptionId, CancellationToken cancellationToken)
     {
-        var response = await RequestAsync(c => Requests.Unsubscribe(c, subscriptionId), "Unsubscribe", cancellationToken).ConfigureAwait(false);
+        byte[] response;
+        try
+        {
+            response = await RequestAsync(c => Requests.Unsubscribe(c, subscriptionId), "Unsubscribe", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StreamTimeoutException or OperationCanceledException)
+        {
+            Retire(_retiredSubscriptions, subscriptionId, ref _retiredSubscriptionCount);
+            throw;
+        }
+
         ThrowIfNotOk(Responses.ReadCodeResponse(response, CommandKey.Unsubscribe).Code, $"Unsubscribe (id {subscriptionId})");
     }
 
@@ -1192,8 +1274,9 @@ internal sealed class StreamConnection : IAsyncDisposable
 
     private void OnConsumerUpdate(ConsumerUpdateRequest request)
     {
+        // A retired id answers like an unknown one: nobody would consume for it if the broker activated it.
         var registration = Volatile.Read(ref _subscriptions[request.SubscriptionId]);
-        _ = AnswerConsumerUpdateAsync(request, registration?.Handler);
+        _ = AnswerConsumerUpdateAsync(request, ReferenceEquals(registration, RetiredSubscription) ? null : registration?.Handler);
     }
 
     private async Task AnswerConsumerUpdateAsync(ConsumerUpdateRequest request, ISubscriptionFrameHandler? handler)

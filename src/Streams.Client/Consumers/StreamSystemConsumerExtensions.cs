@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Streams.Client.Producers;
+using Streams.Client.Connections.Sharing;
 using Streams.Client.Recovery;
 
 namespace Streams.Client;
@@ -8,7 +8,8 @@ namespace Streams.Client;
 public static class StreamSystemConsumerExtensions
 {
     /// <summary>
-    /// Creates a consumer on its own connection (to a replica when there is one, else the leader) and subscribes.
+    /// Creates a consumer on a connection to a replica when there is one, else the leader (shared with up to
+    /// <see cref="StreamSystemOptions.MaxConsumersPerConnection"/> consumers of this system), and subscribes.
     /// A named consumer with a stored offset resumes right after it (see <see cref="ConsumerOptions.ResumeFromStoredOffset"/>).
     /// The consumer recovers from connection loss as <see cref="ConsumerOptions.Recovery"/> says.
     /// </summary>
@@ -21,16 +22,16 @@ public static class StreamSystemConsumerExtensions
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var connection = await system.OpenConnectionForStreamAsync(options.Stream, preferReplica: true, "consumer", cancellationToken).ConfigureAwait(false);
+        var connection = await system.AcquireConnectionAsync(ConnectionRole.Consumer, options.Stream, cancellationToken).ConfigureAwait(false);
         try
         {
             var logger = system.LoggerFactory.CreateLogger<Consumer>();
-            var connector = new StreamSystemConnector(system, "consumer");
-            return await Consumer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
+            var connector = new StreamSystemConnector(system, ConnectionRole.Consumer);
+            return await Consumer.CreateAsync(connection, connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await connection.ReleaseAsync().ConfigureAwait(false);
             throw;
         }
     }

@@ -234,7 +234,7 @@ public sealed class Producer : IAsyncDisposable
 
     /// <summary>
     /// Buffered publish: appends <paramref name="body"/> to the frame being filled and returns; <paramref name="onConfirm"/>
-    /// runs when the outcome is known (on the connection's thread: keep it short). The returned task completes at once
+    /// runs when the outcome is known (on the read loop of the connection, which other producers of the system may share: keep it short and never block in it). The returned task completes at once
     /// unless <see cref="ProducerOptions.MaxUnconfirmed"/> messages are in flight, in which case it completes when there
     /// is room. Allocation-free on the fast path.
     /// </summary>

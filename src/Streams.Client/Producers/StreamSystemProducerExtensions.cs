@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Streams.Client.Connections;
+using Streams.Client.Connections.Sharing;
 using Streams.Client.Producers;
 using Streams.Client.Recovery;
 
@@ -9,7 +9,8 @@ namespace Streams.Client;
 public static class StreamSystemProducerExtensions
 {
     /// <summary>
-    /// Creates a producer on its own connection to the stream's leader, declares it (with the deduplication reference
+    /// Creates a producer on a connection to the stream's leader (shared with up to
+    /// <see cref="StreamSystemOptions.MaxProducersPerConnection"/> producers of this system), declares it (with the deduplication reference
     /// when <see cref="ProducerOptions.Name"/> is set) and, for a named producer, resumes the publishing ids after the
     /// last stored one. The producer recovers from connection loss as <see cref="ProducerOptions.Recovery"/> says.
     /// </summary>
@@ -23,16 +24,16 @@ public static class StreamSystemProducerExtensions
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var connection = await system.OpenConnectionForStreamAsync(options.Stream, preferReplica: false, "producer", cancellationToken).ConfigureAwait(false);
+        var connection = await system.AcquireConnectionAsync(ConnectionRole.Producer, options.Stream, cancellationToken).ConfigureAwait(false);
         try
         {
             var logger = system.LoggerFactory.CreateLogger<Producer>();
-            var connector = new StreamSystemConnector(system, "producer");
-            return await Producer.CreateAsync(new StreamConnectionOperations(connection, ownsConnection: true), connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
+            var connector = new StreamSystemConnector(system, ConnectionRole.Producer);
+            return await Producer.CreateAsync(connection, connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await connection.ReleaseAsync().ConfigureAwait(false);
             throw;
         }
     }

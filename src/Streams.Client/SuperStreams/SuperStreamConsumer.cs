@@ -7,7 +7,7 @@ using Streams.Client.SuperStreams;
 namespace Streams.Client;
 
 /// <summary>
-/// Reads every partition of a super stream with one <see cref="Consumer"/> per partition (each on its own connection).
+/// Reads every partition of a super stream with one <see cref="Consumer"/> per partition (on the connections the system shares among its consumers).
 /// Deliveries name their partition in <see cref="Delivery.Stream"/>; <see cref="Delivery.StoreOffsetAsync"/> stores
 /// the offset of that partition for <see cref="SuperStreamConsumerOptions.Name"/>. Order is kept within a partition,
 /// not across partitions.

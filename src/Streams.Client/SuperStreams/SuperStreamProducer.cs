@@ -6,7 +6,7 @@ namespace Streams.Client;
 
 /// <summary>
 /// Publishes to a super stream: routes each message by its routing key (hash or binding key) to the partition's
-/// <see cref="Producer"/>, one per partition, created on first use on its own connection to the partition leader.
+/// <see cref="Producer"/>, one per partition, created on first use on a connection to the partition leader (shared with the system's other producers).
 /// Thread-safe.
 /// </summary>
 public sealed class SuperStreamProducer : IAsyncDisposable
