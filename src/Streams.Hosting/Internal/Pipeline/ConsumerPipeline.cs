@@ -54,7 +54,7 @@ internal sealed partial class ConsumerPipeline
         _laneCount = options.MaxConcurrency > 1 && !registration.IsBatch ? options.MaxConcurrency : 1;
         _invoker = HandlerInvoker.Create(registration.MessageType);
         _activator = new HandlerActivator(registration.HandlerType, services, scopeRequired: false);
-        _failure = new FailureHandler(policy, services, telemetry, counters, registration.HandlerType, _source, options.Name);
+        _failure = new FailureHandler(policy, services, telemetry, counters, registration.HandlerType, registration.MessageType, _source, options.Name);
         _filterValues = new FilterValueCheck(options, telemetry, services.Logger, registration.HandlerType.Name, _source);
         _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
         _bodyAsBytes = registration.MessageType == typeof(byte[]);

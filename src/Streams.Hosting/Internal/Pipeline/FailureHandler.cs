@@ -19,10 +19,11 @@ internal sealed class FailureHandler
     private readonly ConsumerCounters _counters;
     private readonly ILogger _logger;
     private readonly Type _handlerType;
+    private readonly Type _messageType;
     private readonly string _source;
     private readonly string? _consumerName;
 
-    public FailureHandler(HandlerFailurePolicy policy, ConsumerWorkerServices services, ConsumerTelemetry telemetry, ConsumerCounters counters, Type handlerType, string source, string? consumerName)
+    public FailureHandler(HandlerFailurePolicy policy, ConsumerWorkerServices services, ConsumerTelemetry telemetry, ConsumerCounters counters, Type handlerType, Type messageType, string source, string? consumerName)
     {
         _policy = policy;
         _services = services;
@@ -30,6 +31,7 @@ internal sealed class FailureHandler
         _counters = counters;
         _logger = services.Logger;
         _handlerType = handlerType;
+        _messageType = messageType;
         _source = source;
         _consumerName = consumerName;
     }
@@ -65,7 +67,7 @@ internal sealed class FailureHandler
         {
             for (var i = 0; i < items.Count; i++)
             {
-                observer.Faulted(_handlerType, _source, items[i].Offset, messages is null ? items[i].Payload : messages[i], error, attempts);
+                observer.Faulted(_handlerType, _messageType, _source, items[i].Offset, messages is null ? items[i].Payload : messages[i], error, attempts);
             }
         }
 

@@ -13,7 +13,7 @@ internal interface IConsumeObserver
     void Consumed(Type handlerType, object? message, StreamContext context);
 
     /// <summary>A message failed its last attempt (attempts 0: it could not be read) and went to the failure policy.</summary>
-    void Faulted(Type handlerType, string source, ulong offset, object? payload, Exception error, int attempts);
+    void Faulted(Type handlerType, Type messageType, string source, ulong offset, object? payload, Exception error, int attempts);
 
     /// <summary>A failed message was written to its dead-letter stream.</summary>
     void DeadLettered(string source, string deadLetterStream, Streams.Client.Message message);
