@@ -206,8 +206,10 @@ internal sealed class ConsumerWorkerServices
         TimeProvider time,
         ILoggerFactory loggerFactory,
         Telemetry.StreamsInstrumentation telemetry,
+        RabbitStreamsRegistry registry,
         IConsumeObserver? observer = null)
     {
+        ConsumeFilters = registry.ConsumeFilters;
         Observer = observer;
         Telemetry = telemetry;
         IsService = isService;
@@ -227,6 +229,9 @@ internal sealed class ConsumerWorkerServices
 
     /// <summary>The broker: the client's, or the test harness's in-memory one.</summary>
     public IStreamsBackend Backend { get; }
+
+    /// <summary>The consume filters of all consumers, in order.</summary>
+    public IReadOnlyList<Type> ConsumeFilters { get; }
 
     /// <summary>Sees what the pipeline does (the test harness); null in production.</summary>
     public IConsumeObserver? Observer { get; }

@@ -105,6 +105,28 @@ public abstract class StreamsScenarios
     }
 
     [Fact]
+    public async Task A_consume_filter_short_circuits_a_message_which_then_counts_as_handled()
+    {
+        var stream = BrokerFixture.UniqueName("scenario-consume-filter");
+        var probe = new Probe();
+        using var host = Build(b => b.AddStream(stream).AddConsumeFilter<ShortCircuitFilter>()
+            .AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "filtered"; c.CommitEveryMessages = 1; }), probe);
+        await host.StartAsync(Ct);
+        var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+
+        await publisher.PublishAsync(stream, new Order("skip", 1m), Ct);
+        await publisher.PublishAsync(stream, new Order("ok", 2m), Ct);
+
+        var received = await probe.TakeAsync(1);
+        Assert.Equal("ok", ((Order)received[0].Message).Id);
+        Assert.Equal(1, probe.Invocations);
+        await WaitForStoredOffsetAsync(host, stream, "filtered", received[0].Context.Offset);
+        var status = Assert.Single(host.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers());
+        Assert.Equal((2L, 0L), (status.HandledCount, status.FailedCount));
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task Super_stream_routes_by_the_brokers_hash_and_by_binding_key()
     {
         var hashed = BrokerFixture.UniqueName("scenario-hash");
@@ -139,6 +161,13 @@ public abstract class StreamsScenarios
             received.Where(r => r.Message is string).Select(r => ((string)r.Message, r.Context.Partition!)).Order());
         await host.StopAsync(Ct);
     }
+}
+
+/// <summary>Handles orders with id "skip" itself: the handler never sees them.</summary>
+internal sealed class ShortCircuitFilter : IStreamConsumeFilter
+{
+    public Task InvokeAsync(StreamConsumeContext context, StreamConsumeDelegate next) =>
+        context.Message is Order { Id: "skip" } ? Task.CompletedTask : next(context);
 }
 
 /// <summary>The scenarios on the in-memory harness.</summary>

@@ -43,7 +43,7 @@ internal sealed partial class ConsumerPipeline
         Task invocation;
         try
         {
-            invocation = _telemetry.InvokeAsync(_invoker, handler, message, context, abort);
+            invocation = _telemetry.InvokeAsync(_invoker, _filtered ? new FilteredInvocation(handler, scope!.Value.ServiceProvider) : handler, message, context, abort);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -117,7 +117,7 @@ internal sealed partial class ConsumerPipeline
                         try
                         {
                             context = CreateContext(item, attempt, message);
-                            await _telemetry.InvokeAsync(_invoker, handler, message, context, abort).ConfigureAwait(false);
+                            await _telemetry.InvokeAsync(_invoker, _filtered ? new FilteredInvocation(handler, scope!.Value.ServiceProvider) : handler, message, context, abort).ConfigureAwait(false);
                         }
                         finally
                         {

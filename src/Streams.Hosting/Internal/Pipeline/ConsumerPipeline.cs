@@ -29,6 +29,9 @@ internal sealed partial class ConsumerPipeline
     private readonly int _maxBatch;
     private readonly int _laneCount;
 
+    /// <summary>Consume filters wrap the handler: the invoker is a <see cref="ConsumeFilterInvoker"/>, handed a <see cref="FilteredInvocation"/>.</summary>
+    private readonly bool _filtered;
+
     /// <summary>The handler takes <c>byte[]</c>: a body-alone entry's copied body is handed over as it is.</summary>
     private readonly bool _bodyAsBytes;
 
@@ -52,12 +55,30 @@ internal sealed partial class ConsumerPipeline
         _source = partition ?? options.Stream;
         _maxBatch = maxBatch;
         _laneCount = options.MaxConcurrency > 1 && !registration.IsBatch ? options.MaxConcurrency : 1;
-        _invoker = HandlerInvoker.Create(registration.MessageType);
-        _activator = new HandlerActivator(registration.HandlerType, services, scopeRequired: false);
+        var invoker = HandlerInvoker.Create(registration.MessageType);
+        var filters = FiltersOf(registration, options, services.ConsumeFilters);
+        _filtered = filters.Count > 0;
+        _invoker = _filtered ? new ConsumeFilterInvoker(invoker, filters, registration.HandlerType, registration.MessageType, services.IsService) : invoker;
+        _activator = new HandlerActivator(registration.HandlerType, services, scopeRequired: _filtered);
         _failure = new FailureHandler(policy, services, telemetry, counters, registration.HandlerType, registration.MessageType, _source, options.Name);
         _filterValues = new FilterValueCheck(options, telemetry, services.Logger, registration.HandlerType.Name, _source);
         _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
         _bodyAsBytes = registration.MessageType == typeof(byte[]);
+    }
+
+    /// <summary>The consume filters of a consumer: the global ones, then its own; none for a batch handler (its own fail the start).</summary>
+    private static IReadOnlyList<Type> FiltersOf(ConsumerRegistration registration, StreamConsumerOptions options, IReadOnlyList<Type> global)
+    {
+        if (!registration.IsBatch)
+        {
+            return [.. global, .. options.Filters];
+        }
+
+        return options.Filters.Count == 0
+            ? []
+            : throw new InvalidOperationException(
+                $"Stream consumer '{registration}' is a batch handler (IStreamBatchHandler<{registration.MessageType.Name}>): consume filters wrap single-message " +
+                $"invocations and are not supported for batches. Remove AddFilter<{options.Filters[0].Name}>() from it (filters added with AddConsumeFilter skip batch consumers).");
     }
 
     /// <summary>Handlers run on lanes (MaxConcurrency above 1, not a batch handler).</summary>
