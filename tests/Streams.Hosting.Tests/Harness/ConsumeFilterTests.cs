@@ -60,7 +60,7 @@ internal sealed class RejectingFilter : IStreamConsumeFilter
 }
 
 [StreamConsumer("set-by-test")]
-internal sealed class ScopedOrderHandler(Probe probe, InvocationScope scope, FilterLog log) : IStreamHandler<Order>
+internal sealed class FilteredOrderHandler(Probe probe, InvocationScope scope, FilterLog log) : IStreamHandler<Order>
 {
     public Task HandleAsync(Order message, StreamContext context, CancellationToken cancellationToken)
     {
@@ -87,7 +87,7 @@ public sealed class ConsumeFilterTests
         using var host = Build(log, b => b
             .AddConsumeFilter<FirstFilter>()
             .AddConsumeFilter<SecondFilter>()
-            .AddConsumer<ScopedOrderHandler>(c => { c.Stream = "orders"; c.AddFilter<ConsumerFilter>(); }));
+            .AddConsumer<FilteredOrderHandler>(c => { c.Stream = "orders"; c.AddFilter<ConsumerFilter>(); }));
         await host.StartAsync(Ct);
         await host.Harness().PublishAsync("orders", new Order("o-1", 1m), cancellationToken: Ct);
         await host.Harness().WaitForConsumedAsync<Order>(cancellationToken: Ct);
@@ -102,7 +102,7 @@ public sealed class ConsumeFilterTests
         var log = new FilterLog();
         var probe = new Probe();
         probe.Poison["flaky"] = true;
-        using var host = Build(log, b => b.AddConsumer<ScopedOrderHandler>(c =>
+        using var host = Build(log, b => b.AddConsumer<FilteredOrderHandler>(c =>
         {
             c.Stream = "orders";
             c.Name = "filtered";
@@ -136,7 +136,7 @@ public sealed class ConsumeFilterTests
     public async Task A_filter_exception_goes_through_the_failure_policy_like_a_handler_exception()
     {
         var log = new FilterLog();
-        using var host = Build(log, b => b.AddConsumeFilter<RejectingFilter>().AddConsumer<ScopedOrderHandler>(c =>
+        using var host = Build(log, b => b.AddConsumeFilter<RejectingFilter>().AddConsumer<FilteredOrderHandler>(c =>
         {
             c.Stream = "orders";
             c.FailurePolicy = new HandlerFailurePolicy { MaxRetries = 1, RetryDelay = TimeSpan.Zero };
