@@ -56,7 +56,16 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped after the host was disposed (WebApplicationFactory stops a host whose Run already disposed it): nothing runs any more.
+            return;
+        }
+
         if (_background is { } background)
         {
             await background.WaitAsync(cancellationToken).ConfigureAwait(false);
