@@ -39,15 +39,26 @@ internal sealed class StreamPublisher : IStreamPublisher
         cancellationToken.ThrowIfCancellationRequested();
         var amqp = _serialization.ToMessage(message);
         Apply(amqp, options);
-        _observer?.Published(stream, message, typeof(T), options);
+        Task publish;
         if (_telemetry.IsSendObserved)
         {
-            return _telemetry.PublishAsync(stream, amqp, () => SendOrRouteAsync(stream, amqp, options, cancellationToken));
+            publish = _telemetry.PublishAsync(stream, amqp, () => SendOrRouteAsync(stream, amqp, options, cancellationToken));
+        }
+        else
+        {
+            publish = options?.RoutingKey is { } routingKey
+                ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
+                : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
         }
 
-        return options?.RoutingKey is { } routingKey
-            ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
-            : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
+        return _observer is null ? publish : ObservedAsync(publish, stream, message, typeof(T), options);
+    }
+
+    /// <summary>Tells the observer (the test harness) about a publish once the broker confirmed it.</summary>
+    private async Task ObservedAsync(Task publish, string stream, object message, Type messageType, PublishOptions? options)
+    {
+        await publish.ConfigureAwait(false);
+        _observer!.Published(stream, message, messageType, options);
     }
 
     /// <summary>Publishes; returns the partition for a routed publish.</summary>

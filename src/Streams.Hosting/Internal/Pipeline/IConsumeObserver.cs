@@ -6,7 +6,7 @@ namespace Streams.Hosting.Internal.Pipeline;
 /// </summary>
 internal interface IConsumeObserver
 {
-    /// <summary>A message was published through <see cref="IStreamPublisher"/>.</summary>
+    /// <summary>A message published through <see cref="IStreamPublisher"/> was confirmed.</summary>
     void Published(string stream, object message, Type messageType, PublishOptions? options);
 
     /// <summary>A handler completed for a message (or a consume filter short-circuited it).</summary>
