@@ -1,16 +1,16 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Streams.Client;
 using Streams.Hosting;
 using Streams.Hosting.Internal;
+using Streams.Hosting.Internal.Backend;
 
 namespace Streams.Benchmarks;
 
 /// <summary>
-/// What a <c>[StreamConsumer]</c> costs per message on the consuming thread, without the broker: the hosted worker's
-/// per-message step (decode, copy the body, deserialize, activate the handler, build its context, invoke, count)
+/// What a <c>[StreamConsumer]</c> costs per message on the consuming thread, without the broker: the hosted consumer
+/// pipeline's per-message step (decode, copy the body, deserialize, activate the handler, build its context, invoke, count)
 /// against the raw client's <c>Delivery.DecodeMessage()</c>, over the same 1,000 deliveries of 100-byte AMQP messages:
 /// a body alone (<see cref="ContentType"/> false: what <c>new Message(bytes)</c> writes; the worker takes the body
 /// without building a message) or with a content type (as <c>IStreamPublisher</c> writes <c>byte[]</c>: both decode).
@@ -25,6 +25,7 @@ public class HostedDispatchBenchmarks
 
     private readonly BodyCounter _counter = new();
     private Delivery[] _deliveries = [];
+    private StreamDelivery[] _hostedDeliveries = [];
     private IHost _host = null!;
     private ConsumerWorker _worker = null!;
 
@@ -46,10 +47,14 @@ public class HostedDispatchBenchmarks
         var entry = message.ToArray();
         var buffer = new byte[entry.Length * Messages];
         _deliveries = new Delivery[Messages];
+        _hostedDeliveries = new StreamDelivery[Messages];
         for (var i = 0; i < Messages; i++)
         {
             entry.CopyTo(buffer, i * entry.Length);
             _deliveries[i] = new Delivery(null!, (ulong)i, 0, 1_700_000_000_000, buffer.AsMemory(i * entry.Length, entry.Length));
+
+            // What the client's delivery source hands the pipeline for the same delivery.
+            _hostedDeliveries[i] = new StreamDelivery(_deliveries[i].Offset, _deliveries[i].ChunkId, _deliveries[i].Timestamp, _deliveries[i].Body);
         }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -96,9 +101,10 @@ public class HostedDispatchBenchmarks
     [Benchmark(OperationsPerInvoke = Messages, Description = "hosted: worker step + IStreamHandler<byte[]>")]
     public long Hosted()
     {
-        foreach (ref readonly var delivery in _deliveries.AsSpan())
+        var pipeline = _worker.Pipeline;
+        foreach (ref readonly var delivery in _hostedDeliveries.AsSpan())
         {
-            var handled = HandleDelivery(_worker, in delivery, CancellationToken.None, CancellationToken.None);
+            var handled = pipeline.HandleDelivery(in delivery, CancellationToken.None, CancellationToken.None);
             if (!handled.IsCompletedSuccessfully)
             {
                 throw new InvalidOperationException("The handler did not complete synchronously.", handled.Exception);
@@ -107,9 +113,6 @@ public class HostedDispatchBenchmarks
 
         return _counter.Bytes;
     }
-
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "HandleDelivery")]
-    private static extern Task HandleDelivery(ConsumerWorker worker, in Delivery delivery, CancellationToken stopping, CancellationToken abort);
 
     /// <summary>Counts body bytes (the work both sides do per message).</summary>
     public sealed class BodyCounter

@@ -53,4 +53,31 @@ public sealed class StreamConsumerOptions
     /// stream is created, false = fault at once with a hint to declare it.
     /// </summary>
     public bool? WaitForStream { get; set; }
+
+    /// <summary>The consume filters of this consumer (<see cref="AddFilter{TFilter}"/>), in order; they run after the global ones.</summary>
+    public IReadOnlyList<Type> Filters => _filters;
+
+    private readonly List<Type> _filters = [];
+
+    /// <summary>
+    /// Adds a consume filter that wraps this consumer's handler invocations, after the filters added for all consumers
+    /// with <see cref="IRabbitStreamsBuilder.AddConsumeFilter{TFilter}"/> (see <see cref="IStreamConsumeFilter"/>).
+    /// Not supported for batch handlers: the host's start fails.
+    /// </summary>
+    /// <typeparam name="TFilter">The filter class, activated per invocation from its DI scope.</typeparam>
+    /// <returns>These options.</returns>
+    public StreamConsumerOptions AddFilter<TFilter>()
+        where TFilter : class, IStreamConsumeFilter
+    {
+        _filters.Add(ConsumeFilters.Validate(typeof(TFilter)));
+        return this;
+    }
+}
+
+/// <summary>Checks on consume filter types.</summary>
+internal static class ConsumeFilters
+{
+    public static Type Validate(Type type) => type.IsAbstract || type.IsGenericTypeDefinition
+        ? throw new ArgumentException($"Consume filter {type.FullName} must be a concrete class (it is activated per invocation).", nameof(type))
+        : type;
 }

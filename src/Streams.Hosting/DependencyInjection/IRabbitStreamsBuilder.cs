@@ -54,6 +54,15 @@ public interface IRabbitStreamsBuilder
     /// <param name="assembly">The assembly to scan.</param>
     IRabbitStreamsBuilder AddConsumersFromAssembly(Assembly assembly);
 
+    /// <summary>
+    /// Adds a consume filter that wraps every handler invocation of every consumer (except batch handlers), in the
+    /// order added and before the consumers' own filters (<see cref="StreamConsumerOptions.AddFilter{TFilter}"/>).
+    /// See <see cref="IStreamConsumeFilter"/>.
+    /// </summary>
+    /// <typeparam name="TFilter">The filter class, activated per invocation from its DI scope.</typeparam>
+    IRabbitStreamsBuilder AddConsumeFilter<TFilter>()
+        where TFilter : class, IStreamConsumeFilter;
+
     /// <summary>Adds a serializer; the last one added is the default for publishing, others are chosen by content type when consuming.</summary>
     /// <param name="serializer">The serializer.</param>
     IRabbitStreamsBuilder AddSerializer(IStreamSerializer serializer);

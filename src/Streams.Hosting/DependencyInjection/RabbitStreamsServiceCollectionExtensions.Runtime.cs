@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Streams.Hosting;
 using Streams.Hosting.Internal;
+using Streams.Hosting.Internal.Backend;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -12,6 +13,9 @@ public static partial class RabbitStreamsServiceCollectionExtensions
         services.TryAddSingleton<StreamSystemProvider>();
         RabbitStreamsTelemetryExtensions.AddTelemetry(services);
         services.TryAddSingleton<ProducerPool>();
+
+        // The seam: the test harness (Streams.Hosting.Testing) replaces it with an in-memory broker.
+        services.TryAddSingleton<IStreamsBackend, ClientStreamsBackend>();
         services.TryAddSingleton<StreamPublisher>();
         services.TryAddSingleton<IStreamPublisher>(sp => sp.GetRequiredService<StreamPublisher>());
         services.TryAddSingleton(new HandlerScopeAnalyzer(services));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Streams.Hosting.Internal;
+using Streams.Hosting.Internal.Backend;
 
 namespace Streams.Hosting.Health;
 
@@ -16,7 +17,7 @@ internal sealed class RabbitStreamsHealthCheck : IHealthCheck
     private readonly IRabbitStreamsDiagnostics _diagnostics;
     private readonly RabbitStreamsHealthCheckOptions _options;
     private readonly TimeProvider _time;
-    private readonly StreamSystemProvider? _systems;
+    private readonly IStreamsBackend? _systems;
     private readonly StreamTopologyInitializer? _topology;
 
     public RabbitStreamsHealthCheck(
@@ -24,7 +25,7 @@ internal sealed class RabbitStreamsHealthCheck : IHealthCheck
         IRabbitStreamsDiagnostics diagnostics,
         RabbitStreamsHealthCheckOptions options,
         TimeProvider time,
-        StreamSystemProvider? systems = null,
+        IStreamsBackend? systems = null,
         StreamTopologyInitializer? topology = null)
     {
         _systems = systems;

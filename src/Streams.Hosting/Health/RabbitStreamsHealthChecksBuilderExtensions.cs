@@ -53,7 +53,7 @@ public static class RabbitStreamsHealthChecksBuilderExtensions
                 sp.GetRequiredService<IRabbitStreamsDiagnostics>(),
                 options,
                 sp.GetService<TimeProvider>() ?? TimeProvider.System,
-                sp.GetService<Streams.Hosting.Internal.StreamSystemProvider>(),
+                sp.GetService<Streams.Hosting.Internal.Backend.IStreamsBackend>(),
                 sp.GetService<Streams.Hosting.Internal.StreamTopologyInitializer>()),
             failureStatus,
             tags));

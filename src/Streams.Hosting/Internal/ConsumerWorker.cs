@@ -1,53 +1,29 @@
-using System.Threading.Channels;
-using Microsoft.Extensions.DependencyInjection;
 using Streams.Client;
+using Streams.Hosting.Internal.Backend;
+using Streams.Hosting.Internal.Pipeline;
 using Streams.Hosting.Telemetry;
 
 namespace Streams.Hosting.Internal;
 
 /// <summary>
-/// One hosted consumer: subscribes (and subscribes again after failures), decodes, deserializes, invokes the handler
-/// in a fresh scope, applies the failure policy, and stores the offset of the last processed message every N
-/// messages, every T and when it stops.
+/// One hosted consumer: subscribes through the backend (and subscribes again after failures), runs the deliveries
+/// through its <see cref="ConsumerPipeline"/>, stores the offset when a subscription ends, and reports its status.
 /// </summary>
-internal sealed partial class ConsumerWorker : IDisposable
+internal sealed class ConsumerWorker : IDisposable
 {
-    private const int MaxHeaderTextLength = 4096;
-
     private readonly ConsumerRegistration _registration;
     private readonly ConsumerWorkerServices _services;
     private readonly StreamConsumerOptions _options;
-    private readonly HandlerFailurePolicy _policy;
-    private readonly HandlerInvoker _invoker;
-    private readonly ObjectFactory _factory;
-    private readonly bool _resolveFromContainer;
-    private readonly object[]? _singletonArguments;
-    private readonly int _commitEvery;
-    private readonly TimeSpan _commitInterval;
     private readonly RecoveryPolicy _recovery;
     private readonly bool _waitForStream;
-    private readonly int _maxBatch;
     private readonly string _handlerName;
     private readonly string? _partition;
     private readonly string _source;
-    private readonly SemaphoreSlim _commitGate = new(1, 1);
     private readonly ConsumerTelemetry _telemetry;
-    private readonly StreamContext.Source _contextSource;
-    private readonly bool _lanes;
-    private readonly bool _handlerDisposable;
-
-    /// <summary>The handler takes <c>byte[]</c>: a body-alone entry's copied body is handed over as it is.</summary>
-    private readonly bool _bodyAsBytes;
-    private bool _disposed;
-    private Consumer? _consumer;
-    private long _lastProcessed = -1;
-    private long _lastStored = -1;
-    private long _processedCount;
-    private long _committedCount;
-    private long _handled;
-    private long _failed;
+    private readonly ConsumerCounters _counters;
+    private readonly OffsetCommitter _committer;
+    private IDeliverySource? _consumer;
     private volatile StreamConsumerState _state = StreamConsumerState.Starting;
-    private volatile Exception? _lastError;
 
     public ConsumerWorker(ConsumerRegistration registration, StreamConsumerOptions options, string? partition, RabbitStreamsConsumerOptions defaults, ConsumerWorkerServices services)
     {
@@ -56,36 +32,47 @@ internal sealed partial class ConsumerWorker : IDisposable
         _options = options;
         _partition = partition;
         _source = partition ?? options.Stream;
-        _policy = (_options.FailurePolicy ?? defaults.FailurePolicy).Clone();
-        _invoker = HandlerInvoker.Create(registration.MessageType);
-        _resolveFromContainer = services.IsService.IsService(registration.HandlerType);
-        var singletons = _resolveFromContainer ? null : services.ScopeAnalyzer.FindSingletonArguments(registration.HandlerType, services.Scopes);
-        _singletonArguments = singletons?.Values;
-        _factory = ActivatorUtilities.CreateFactory(registration.HandlerType, singletons?.Types ?? Type.EmptyTypes);
-        _commitEvery = _options.CommitEveryMessages ?? defaults.CommitEveryMessages;
-        _commitInterval = _options.CommitInterval ?? defaults.CommitInterval;
         _recovery = services.Options.Value.Recovery.ToRecoveryPolicy(services.Time, defaults.RecoveryDelay);
         _waitForStream = options.WaitForStream ?? defaults.WaitForStream;
-        _maxBatch = defaults.MaxBatchSize;
         _handlerName = registration.HandlerType.Name;
-        _contextSource = new StreamContext.Source(options.Stream, partition, options.Name);
-        _lanes = options.MaxConcurrency > 1 && !registration.IsBatch;
-        _bodyAsBytes = registration.MessageType == typeof(byte[]);
-        _handlerDisposable = typeof(IDisposable).IsAssignableFrom(registration.HandlerType) || typeof(IAsyncDisposable).IsAssignableFrom(registration.HandlerType);
-        _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus, concurrent: _lanes);
+        var concurrent = options.MaxConcurrency > 1 && !registration.IsBatch;
+        _counters = new ConsumerCounters(concurrent);
+        _telemetry = services.Telemetry.AddConsumer(registration.HandlerType, options.Stream, partition, options.Name, GetStatus, concurrent);
+        _committer = new OffsetCommitter(
+            services.Backend,
+            options.Name,
+            _source,
+            options.CommitEveryMessages ?? defaults.CommitEveryMessages,
+            options.CommitInterval ?? defaults.CommitInterval,
+            services.Options.Value.RequestTimeout,
+            services.Time,
+            services.Logger,
+            _telemetry);
+        Pipeline = new ConsumerPipeline(
+            registration,
+            options,
+            partition,
+            (options.FailurePolicy ?? defaults.FailurePolicy).Clone(),
+            defaults.MaxBatchSize,
+            services,
+            _telemetry,
+            _committer,
+            _counters);
     }
+
+    /// <summary>The stages this consumer runs its deliveries through.</summary>
+    internal ConsumerPipeline Pipeline { get; }
 
     public void Dispose()
     {
-        Volatile.Write(ref _disposed, true);
+        _committer.Dispose();
         _telemetry.Dispose();
-        _commitGate.Dispose();
     }
 
     public StreamConsumerStatus GetStatus()
     {
-        long processed = Interlocked.Read(ref _lastProcessed);
-        long stored = Interlocked.Read(ref _lastStored);
+        long processed = _committer.LastProcessed;
+        long stored = _committer.LastStored;
         return new StreamConsumerStatus(
             _registration.HandlerType,
             _options.Stream,
@@ -94,9 +81,9 @@ internal sealed partial class ConsumerWorker : IDisposable
             _state,
             processed < 0 ? null : (ulong)processed,
             stored < 0 ? null : (ulong)stored,
-            Interlocked.Read(ref _handled),
-            Interlocked.Read(ref _failed),
-            _lastError,
+            _counters.HandledCount,
+            _counters.FailedCount,
+            _counters.LastError,
             Volatile.Read(ref _consumer)?.IsActive ?? true)
         {
             FilteredCount = _telemetry.Filtered,
@@ -106,77 +93,41 @@ internal sealed partial class ConsumerWorker : IDisposable
     /// <summary>
     /// Subscribes once connected and the declared streams exist, and runs until the host stops. A lost connection is
     /// recovered by the client alone (same consumer, resuming after the last delivered offset: see
-    /// <see cref="OnClientStatusChanged"/>); this loop subscribes again only when a subscription ended for good (its
+    /// <see cref="OnStatusChanged"/>); this loop subscribes again only when a subscription ended for good (its
     /// recovery failed or was off), at once the first time and then with the recovery back-off.
     /// </summary>
     public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
     {
         // When the host starts stopping, store what is already processed right away (an in-flight handler may still
         // run until the shutdown timeout); the final store follows once it finished.
-        using var onStopping = stopping.Register(static s => ((ConsumerWorker)s!).CommitFromTimer(), this);
+        using var onStopping = stopping.Register(static s => ((OffsetCommitter)s!).CommitInBackground(), _committer);
         var attempt = 0;
         var waits = 0;
         DateTimeOffset? subscribedAt = null;
         while (!stopping.IsCancellationRequested)
         {
-            Consumer? consumer = null;
+            IDeliverySource? consumer = null;
             TimeSpan delay;
             try
             {
-                StreamSystem system;
                 try
                 {
-                    system = await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
+                    await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // The connection or the declared streams failed for good: the health check says why.
-                    _lastError = ex;
+                    _counters.LastError = ex;
                     SetState(StreamConsumerState.Faulted);
                     break;
                 }
 
-                if (_lanes)
-                {
-                    // Lanes run handlers concurrently: the client pushes decoded messages into a bounded channel.
-                    var channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(64, _maxBatch))
-                    {
-                        SingleReader = true,
-                        SingleWriter = true,
-                        FullMode = BoundedChannelFullMode.Wait,
-                    });
-                    var clientOptions = await BuildClientOptionsAsync(system, channel.Writer, stopping).ConfigureAwait(false);
-                    consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
-                    _ = consumer.Completion.ContinueWith(
-                        static (t, w) => ((ChannelWriter<Item>)w!).TryComplete(t.Exception?.InnerException ?? new StreamClientException("The consumer ended.")),
-                        channel.Writer,
-                        CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously,
-                        TaskScheduler.Default);
-                    Subscribed(consumer, clientOptions);
-                    subscribedAt = _services.Time.GetUtcNow();
-                    await ProcessConcurrentlyAsync(channel.Reader, stopping, abort).ConfigureAwait(false);
-                }
-                else
-                {
-                    // In order, one message or one chunk's batch at a time: read straight from the client (no hand-off
-                    // between threads).
-                    var clientOptions = await BuildClientOptionsAsync(system, null, stopping).ConfigureAwait(false);
-                    consumer = await system.CreateConsumerAsync(clientOptions, stopping).ConfigureAwait(false);
-                    Subscribed(consumer, clientOptions);
-                    subscribedAt = _services.Time.GetUtcNow();
-                    if (_registration.IsBatch)
-                    {
-                        await ProcessBatchesSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await ProcessSequentiallyAsync(consumer, stopping, abort).ConfigureAwait(false);
-                    }
-                }
-
-                stopping.ThrowIfCancellationRequested();
-                throw new StreamClientException($"The subscription to '{_source}' ended.");
+                var subscription = await BuildSubscriptionAsync(stopping).ConfigureAwait(false);
+                consumer = await _services.Backend.SubscribeAsync(subscription, stopping).ConfigureAwait(false);
+                Subscribed(consumer, subscription);
+                subscribedAt = _services.Time.GetUtcNow();
+                await Pipeline.RunAsync(consumer, stopping, abort).ConfigureAwait(false);
+                throw new StreamClientException($"The consumer of stream '{_source}' ended.");
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -184,48 +135,40 @@ internal sealed partial class ConsumerWorker : IDisposable
             }
             catch (ConsumerStoppedException ex)
             {
-                _lastError = ex.InnerException;
+                _counters.LastError = ex.InnerException;
                 SetState(StreamConsumerState.Faulted);
                 break;
             }
             catch (StreamDeletedException ex)
             {
-                // The client saw the stream deleted under the subscription: it ends for good, and so does this consumer.
-                _lastError = ex;
-                SetState(StreamConsumerState.Faulted);
-                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                // The stream was deleted under the subscription: it ends for good, and so does this consumer.
+                Fault(ex);
                 break;
             }
-            catch (StreamDoesNotExistException ex) when (subscribedAt is not null || Interlocked.Read(ref _lastProcessed) >= 0)
+            catch (StreamDoesNotExistException ex) when (subscribedAt is not null || _committer.LastProcessed >= 0)
             {
                 // The stream was deleted under a running consumer: its offsets mean nothing for a re-created stream.
-                _lastError = ex;
-                SetState(StreamConsumerState.Faulted);
-                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                Fault(ex);
                 break;
             }
             catch (StreamDoesNotExistException ex) when (!_waitForStream)
             {
                 // Neither declared nor created: retrying cannot help until someone creates it.
-                _lastError = new StreamDoesNotExistException(_source, MissingStreamMessage(waiting: false) + $" ({ex.Message})");
-                SetState(StreamConsumerState.Faulted);
-                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, _lastError);
+                Fault(new StreamDoesNotExistException(_source, MissingStreamMessage(waiting: false) + $" ({ex.Message})"));
                 break;
             }
             catch (StreamDoesNotExistException)
             {
                 waits++;
                 delay = _recovery.GetDelay(waits, Random.Shared.NextDouble());
-                _lastError = new StreamDoesNotExistException(_source, MissingStreamMessage(waiting: true));
+                _counters.LastError = new StreamDoesNotExistException(_source, MissingStreamMessage(waiting: true));
                 SetState(StreamConsumerState.WaitingForStream);
                 Log.WaitingForStream(_services.Logger, _handlerName, _source, delay);
             }
             catch (RecoveryFailedException ex)
             {
                 // The client's recovery ran out of RabbitStreams:Recovery:MaxAttempts.
-                _lastError = ex;
-                SetState(StreamConsumerState.Faulted);
-                Log.ConsumerFaulted(_services.Logger, _handlerName, _source, ex);
+                Fault(ex);
                 break;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -239,12 +182,10 @@ internal sealed partial class ConsumerWorker : IDisposable
 
                 delay = attempt == 0 ? TimeSpan.Zero : _recovery.GetDelay(attempt, Random.Shared.NextDouble());
                 attempt++;
-                _lastError = ex;
+                _counters.LastError = ex;
                 if (attempt > (_recovery.MaxAttempts ?? int.MaxValue))
                 {
-                    _lastError = new RecoveryFailedException(_source, attempt - 1, ex);
-                    SetState(StreamConsumerState.Faulted);
-                    Log.ConsumerFaulted(_services.Logger, _handlerName, _source, _lastError);
+                    Fault(new RecoveryFailedException(_source, attempt - 1, ex));
                     break;
                 }
 
@@ -253,10 +194,11 @@ internal sealed partial class ConsumerWorker : IDisposable
             }
             finally
             {
-                await CommitAsync().ConfigureAwait(false);
+                await _committer.CommitAsync().ConfigureAwait(false);
                 if (consumer is not null)
                 {
                     Volatile.Write(ref _consumer, null);
+                    consumer.StatusChanged -= OnStatusChanged;
                     await DisposeQuietlyAsync(consumer).ConfigureAwait(false);
                 }
             }
@@ -274,9 +216,16 @@ internal sealed partial class ConsumerWorker : IDisposable
         if (_state != StreamConsumerState.Faulted)
         {
             SetState(StreamConsumerState.Stopped);
-            long last = Interlocked.Read(ref _lastProcessed);
+            long last = _committer.LastProcessed;
             Log.ConsumerStopped(_services.Logger, _handlerName, _source, last < 0 ? null : (ulong)last);
         }
+    }
+
+    private void Fault(Exception error)
+    {
+        _counters.LastError = error;
+        SetState(StreamConsumerState.Faulted);
+        Log.ConsumerFaulted(_services.Logger, _handlerName, _source, error);
     }
 
     private string MissingStreamMessage(bool waiting)
@@ -296,10 +245,10 @@ internal sealed partial class ConsumerWorker : IDisposable
         _telemetry.SetState(state);
     }
 
-    private void Subscribed(Consumer consumer, ConsumerOptions options)
+    private void Subscribed(IDeliverySource consumer, ConsumerOptions options)
     {
         Volatile.Write(ref _consumer, consumer);
-        consumer.StatusChanged += OnClientStatusChanged;
+        consumer.StatusChanged += OnStatusChanged;
         Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, options.Offset.ToString());
         SetState(StreamConsumerState.Running);
     }
@@ -308,12 +257,12 @@ internal sealed partial class ConsumerWorker : IDisposable
     /// The client recovers a lost subscription itself (same consumer, resuming after the last delivered offset):
     /// mirror its status so that health checks, metrics and the status API see the outage.
     /// </summary>
-    private void OnClientStatusChanged(object? sender, StreamStatusChangedEventArgs e)
+    private void OnStatusChanged(object? sender, StreamStatusChangedEventArgs e)
     {
         switch (e.Status)
         {
             case StreamStatus.Reconnecting when _state == StreamConsumerState.Running:
-                _lastError = e.Exception ?? _lastError;
+                _counters.LastError = e.Exception ?? _counters.LastError;
                 SetState(StreamConsumerState.Recovering);
                 Log.ConsumerClientRecovering(_services.Logger, _handlerName, _source, e.Exception);
                 break;
@@ -324,20 +273,20 @@ internal sealed partial class ConsumerWorker : IDisposable
         }
     }
 
-    private async Task<ConsumerOptions> BuildClientOptionsAsync(StreamSystem system, ChannelWriter<Item>? writer, CancellationToken cancellationToken)
+    /// <summary>Where to start: after the last message handled by this process, else after the stored offset, else <see cref="StreamConsumerOptions.Offset"/>.</summary>
+    private async Task<ConsumerOptions> BuildSubscriptionAsync(CancellationToken cancellationToken)
     {
         var options = new ConsumerOptions(_source)
         {
             Name = _options.Name,
             ResumeFromStoredOffset = false,
             Offset = _options.Offset,
-            Handler = writer is null ? null : (delivery, ct) => EnqueueAsync(writer, delivery, ct),
             FilterValues = _options.FilterValues is { Count: > 0 } filters ? filters : null,
             MatchUnfiltered = _options.MatchUnfiltered,
             Recovery = _recovery,
         };
 
-        long last = Interlocked.Read(ref _lastProcessed);
+        long last = _committer.LastProcessed;
         if (_options.SingleActiveConsumer)
         {
             // The client resolves the start when the broker activates this consumer: stored offset + 1, else Offset.
@@ -355,16 +304,16 @@ internal sealed partial class ConsumerWorker : IDisposable
             options.Offset = OffsetSpecification.Offset((ulong)last + 1);
         }
         else if (_options.Name is { } name
-            && await system.QueryOffsetAsync(name, _source, cancellationToken).ConfigureAwait(false) is { } stored)
+            && await _services.Backend.QueryOffsetAsync(name, _source, cancellationToken).ConfigureAwait(false) is { } stored)
         {
-            Interlocked.Exchange(ref _lastStored, (long)stored);
+            _committer.SetStored(stored);
             options.Offset = OffsetSpecification.Offset(stored + 1);
         }
 
         return options;
     }
 
-    private static async Task DisposeQuietlyAsync(Consumer consumer)
+    private static async Task DisposeQuietlyAsync(IDeliverySource consumer)
     {
         try
         {
@@ -375,28 +324,4 @@ internal sealed partial class ConsumerWorker : IDisposable
             // The subscription is gone either way.
         }
     }
-
-    /// <summary>
-    /// One read message on its way to the handler: decoded (<see cref="Message"/>); a body alone (<see cref="Body"/>:
-    /// an entry that is one data section and nothing else), whose message is built only when something asks for it
-    /// (<see cref="GetMessage"/>); an entry that is not AMQP at all, with both (its bytes as <see cref="Body"/> for a
-    /// <c>byte[]</c> handler, and the raw <see cref="Message"/> around them); or kept as the stored bytes with the
-    /// decoding error (<see cref="Undecodable"/>) for the failure policy.
-    /// </summary>
-    private readonly record struct Item(ulong Offset, ulong ChunkId, DateTimeOffset Timestamp, Message? Message, byte[]? Body, Undecodable? Undecodable)
-    {
-        /// <summary>The decoded message, or one built around <see cref="Body"/>; null for an undecodable entry.</summary>
-        public Message? GetMessage() => Message ?? (Body is { } body ? new Message(body) : null);
-
-        /// <summary>The decoded message, or the body alone (for <see cref="StreamContext"/>, which builds the message when read).</summary>
-        public object? Payload => (object?)Message ?? Body;
-
-        /// <summary>Excluded by <see cref="StreamConsumerOptions.FilterValues"/>: processed without calling the handler.</summary>
-        public bool Filtered { get; init; }
-    }
-
-    /// <summary>An entry that is not a valid AMQP 1.0 message: its bytes (copied) and why it could not be decoded.</summary>
-    private sealed record Undecodable(byte[] Entry, Exception Error);
-
-    private sealed class ConsumerStoppedException(Exception inner) : Exception(inner.Message, inner);
 }

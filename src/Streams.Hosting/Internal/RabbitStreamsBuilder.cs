@@ -89,6 +89,13 @@ internal sealed class RabbitStreamsBuilder : IRabbitStreamsBuilder
         return this;
     }
 
+    public IRabbitStreamsBuilder AddConsumeFilter<TFilter>()
+        where TFilter : class, IStreamConsumeFilter
+    {
+        _registry.ConsumeFilters.Add(ConsumeFilters.Validate(typeof(TFilter)));
+        return this;
+    }
+
     public IRabbitStreamsBuilder AddSerializer(IStreamSerializer serializer)
     {
         ArgumentNullException.ThrowIfNull(serializer);

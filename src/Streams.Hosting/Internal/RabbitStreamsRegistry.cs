@@ -18,6 +18,9 @@ internal sealed class RabbitStreamsRegistry
 
     public List<ConsumerRegistration> Consumers { get; } = [];
 
+    /// <summary>The consume filters of all consumers (AddConsumeFilter), in order.</summary>
+    public List<Type> ConsumeFilters { get; } = [];
+
     public ConsumerRegistration? FindConsumer(Type handlerType) => Consumers.Find(c => c.HandlerType == handlerType);
 }
 

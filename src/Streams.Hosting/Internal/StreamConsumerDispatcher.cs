@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Streams.Hosting.Internal.Backend;
+using Streams.Hosting.Internal.Pipeline;
 
 namespace Streams.Hosting.Internal;
 
@@ -47,8 +49,8 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
             }
 
             // One subscription per partition, discovered at start (super streams declared with AddSuperStream exist by now).
-            var system = await _services.Topology.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
-            workers.AddRange((await DiscoverPartitionsAsync(system, registration, options, cancellationToken).ConfigureAwait(false))
+            await _services.Topology.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
+            workers.AddRange((await DiscoverPartitionsAsync(_services.Backend, registration, options, cancellationToken).ConfigureAwait(false))
                 .Select(p => new ConsumerWorker(registration, options, p, defaults, _services)));
         }
 
@@ -57,12 +59,12 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     }
 
     private static async Task<IReadOnlyList<string>> DiscoverPartitionsAsync(
-        Streams.Client.StreamSystem system, ConsumerRegistration registration, StreamConsumerOptions options, CancellationToken cancellationToken)
+        IStreamsBackend backend, ConsumerRegistration registration, StreamConsumerOptions options, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> partitions;
         try
         {
-            partitions = await system.QueryPartitionsAsync(options.Stream, cancellationToken).ConfigureAwait(false);
+            partitions = await backend.QueryPartitionsAsync(options.Stream, cancellationToken).ConfigureAwait(false);
         }
         catch (Streams.Client.StreamProtocolException ex)
         {
@@ -90,8 +92,8 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
         {
             try
             {
-                var system = await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
-                partitions = await DiscoverPartitionsAsync(system, registration, options, stopping).ConfigureAwait(false);
+                await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
+                partitions = await DiscoverPartitionsAsync(_services.Backend, registration, options, stopping).ConfigureAwait(false);
                 break;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -114,7 +116,7 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                if (_services.Topology.Fault is null && _services.Systems.Phase != ConnectionPhase.Faulted)
+                if (_services.Topology.Fault is null && _services.Backend.Phase != ConnectionPhase.Faulted)
                 {
                     Log.ConsumerFaulted(_services.Logger, registration.HandlerType.Name, options.Stream, ex);
                 }
@@ -193,7 +195,7 @@ internal sealed class ConsumerWorkerServices
 
     public ConsumerWorkerServices(
         IOptions<RabbitStreamsOptions> options,
-        StreamSystemProvider systems,
+        IStreamsBackend backend,
         StreamTopologyInitializer topology,
         StreamPublisher publisher,
         MessageSerialization serialization,
@@ -203,14 +205,18 @@ internal sealed class ConsumerWorkerServices
         IServiceProvider root,
         TimeProvider time,
         ILoggerFactory loggerFactory,
-        Telemetry.StreamsInstrumentation telemetry)
+        Telemetry.StreamsInstrumentation telemetry,
+        RabbitStreamsRegistry registry,
+        IConsumeObserver? observer = null)
     {
+        ConsumeFilters = registry.ConsumeFilters;
+        Observer = observer;
         Telemetry = telemetry;
         IsService = isService;
         ScopeAnalyzer = scopeAnalyzer;
         Root = root;
         Options = options;
-        Systems = systems;
+        Backend = backend;
         Topology = topology;
         Publisher = publisher;
         Serialization = serialization;
@@ -221,7 +227,14 @@ internal sealed class ConsumerWorkerServices
 
     public IOptions<RabbitStreamsOptions> Options { get; }
 
-    public StreamSystemProvider Systems { get; }
+    /// <summary>The broker: the client's, or the test harness's in-memory one.</summary>
+    public IStreamsBackend Backend { get; }
+
+    /// <summary>The consume filters of all consumers, in order.</summary>
+    public IReadOnlyList<Type> ConsumeFilters { get; }
+
+    /// <summary>Sees what the pipeline does (the test harness); null in production.</summary>
+    public IConsumeObserver? Observer { get; }
 
     /// <summary>Connected and the declared streams created: what a consumer waits for before it subscribes.</summary>
     public StreamTopologyInitializer Topology { get; }
@@ -250,10 +263,9 @@ internal sealed class ConsumerWorkerServices
     {
         var lazy = _deadLetterStreams.GetOrAdd(stream, s => new Lazy<Task>(async () =>
         {
-            var system = await Systems.GetAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                await system.CreateStreamAsync(s, null, CancellationToken.None).ConfigureAwait(false);
+                await Backend.CreateStreamAsync(s, null, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Streams.Client.StreamAlreadyExistsWithDifferentArgumentsException)
             {

@@ -1,26 +1,28 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Streams.Client;
+using Streams.Hosting.Internal.Backend;
+using Streams.Hosting.Internal.Pipeline;
 using Streams.Hosting.Telemetry;
 
 namespace Streams.Hosting.Internal;
 
 internal sealed class StreamPublisher : IStreamPublisher
 {
-    private readonly ProducerPool _pool;
+    private readonly IStreamsBackend _backend;
+    private readonly IConsumeObserver? _observer;
     private readonly MessageSerialization _serialization;
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
-    private readonly StreamSystemProvider _systems;
     private readonly StreamsInstrumentation _telemetry;
     private readonly ConcurrentDictionary<string, Task<IReadOnlyList<string>>> _partitions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string SuperStream, string RoutingKey), Task<IReadOnlyList<string>>> _routes = new();
 
-    public StreamPublisher(ProducerPool pool, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamSystemProvider systems, StreamsInstrumentation telemetry)
+    public StreamPublisher(IStreamsBackend backend, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamsInstrumentation telemetry, IConsumeObserver? observer = null)
     {
         _telemetry = telemetry;
-        _systems = systems;
-        _pool = pool;
+        _backend = backend;
+        _observer = observer;
         _serialization = serialization;
         _options = options;
         _time = time;
@@ -37,14 +39,26 @@ internal sealed class StreamPublisher : IStreamPublisher
         cancellationToken.ThrowIfCancellationRequested();
         var amqp = _serialization.ToMessage(message);
         Apply(amqp, options);
+        Task publish;
         if (_telemetry.IsSendObserved)
         {
-            return _telemetry.PublishAsync(stream, amqp, () => SendOrRouteAsync(stream, amqp, options, cancellationToken));
+            publish = _telemetry.PublishAsync(stream, amqp, () => SendOrRouteAsync(stream, amqp, options, cancellationToken));
+        }
+        else
+        {
+            publish = options?.RoutingKey is { } routingKey
+                ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
+                : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
         }
 
-        return options?.RoutingKey is { } routingKey
-            ? SendRoutedAsync(stream, routingKey, amqp, options.DeduplicationId, cancellationToken)
-            : SendAsync(stream, amqp, options?.DeduplicationId, cancellationToken);
+        return _observer is null ? publish : ObservedAsync(publish, stream, message, typeof(T), options);
+    }
+
+    /// <summary>Tells the observer (the test harness) about a publish once the broker confirmed it.</summary>
+    private async Task ObservedAsync(Task publish, string stream, object message, Type messageType, PublishOptions? options)
+    {
+        await publish.ConfigureAwait(false);
+        _observer!.Published(stream, message, messageType, options);
     }
 
     /// <summary>Publishes; returns the partition for a routed publish.</summary>
@@ -121,15 +135,13 @@ internal sealed class StreamPublisher : IStreamPublisher
     private async Task<IReadOnlyList<string>> QueryRouteAsync((string SuperStream, string RoutingKey) route)
     {
         using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
-        var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
-        return await system.QueryRouteAsync(route.RoutingKey, route.SuperStream, timeout.Token).ConfigureAwait(false);
+        return await _backend.QueryRouteAsync(route.RoutingKey, route.SuperStream, timeout.Token).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream)
     {
         using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
-        var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
-        return await system.QueryPartitionsAsync(superStream, timeout.Token).ConfigureAwait(false);
+        return await _backend.QueryPartitionsAsync(superStream, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>Publishes an already built message and waits for its confirm (also used for dead letters).</summary>
@@ -140,23 +152,19 @@ internal sealed class StreamPublisher : IStreamPublisher
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
         try
         {
-            var producer = await _pool.GetAsync(stream, deduplicationId is not null, linked.Token).ConfigureAwait(false);
-            var send = deduplicationId is { } id
-                ? producer.SendAsync(id, message, linked.Token)
-                : producer.SendAsync(message, linked.Token);
-            await send.ConfigureAwait(false);
+            await _backend.SendAsync(stream, message, deduplicationId, linked.Token).ConfigureAwait(false);
             _telemetry.PublishSucceeded();
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
         {
-            if (_systems.Phase != ConnectionPhase.Connected)
+            if (_backend.Phase != ConnectionPhase.Connected)
             {
                 // Still connecting (the broker has been down since the start): not a confirm timeout, nothing was sent.
                 // The health check reports the connection itself (not as a publishing failure that outlives it).
-                var cause = _systems.LastError ?? ex;
+                var cause = _backend.LastError ?? ex;
                 throw new StreamPublishException(
                     stream,
-                    $"Cannot publish to stream '{stream}': the broker is not reachable ({_systems.Endpoints}; no connection within RabbitStreams:Publishing:Timeout = {timeout}): {cause.Message}",
+                    $"Cannot publish to stream '{stream}': the broker is not reachable ({_backend.Endpoints}; no connection within RabbitStreams:Publishing:Timeout = {timeout}): {cause.Message}",
                     cause);
             }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streams.Client;
+using Streams.Hosting.Internal.Backend;
 
 namespace Streams.Hosting.Internal;
 
@@ -15,20 +16,20 @@ namespace Streams.Hosting.Internal;
 internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
 {
     private readonly RabbitStreamsRegistry _registry;
-    private readonly StreamSystemProvider _systems;
+    private readonly IStreamsBackend _backend;
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly TaskCompletionSource<StreamSystem> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private Task? _background;
     private int _disposedFlag;
     private bool _disposed;
 
-    public StreamTopologyInitializer(RabbitStreamsRegistry registry, StreamSystemProvider systems, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    public StreamTopologyInitializer(RabbitStreamsRegistry registry, IStreamsBackend backend, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
     {
         _registry = registry;
-        _systems = systems;
+        _backend = backend;
         _options = options;
         _time = time;
         _logger = loggerFactory.CreateLogger("Streams.Hosting.Topology");
@@ -40,16 +41,15 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
     /// <summary>Why the declared streams could not be created (the consumers do not start), if so.</summary>
     public Exception? Fault => _ready.Task.IsFaulted ? _ready.Task.Exception!.InnerException : null;
 
-    /// <summary>The system once connected and the declared streams exist; throws when declaring them failed for good.</summary>
-    public Task<StreamSystem> WhenReadyAsync(CancellationToken cancellationToken) => _ready.Task.WaitAsync(cancellationToken);
+    /// <summary>Completes once connected and the declared streams exist; throws when declaring them failed for good.</summary>
+    public Task WhenReadyAsync(CancellationToken cancellationToken) => _ready.Task.WaitAsync(cancellationToken);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var system = await _systems.StartAsync(_options.Value.StartBehavior, cancellationToken).ConfigureAwait(false);
-        if (system is not null)
+        if (await _backend.StartAsync(_options.Value.StartBehavior, cancellationToken).ConfigureAwait(false))
         {
-            await DeclareAsync(system, cancellationToken).ConfigureAwait(false);
-            _ready.TrySetResult(system);
+            await DeclareAsync(cancellationToken).ConfigureAwait(false);
+            _ready.TrySetResult();
             return;
         }
 
@@ -90,9 +90,9 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
         {
             try
             {
-                var system = await _systems.GetAsync(stop).ConfigureAwait(false);
-                await DeclareAsync(system, stop).ConfigureAwait(false);
-                _ready.TrySetResult(system);
+                await _backend.WaitConnectedAsync(stop).ConfigureAwait(false);
+                await DeclareAsync(stop).ConfigureAwait(false);
+                _ready.TrySetResult();
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -100,10 +100,10 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
                 _ready.TrySetCanceled(stop);
                 return;
             }
-            catch (Exception ex) when (ex is InvalidOperationException || _systems.Phase == ConnectionPhase.Faulted)
+            catch (Exception ex) when (ex is InvalidOperationException || _backend.Phase == ConnectionPhase.Faulted)
             {
                 // A declaration the broker refuses (different arguments, access refused) or a connection given up.
-                if (_systems.Phase != ConnectionPhase.Faulted)
+                if (_backend.Phase != ConnectionPhase.Faulted)
                 {
                     Log.TopologyFaulted(_logger, ex);
                 }
@@ -129,7 +129,7 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
         }
     }
 
-    private async Task DeclareAsync(StreamSystem system, CancellationToken cancellationToken)
+    private async Task DeclareAsync(CancellationToken cancellationToken)
     {
         foreach (var declaration in _registry.Streams)
         {
@@ -137,10 +137,10 @@ internal sealed class StreamTopologyInitializer : IHostedService, IDisposable
             {
                 bool created = declaration switch
                 {
-                    { BindingKeys: { } keys } => await system.CreateSuperStreamAsync(
+                    { BindingKeys: { } keys } => await _backend.CreateSuperStreamAsync(
                         declaration.Name, keys.Select(k => $"{declaration.Name}-{k}").ToArray(), keys, declaration.Spec, cancellationToken).ConfigureAwait(false),
-                    { Partitions: { } partitions } => await system.CreateSuperStreamAsync(declaration.Name, partitions, declaration.Spec, cancellationToken).ConfigureAwait(false),
-                    _ => await system.CreateStreamAsync(declaration.Name, declaration.Spec, cancellationToken).ConfigureAwait(false),
+                    { Partitions: { } partitions } => await _backend.CreateSuperStreamAsync(declaration.Name, partitions, declaration.Spec, cancellationToken).ConfigureAwait(false),
+                    _ => await _backend.CreateStreamAsync(declaration.Name, declaration.Spec, cancellationToken).ConfigureAwait(false),
                 };
                 Log.StreamDeclared(_logger, declaration.Name, created ? "created" : "already exists");
             }

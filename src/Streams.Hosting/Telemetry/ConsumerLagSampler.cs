@@ -12,15 +12,15 @@ namespace Streams.Hosting.Telemetry;
 internal sealed partial class ConsumerLagSampler : BackgroundService
 {
     private readonly StreamsInstrumentation _instrumentation;
-    private readonly StreamSystemProvider _systems;
+    private readonly Streams.Hosting.Internal.Backend.IStreamsBackend _backend;
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public ConsumerLagSampler(StreamsInstrumentation instrumentation, StreamSystemProvider systems, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    public ConsumerLagSampler(StreamsInstrumentation instrumentation, Streams.Hosting.Internal.Backend.IStreamsBackend backend, IOptions<RabbitStreamsOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
     {
         _instrumentation = instrumentation;
-        _systems = systems;
+        _backend = backend;
         _options = options;
         _time = time;
         _logger = loggerFactory.CreateLogger("Streams.Hosting.Telemetry");
@@ -60,13 +60,12 @@ internal sealed partial class ConsumerLagSampler : BackgroundService
 
         foreach (var group in consumers.GroupBy(c => c.Source, StringComparer.Ordinal))
         {
-            Streams.Client.StreamStatistics statistics;
+            ulong? lastChunkId;
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(_options.Value.RequestTimeout);
-                var system = await _systems.GetAsync(timeout.Token).ConfigureAwait(false);
-                statistics = await system.GetStreamStatisticsAsync(group.Key, timeout.Token).ConfigureAwait(false);
+                lastChunkId = await _backend.QueryLastChunkIdAsync(group.Key, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -80,7 +79,7 @@ internal sealed partial class ConsumerLagSampler : BackgroundService
 
             foreach (var consumer in group)
             {
-                if (Compute(statistics, consumer.GetStatus(), consumer.FirstSeenOffset) is { } lag)
+                if (Compute(lastChunkId, consumer.GetStatus(), consumer.FirstSeenOffset) is { } lag)
                 {
                     consumer.SetLag(lag);
                 }
@@ -88,9 +87,9 @@ internal sealed partial class ConsumerLagSampler : BackgroundService
         }
     }
 
-    internal static long? Compute(Streams.Client.StreamStatistics statistics, StreamConsumerStatus status, ulong? firstSeen)
+    internal static long? Compute(ulong? lastChunkId, StreamConsumerStatus status, ulong? firstSeen)
     {
-        if (statistics.LastChunkId is not { } last)
+        if (lastChunkId is not { } last)
         {
             return 0; // Empty stream.
         }

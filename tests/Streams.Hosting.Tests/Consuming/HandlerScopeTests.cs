@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Streams.Hosting.Internal;
+using Streams.Hosting.Tests.Harness;
 using Streams.Hosting.Tests.Integration;
 using Streams.Testing;
 
@@ -143,15 +144,15 @@ public sealed class HandlerScopeAnalyzerTests
     }
 }
 
-[Collection(BrokerCollection.Name)]
-public sealed class HandlerScopeTests(BrokerFixture broker)
+/// <summary>On the in-memory harness: scopes are the pipeline's business, not the broker's.</summary>
+public sealed class HandlerScopeTests
 {
     [Fact]
     public async Task Each_message_gets_a_fresh_scope_disposed_after_its_handler()
     {
         var ct = TestContext.Current.CancellationToken;
         var stream = BrokerFixture.UniqueName("hosting-scope");
-        using var host = TestHost.Build(broker, b =>
+        using var host = HarnessHost.Build(b =>
         {
             b.Services.AddScoped<UnitOfWork>();
             b.AddStream(stream).AddConsumer<ScopedOrderHandler>(c => c.Stream = stream);
@@ -166,7 +167,8 @@ public sealed class HandlerScopeTests(BrokerFixture broker)
         var received = await host.Services.GetRequiredService<Probe>().TakeAsync(3);
         var works = received.Select(r => (UnitOfWork)r.Message).ToList();
         Assert.Equal(3, works.Select(w => w.Id).Distinct().Count());
-        await TestHost.WaitUntilAsync(() => works.All(w => w.Disposed), "every scope disposed");
+        await host.Harness().WaitForConsumedAsync<Order>(o => o.Id == "s-2", cancellationToken: ct); // reported once its scope is disposed
+        Assert.All(works, w => Assert.True(w.Disposed));
         await host.StopAsync(ct);
     }
 }

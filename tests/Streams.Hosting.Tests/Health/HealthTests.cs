@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Streams.Hosting.Tests.Consuming;
+using Streams.Hosting.Tests.Harness;
 using Streams.Hosting.Tests.Integration;
 using Streams.Hosting.Tests.Telemetry;
 using Streams.Testing;
@@ -21,12 +22,12 @@ public sealed class HealthTests(BrokerFixture broker)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_consumer_stopped_by_its_policy_makes_the_check_unhealthy()
+    public async Task A_consumer_stopped_by_its_policy_makes_the_check_unhealthy() // on the harness: no broker behaviour involved
     {
         var stream = BrokerFixture.UniqueName("health-stop");
         var probe = new Probe();
         probe.Poison["poison"] = true;
-        using var host = TestHost.Build(broker, b =>
+        using var host = HarnessHost.Build(b =>
         {
             b.AddStream(stream).AddConsumer<OrderHandler>(c =>
             {
@@ -43,6 +44,7 @@ public sealed class HealthTests(BrokerFixture broker)
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(Ct)).Status);
 
         await host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(stream, new Order("poison", 1), Ct);
+        await host.Harness().WaitForFaultedAsync<Order>(cancellationToken: Ct);
         await TestHost.WaitUntilAsync(() => monitor.GetConsumers()[0].State == StreamConsumerState.Faulted, "faulted");
 
         var report = await health.CheckHealthAsync(Ct);

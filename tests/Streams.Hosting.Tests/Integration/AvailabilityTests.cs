@@ -293,11 +293,11 @@ public sealed class AvailabilityTests(BrokerFixture broker)
     }
 
     /// <summary>The client consumer of the first hosted consumer (null while not subscribed).</summary>
-    private static object? ClientConsumer(IHost host)
+    private static Streams.Client.Consumer? ClientConsumer(IHost host)
     {
         const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
         var dispatcher = host.Services.GetRequiredService<StreamConsumerDispatcher>();
         var workers = (Array)typeof(StreamConsumerDispatcher).GetField("_workers", Private)!.GetValue(dispatcher)!;
-        return typeof(ConsumerWorker).GetField("_consumer", Private)!.GetValue(workers.GetValue(0));
+        return (typeof(ConsumerWorker).GetField("_consumer", Private)!.GetValue(workers.GetValue(0)) as Streams.Hosting.Internal.Backend.ClientDeliverySource)?.Consumer;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Streams.Hosting.Tests.Consuming;
+using Streams.Hosting.Tests.Harness;
 using Streams.Hosting.Tests.Integration;
 using Streams.Testing;
 
@@ -102,7 +103,7 @@ public sealed class TracingTests(BrokerFixture broker)
         using var collector = new TelemetryCollector(stream, metrics: false);
         var probe = new Probe();
         probe.Poison["bad"] = true;
-        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c =>
+        using var host = HarnessHost.Build(b => b.AddStream(stream).AddConsumer<OrderHandler>(c =>
         {
             c.Stream = stream;
             c.FailurePolicy = new HandlerFailurePolicy { MaxRetries = 1, RetryDelay = TimeSpan.Zero, AfterRetries = FailureAction.Skip };
