@@ -563,6 +563,8 @@ internal sealed class StreamConnection : IAsyncDisposable
         byte[] response;
         try
         {
+            // A token cancelled before the request is sent: the broker keeps the publisher, so the id is retired too.
+            cancellationToken.ThrowIfCancellationRequested();
             response = await RequestAsync(c => Requests.DeletePublisher(c, publisherId), "DeletePublisher", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StreamTimeoutException or OperationCanceledException)
@@ -599,6 +601,7 @@ internal sealed class StreamConnection : IAsyncDisposable
         byte[] response;
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             response = await RequestAsync(c => Requests.Unsubscribe(c, subscriptionId), "Unsubscribe", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StreamTimeoutException or OperationCanceledException)
