@@ -56,6 +56,18 @@ public sealed class RabbitStreamsOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// Producers sharing one connection (1-256; default 256, the protocol's one-byte publisher ids). 1 gives every
+    /// producer a connection of its own.
+    /// </summary>
+    public int MaxProducersPerConnection { get; set; } = StreamSystemOptions.MaxEntitiesPerConnection;
+
+    /// <summary>
+    /// Consumers sharing one connection (1-256; default 256, the protocol's one-byte subscription ids). 1 gives every
+    /// consumer a connection of its own.
+    /// </summary>
+    public int MaxConsumersPerConnection { get; set; } = StreamSystemOptions.MaxEntitiesPerConnection;
+
+    /// <summary>
     /// What the start does when the broker is not reachable: <see cref="RabbitStreamsStartBehavior.ConnectInBackground"/>
     /// (the default: the host starts and connects in the background, health Unhealthy until connected) or
     /// <see cref="RabbitStreamsStartBehavior.FailFast"/> (the start fails, naming the endpoints).
@@ -126,6 +138,8 @@ public sealed class RabbitStreamsOptions
         options.CredentialsProvider = CredentialsProvider;
         options.RequestTimeout = RequestTimeout;
         options.ConnectTimeout = ConnectTimeout;
+        options.MaxProducersPerConnection = MaxProducersPerConnection;
+        options.MaxConsumersPerConnection = MaxConsumersPerConnection;
         options.RequestedHeartbeat = Heartbeat;
         options.DeadPeerTimeout = DeadPeerTimeout;
         return options;

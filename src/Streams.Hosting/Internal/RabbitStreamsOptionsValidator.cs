@@ -39,6 +39,14 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             errors.Add($"{p}:RequestTimeout must be positive (was {options.RequestTimeout}).");
         }
 
+        foreach (var (key, value) in new[] { ("MaxProducersPerConnection", options.MaxProducersPerConnection), ("MaxConsumersPerConnection", options.MaxConsumersPerConnection) })
+        {
+            if (value is < 1 or > StreamSystemOptions.MaxEntitiesPerConnection)
+            {
+                errors.Add($"{p}:{key} must be 1-{StreamSystemOptions.MaxEntitiesPerConnection} (was {value}).");
+            }
+        }
+
         if (options.ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{p}:ConnectTimeout must be positive (was {options.ConnectTimeout}).");

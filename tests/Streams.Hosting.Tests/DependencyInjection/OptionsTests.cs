@@ -182,6 +182,20 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Connection_sharing_limits_bind_map_to_the_client_and_are_validated_by_key()
+    {
+        var options = Resolve(Config(("RabbitStreams:MaxProducersPerConnection", "1"), ("RabbitStreams:MaxConsumersPerConnection", "10")));
+        var client = options.ToStreamSystemOptions();
+        Assert.Equal((1, 10), (client.MaxProducersPerConnection, client.MaxConsumersPerConnection));
+        var defaults = Resolve(Config()).ToStreamSystemOptions();
+        Assert.Equal((256, 256), (defaults.MaxProducersPerConnection, defaults.MaxConsumersPerConnection));
+
+        var ex = ResolveFailure(Config(("RabbitStreams:MaxProducersPerConnection", "0"), ("RabbitStreams:MaxConsumersPerConnection", "257")));
+        Assert.Contains("RabbitStreams:MaxProducersPerConnection must be 1-256 (was 0).", ex.Failures);
+        Assert.Contains("RabbitStreams:MaxConsumersPerConnection must be 1-256 (was 257).", ex.Failures);
+    }
+
+    [Fact]
     public void Validation_names_the_bad_key()
     {
         var ex = ResolveFailure(Config(
