@@ -1,7 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Streams.Hosting.Tests.Consuming;
@@ -13,54 +9,6 @@ namespace Streams.Hosting.Tests.Integration;
 public sealed class RecoveryTests(BrokerFixture broker)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private HttpClient Management()
-    {
-        var http = new HttpClient { BaseAddress = broker.Endpoint.ManagementUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{broker.Endpoint.UserName}:{broker.Endpoint.Password}")));
-        return http;
-    }
-
-    /// <summary>The broker-side names of the connections whose client-provided name starts with <paramref name="prefix"/>.</summary>
-    private static async Task<List<string>> ConnectionNamesAsync(HttpClient http, string prefix)
-    {
-        var all = await http.GetFromJsonAsync<JsonElement>("api/connections", Ct);
-        return all.EnumerateArray()
-            .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n) && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(c => c.GetProperty("name").GetString()!)
-            .ToList();
-    }
-
-    /// <summary>Closes the broker connections whose client-provided name starts with <paramref name="prefix"/>; returns their names.</summary>
-    private static async Task<List<string>> CloseConnectionsAsync(HttpClient http, string prefix)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var all = await http.GetFromJsonAsync<JsonElement>("api/connections", Ct);
-            var names = all.EnumerateArray()
-                .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n) && n.GetString()!.StartsWith(prefix, StringComparison.Ordinal))
-                .Select(c => c.GetProperty("name").GetString()!)
-                .ToList();
-            if (names.Count > 0)
-            {
-                foreach (var name in names)
-                {
-                    using var response = await http.DeleteAsync($"api/connections/{Uri.EscapeDataString(name)}", Ct);
-                }
-
-                return names;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"No connection named {prefix}* appeared in the management API.");
-            }
-
-            await Task.Delay(250, Ct);
-        }
-    }
 
     [Fact]
     public async Task Consumer_and_producer_recover_after_their_connections_are_closed()
@@ -76,15 +24,15 @@ public sealed class RecoveryTests(BrokerFixture broker)
         await publisher.PublishAsync(stream, new Order("before", 1), Ct);
         await probe.TakeAsync(1);
 
-        using var http = Management();
+        using var management = new ManagementClient(broker.Endpoint.ManagementUri, broker.Endpoint.UserName, broker.Endpoint.Password);
         // The client recovers the subscription itself (a new connection appears); the hosted consumer keeps running.
-        var closed = await CloseConnectionsAsync(http, connectionName + "-consumer");
+        var closed = await management.CloseConnectionsAsync(connectionName + "-consumer", Ct);
         Assert.NotEmpty(closed);
-        await TestHost.WaitUntilAsync(() => ConnectionNamesAsync(http, connectionName + "-consumer").GetAwaiter().GetResult().Except(closed).Any(),
+        await TestHost.WaitUntilAsync(() => management.ConnectionNamesAsync(connectionName + "-consumer", Ct).GetAwaiter().GetResult().Except(closed).Any(),
             "consumer reconnected", TimeSpan.FromSeconds(30));
         Assert.Equal(StreamConsumerState.Running, monitor.GetConsumers()[0].State);
 
-        Assert.NotEmpty(await CloseConnectionsAsync(http, connectionName + "-producer"));
+        Assert.NotEmpty(await management.CloseConnectionsAsync(connectionName + "-producer", Ct));
         await Task.Delay(500, Ct);
         await publisher.PublishAsync(stream, new Order("after", 2), Ct);
 
