@@ -24,17 +24,26 @@ public static class StreamSystemProducerExtensions
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var connection = await system.AcquireConnectionAsync(ConnectionRole.Producer, options.Stream, cancellationToken).ConfigureAwait(false);
-        try
+        // A shared connection can die between being handed out and the entity's declaration on it (its node stopped):
+        // take another one then, a few times; anything else, or a connection lost every time, goes to the caller.
+        for (var attempt = 1; ; attempt++)
         {
-            var logger = system.LoggerFactory.CreateLogger<Producer>();
-            var connector = new StreamSystemConnector(system, ConnectionRole.Producer);
-            return await Producer.CreateAsync(connection, connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await connection.ReleaseAsync().ConfigureAwait(false);
-            throw;
+            var connection = await system.AcquireConnectionAsync(ConnectionRole.Producer, options.Stream, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var logger = system.LoggerFactory.CreateLogger<Producer>();
+                var connector = new StreamSystemConnector(system, ConnectionRole.Producer);
+                return await Producer.CreateAsync(connection, connector, options, system.Options.CompressionCodecs, logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StreamConnectionClosedException) when (attempt < 3 && !cancellationToken.IsCancellationRequested)
+            {
+                await connection.ReleaseAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await connection.ReleaseAsync().ConfigureAwait(false);
+                throw;
+            }
         }
     }
 }
