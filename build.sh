@@ -27,6 +27,20 @@ summarize() { # prints "N passed, N failed" from the TRX files
   echo "$passed passed, $failed failed"
 }
 
+failures() { # names each failed test with the first lines of its message, so a CI excerpt shows what failed
+  command -v python3 >/dev/null || return 0
+  python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for path in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(path).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") not in ("Failed", "Error", "Timeout"):
+            continue
+        message = r.findtext(".//t:Message", default="", namespaces=ns).strip().splitlines()
+        print(f"FAILED {r.get('testName')}: " + " | ".join(message[:4])[:600])
+PY
+}
+
 # The container tests (tests/Streams.Hosting.Testing.Tests, the template's test) run RabbitMQ in Docker: a local engine
 # (scripts/docker.sh up), an image imported from the broker root (no registry) unless STREAMS_RABBITMQ_IMAGE names one,
 # and the engine's API version. When any of it fails the run goes on: those tests then fail saying why, the others run.
@@ -59,6 +73,7 @@ cmd_test() {
   # connections dropped too.
   dotnet test Streams.Hosting.sln -c Release --no-build -m:1 \
     --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || rc=$?
+  failures
   local line; line=$(summarize)
   local failed=${line#*, }; failed=${failed%% *}
   local passed=${line%% *}
