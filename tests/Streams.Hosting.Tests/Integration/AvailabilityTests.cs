@@ -36,6 +36,7 @@ internal sealed class EventLog : ILoggerProvider
 }
 
 /// <summary>Issue 14: the host survives a broker that is down at start and missing streams, and recovers fast.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class AvailabilityTests(BrokerFixture broker)
 {

@@ -37,6 +37,7 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
     }
 }
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SecretTests(BrokerFixture broker)
 {

@@ -10,6 +10,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Telemetry;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class MetricsTests(BrokerFixture broker)
 {
