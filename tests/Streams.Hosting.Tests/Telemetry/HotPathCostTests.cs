@@ -81,20 +81,20 @@ public sealed class HotPathCostTests
             }));
         }
 
-        using (Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddReader(new PeriodicExportingMetricReader(new TestMetricExporter(), 1000)).Build())
+        using (Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddReader(new PeriodicExportingMetricReader(new OpenTelemetry.Exporter.InMemoryExporter<Metric>(new List<Metric>()), 1000)).Build())
         {
             Run("hook, OpenTelemetry SDK metrics", Hooked);
-            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new CountingActivityExporter())).Build())
             {
                 Run("hook, OpenTelemetry SDK metrics + traces", Hooked);
             }
 
-            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().SetSampler(new TraceIdRatioBasedSampler(0.01)).AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().SetSampler(new TraceIdRatioBasedSampler(0.01)).AddProcessor(new BatchActivityExportProcessor(new CountingActivityExporter())).Build())
             {
                 Run("hook, OpenTelemetry SDK metrics + traces sampled 1%", Hooked);
             }
 
-            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new CountingActivityExporter())).Build())
             {
                 Run("hook, OpenTelemetry SDK metrics + traces, ProcessTracing.Sampled 1%", () => Measure(() => headSampled.InvokeAsync(invoker, handler, body, context, CancellationToken.None)));
             }
