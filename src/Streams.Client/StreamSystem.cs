@@ -12,7 +12,7 @@ namespace Streams.Client;
 /// The entry point of the client: a management connection to the cluster (streams, metadata, offsets) and
 /// the factory of the connections used by producers and consumers.
 /// </summary>
-public sealed class StreamSystem : IAsyncDisposable
+public sealed class StreamSystem : IAsyncDisposable, ISuperStreamTopology
 {
     private readonly StreamSystemOptions _options;
     private readonly ILogger _logger;

@@ -118,5 +118,37 @@ public sealed class ManagementClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds a partition to a super stream the way the broker models one (the stream protocol has no command for it):
+    /// declares the stream queue <paramref name="partition"/> and binds it to the super stream's exchange with
+    /// <paramref name="bindingKey"/> and <c>x-stream-partition-order</c> = <paramref name="order"/>.
+    /// </summary>
+    public async Task AddSuperStreamPartitionAsync(string superStream, string partition, string bindingKey, int order, CancellationToken ct = default)
+    {
+        await CreateStreamAsync(partition, initialClusterSize: 1, ct).ConfigureAwait(false);
+        using var response = await _http.PostAsJsonAsync(
+            $"api/bindings/%2F/e/{Uri.EscapeDataString(superStream)}/q/{Uri.EscapeDataString(partition)}",
+            new { routing_key = bindingKey, arguments = new Dictionary<string, object> { ["x-stream-partition-order"] = order } }, ct).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Removes every binding of <paramref name="partition"/> to the super stream's exchange (the stream stays).</summary>
+    public async Task UnbindSuperStreamPartitionAsync(string superStream, string partition, CancellationToken ct = default)
+    {
+        var path = $"api/bindings/%2F/e/{Uri.EscapeDataString(superStream)}/q/{Uri.EscapeDataString(partition)}";
+        var bindings = await _http.GetFromJsonAsync<JsonElement>(path, ct).ConfigureAwait(false);
+        var keys = bindings.EnumerateArray().Select(b => b.GetProperty("properties_key").GetString()!).ToList();
+        if (keys.Count == 0)
+        {
+            throw new InvalidOperationException($"'{partition}' is not bound to exchange '{superStream}'.");
+        }
+
+        foreach (var key in keys)
+        {
+            using var response = await _http.DeleteAsync($"{path}/{Uri.EscapeDataString(key)}", ct).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }

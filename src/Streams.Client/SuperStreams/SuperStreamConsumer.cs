@@ -21,7 +21,8 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
     private readonly Channel<Handoff> _handoffs = Channel.CreateUnbounded<Handoff>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _subscribeLock = new(1, 1);
-    private PartitionRefresher? _refresher;
+    private readonly ConcurrentDictionary<Consumer, string> _retired = new();
+    private SuperStreamPartitionWatcher? _watcher;
     private string[] _partitions = [];
     private int _reading;
     private int _disposed;
@@ -67,11 +68,8 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
             throw;
         }
 
-        if (options.PartitionRefreshInterval is { } interval)
-        {
-            consumer._refresher = new PartitionRefresher(system, options.SuperStream, partitions, interval, options.TimeProvider, consumer.SubscribeAsync, consumer._logger);
-        }
-
+        consumer._watcher = new SuperStreamPartitionWatcher(
+            system, options.SuperStream, partitions, options.PartitionRefreshInterval ?? Timeout.InfiniteTimeSpan, consumer.OnPartitionsChangedAsync, options.TimeProvider, consumer._logger);
         return consumer;
     }
 
@@ -95,7 +93,7 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
                 _ = WatchAsync(partition, consumer);
             }
 
-            Volatile.Write(ref _partitions, [.. partitions.Union(_consumers.Keys, StringComparer.Ordinal)]);
+            Volatile.Write(ref _partitions, [.. partitions.Where(_consumers.ContainsKey)]);
         }
         finally
         {
@@ -103,13 +101,55 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
         }
     }
 
-    /// <summary>Re-reads the partition list now and subscribes to new partitions.</summary>
+    /// <summary>Subscribes to the added partitions, then closes the consumers of the removed ones.</summary>
+    private async Task OnPartitionsChangedAsync(SuperStreamPartitionsChangedEventArgs change, CancellationToken cancellationToken)
+    {
+        await SubscribeAsync(change.Partitions, cancellationToken).ConfigureAwait(false);
+        await _subscribeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var partition in change.Removed)
+            {
+                if (!_consumers.TryRemove(partition, out var consumer))
+                {
+                    continue;
+                }
+
+                // Its end (a deleted stream, or the disposal) is not a failure of the super-stream consumer.
+                _retired[consumer] = partition;
+                SuperStreamLog.PartitionConsumerRemoved(_logger, _options.SuperStream, partition);
+                try
+                {
+                    await consumer.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is StreamClientException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                    SuperStreamLog.DisposeFailed(_logger, _options.SuperStream, partition, ex);
+                }
+            }
+
+            Volatile.Write(ref _partitions, [.. change.Partitions.Where(_consumers.ContainsKey)]);
+        }
+        finally
+        {
+            _subscribeLock.Release();
+        }
+
+        PartitionsChanged?.Invoke(this, change);
+    }
+
+    /// <summary>
+    /// Raised after the partition list changed and the consumers followed it: added partitions are consumed, the
+    /// consumers of removed ones are closed (see <see cref="SuperStreamConsumerOptions.PartitionRefreshInterval"/>).
+    /// </summary>
+    public event EventHandler<SuperStreamPartitionsChangedEventArgs>? PartitionsChanged;
+
+    /// <summary>Re-reads the partition list now, subscribes to new partitions and closes the consumers of removed ones; true when it changed.</summary>
     /// <param name="cancellationToken">Cancels the query and subscriptions.</param>
-    public async Task RefreshPartitionsAsync(CancellationToken cancellationToken = default)
+    public Task<bool> RefreshPartitionsAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var partitions = await _system.QueryPartitionsAsync(_options.SuperStream, cancellationToken).ConfigureAwait(false);
-        await SubscribeAsync(partitions, cancellationToken).ConfigureAwait(false);
+        return _watcher!.RefreshAsync(cancellationToken);
     }
 
     private async Task WatchAsync(string partition, Consumer consumer)
@@ -120,6 +160,24 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            if (ex is StreamDeletedException && Volatile.Read(ref _disposed) == 0 && _watcher is { } watcher)
+            {
+                // A deleted partition is also gone from the super stream's exchange: a removal, not a failure.
+                try
+                {
+                    await watcher.RefreshAsync().ConfigureAwait(false);
+                }
+                catch (Exception refresh) when (refresh is StreamClientException or IOException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    SuperStreamLog.RefreshFailed(_logger, _options.SuperStream, refresh);
+                }
+            }
+
+            if (_retired.ContainsKey(consumer))
+            {
+                return;
+            }
+
             if (Volatile.Read(ref _disposed) == 0)
             {
                 SuperStreamLog.PartitionConsumerStopped(_logger, _options.SuperStream, partition, ex);
@@ -127,6 +185,10 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
                 _handoffs.Writer.TryComplete(error);
                 _completion.TrySetException(error);
             }
+        }
+        finally
+        {
+            _retired.TryRemove(consumer, out _);
         }
     }
 
@@ -196,9 +258,9 @@ public sealed class SuperStreamConsumer : IAsyncDisposable
             return;
         }
 
-        if (_refresher is not null)
+        if (_watcher is not null)
         {
-            await _refresher.DisposeAsync().ConfigureAwait(false);
+            await _watcher.DisposeAsync().ConfigureAwait(false);
         }
 
         await _subscribeLock.WaitAsync().ConfigureAwait(false);

@@ -46,8 +46,10 @@ public sealed class SuperStreamConsumerOptions
     public IReadOnlyDictionary<string, string>? Properties { get; set; }
 
     /// <summary>
-    /// How often the partition list is re-read so new partitions get a consumer without a restart (default
-    /// <see langword="null"/> = never). A new partition starts at its stored offset, else <see cref="Offset"/>.
+    /// How often the partition list is re-read so new partitions get a consumer without a restart, and the consumers of
+    /// removed (unbound or deleted) ones are closed (default <see langword="null"/> = never). A new partition starts at
+    /// its stored offset, else <see cref="Offset"/>. Offsets are stored by the application
+    /// (<see cref="Delivery.StoreOffsetAsync"/>): store before a partition is removed to keep its position.
     /// </summary>
     public TimeSpan? PartitionRefreshInterval { get; set; }
 

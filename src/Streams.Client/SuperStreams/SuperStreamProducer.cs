@@ -11,105 +11,72 @@ namespace Streams.Client;
 /// </summary>
 public sealed class SuperStreamProducer : IAsyncDisposable
 {
-    private const int MaxCachedRoutes = 10_000;
-
     private readonly StreamSystem _system;
     private readonly SuperStreamProducerOptions _options;
+    private readonly SuperStreamRouter _router;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Lazy<Task<Producer>>> _producers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string[]> _routes = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposing = new();
-    private PartitionRefresher? _refresher;
-    private string[] _partitions;
     private int _disposed;
 
-    private SuperStreamProducer(StreamSystem system, SuperStreamProducerOptions options, string[] partitions, ILogger logger)
+    private SuperStreamProducer(StreamSystem system, SuperStreamProducerOptions options, SuperStreamRouter router, ILogger logger)
     {
         _system = system;
         _options = options;
-        _partitions = partitions;
+        _router = router;
         _logger = logger;
+        router.PartitionsChanged += OnPartitionsChanged;
     }
 
     /// <summary>The super stream.</summary>
     public string SuperStream => _options.SuperStream;
 
     /// <summary>The partitions currently known, in order.</summary>
-    public IReadOnlyList<string> Partitions => Volatile.Read(ref _partitions);
+    public IReadOnlyList<string> Partitions => _router.Partitions;
+
+    /// <summary>Raised after the partition list changed (see <see cref="SuperStreamProducerOptions.PartitionRefreshInterval"/>).</summary>
+    public event EventHandler<SuperStreamPartitionsChangedEventArgs>? PartitionsChanged;
 
     internal static async Task<SuperStreamProducer> CreateAsync(StreamSystem system, SuperStreamProducerOptions options, CancellationToken cancellationToken)
     {
-        var partitions = await system.QueryPartitionsAsync(options.SuperStream, cancellationToken).ConfigureAwait(false);
-        if (partitions.Count == 0)
-        {
-            throw new StreamDoesNotExistException(options.SuperStream, $"Super stream '{options.SuperStream}' has no partitions (does it exist?).");
-        }
-
         var logger = system.LoggerFactory.CreateLogger<SuperStreamProducer>();
-        var producer = new SuperStreamProducer(system, options, [.. partitions], logger);
-        if (options.PartitionRefreshInterval is { } interval)
+        var router = await SuperStreamRouter.CreateAsync(system, options.RouterOptions(), logger, cancellationToken).ConfigureAwait(false);
+        return new SuperStreamProducer(system, options, router, logger);
+    }
+
+    /// <summary>A removed partition's producer is closed (after its in-flight messages); new partitions get one on first use.</summary>
+    private void OnPartitionsChanged(object? sender, SuperStreamPartitionsChangedEventArgs change)
+    {
+        foreach (var partition in change.Removed)
         {
-            producer._refresher = new PartitionRefresher(system, options.SuperStream, partitions, interval, options.TimeProvider, producer.OnPartitionsChangedAsync, logger);
+            if (_producers.TryRemove(partition, out var lazy) && lazy.IsValueCreated)
+            {
+                _ = CloseAsync(partition, lazy.Value);
+            }
         }
 
-        return producer;
+        PartitionsChanged?.Invoke(this, change);
     }
 
-    private Task OnPartitionsChangedAsync(IReadOnlyList<string> partitions, CancellationToken cancellationToken)
-    {
-        Volatile.Write(ref _partitions, [.. partitions]);
-        _routes.Clear();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Re-reads the partition list now (what <see cref="SuperStreamProducerOptions.PartitionRefreshInterval"/> does periodically).</summary>
+    /// <summary>Re-reads the partition list now (what <see cref="SuperStreamProducerOptions.PartitionRefreshInterval"/> does periodically); true when it changed.</summary>
     /// <param name="cancellationToken">Cancels the query.</param>
-    public async Task RefreshPartitionsAsync(CancellationToken cancellationToken = default)
+    public Task<bool> RefreshPartitionsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var partitions = await _system.QueryPartitionsAsync(_options.SuperStream, cancellationToken).ConfigureAwait(false);
-        if (partitions.Count > 0)
-        {
-            await OnPartitionsChangedAsync(partitions, cancellationToken).ConfigureAwait(false);
-        }
+        return _router.RefreshPartitionsAsync(cancellationToken);
     }
 
     /// <summary>The partitions <paramref name="message"/> goes to (one with the hash strategy; all bound ones with the key strategy).</summary>
     /// <param name="message">The message.</param>
     /// <param name="cancellationToken">Cancels a Route query.</param>
     /// <exception cref="SuperStreamRoutingException">No partition matches the routing key.</exception>
-    public async ValueTask<IReadOnlyList<string>> RouteAsync(Message message, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<string>> RouteAsync(Message message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfDisposed();
         var key = _options.RoutingKeyExtractor(message)
             ?? throw new SuperStreamRoutingException(_options.SuperStream, null, $"The routing key extractor returned null for a message to super stream '{_options.SuperStream}'.");
-        if (_options.RoutingStrategy == SuperStreamRoutingStrategy.Hash)
-        {
-            var partitions = Volatile.Read(ref _partitions);
-            return [partitions[HashPartition(key, partitions.Length)]];
-        }
-
-        if (_routes.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
-        var routed = await _system.QueryRouteAsync(key, _options.SuperStream, cancellationToken).ConfigureAwait(false);
-        if (routed.Count == 0)
-        {
-            throw new SuperStreamRoutingException(_options.SuperStream, key,
-                $"No partition of super stream '{_options.SuperStream}' is bound to routing key '{key}' (key routing uses the binding keys; bind the key or use hash routing).");
-        }
-
-        if (_routes.Count >= MaxCachedRoutes)
-        {
-            _routes.Clear();
-        }
-
-        var result = routed.ToArray();
-        _routes[key] = result;
-        return result;
+        return _router.RouteAsync(key, cancellationToken);
     }
 
     /// <summary>The partition index the hash strategy picks for <paramref name="routingKey"/> among <paramref name="partitionCount"/> partitions.</summary>
@@ -234,11 +201,8 @@ public sealed class SuperStreamProducer : IAsyncDisposable
             return;
         }
 
-        if (_refresher is not null)
-        {
-            await _refresher.DisposeAsync().ConfigureAwait(false);
-        }
-
+        _router.PartitionsChanged -= OnPartitionsChanged;
+        await _router.DisposeAsync().ConfigureAwait(false);
         await _disposing.CancelAsync().ConfigureAwait(false);
         var closing = new List<Task>();
         foreach (var (partition, lazy) in _producers)

@@ -61,8 +61,8 @@ public sealed class SuperStreamProducerOptions
     public Func<Message, string?>? FilterValue { get; set; }
 
     /// <summary>
-    /// How often the partition list is re-read so partitions added to the super stream are used without a restart
-    /// (default <see langword="null"/> = never; the list is read once at creation).
+    /// How often the partition list is re-read so partitions added to the super stream are used without a restart, and
+    /// removed ones no longer (their producers are closed) (default <see langword="null"/> = never; the list is read once at creation).
     /// </summary>
     public TimeSpan? PartitionRefreshInterval { get; set; }
 
@@ -72,18 +72,17 @@ public sealed class SuperStreamProducerOptions
     /// <summary>Throws an <see cref="ArgumentException"/> describing the first invalid setting.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(RoutingStrategy))
-        {
-            throw new ArgumentOutOfRangeException(nameof(RoutingStrategy), RoutingStrategy, "Unknown routing strategy.");
-        }
-
-        if (PartitionRefreshInterval is { } interval && interval <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(PartitionRefreshInterval), interval, "SuperStreamProducerOptions.PartitionRefreshInterval must be positive (or null to disable it).");
-        }
-
+        RouterOptions().Validate();
         ProducerOptionsFor(SuperStream).Validate();
     }
+
+    /// <summary>The options of the router of the producer.</summary>
+    internal SuperStreamRouterOptions RouterOptions() => new(SuperStream)
+    {
+        RoutingStrategy = RoutingStrategy,
+        PartitionRefreshInterval = PartitionRefreshInterval,
+        TimeProvider = TimeProvider,
+    };
 
     /// <summary>The options of the producer of one partition.</summary>
     internal ProducerOptions ProducerOptionsFor(string partition) => new(partition)

@@ -73,6 +73,31 @@ public interface IStreamsTestHarness
     /// <param name="timeout">How long to wait (default 10 s).</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     Task WaitForStoredOffsetAsync(string stream, string consumerName, ulong offset, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds a partition to a super stream while the host runs (creating its stream), as binding a stream to the super
+    /// stream's exchange with the next <c>x-stream-partition-order</c> does on the broker. Hosted consumers and
+    /// <see cref="IStreamPublisher"/> follow it on their next partition refresh
+    /// (<c>RabbitStreams:SuperStreams:PartitionRefreshInterval</c>, on the host's <see cref="TimeProvider"/>).
+    /// </summary>
+    /// <param name="superStream">The super stream.</param>
+    /// <param name="partition">The new partition's stream.</param>
+    /// <param name="bindingKey">Its binding key (key routing).</param>
+    /// <exception cref="StreamDoesNotExistException">The super stream does not exist.</exception>
+    /// <exception cref="ArgumentException">The stream is a partition already.</exception>
+    void AddPartition(string superStream, string partition, string bindingKey);
+
+    /// <summary>
+    /// Unbinds a partition from a super stream while the host runs (its stream and messages stay): on the next
+    /// partition refresh its hosted consumers stop (storing their offsets) and <see cref="IStreamPublisher"/> no longer
+    /// routes to it.
+    /// </summary>
+    /// <param name="superStream">The super stream.</param>
+    /// <param name="partition">The partition's stream.</param>
+    /// <exception cref="StreamDoesNotExistException">The super stream does not exist.</exception>
+    /// <exception cref="ArgumentException">The stream is not one of its partitions.</exception>
+    /// <exception cref="InvalidOperationException">It is the last partition.</exception>
+    void RemovePartition(string superStream, string partition);
 }
 
 /// <summary>A message published through <see cref="IStreamPublisher"/>.</summary>

@@ -68,6 +68,60 @@ internal sealed class InMemoryBroker
         }
     }
 
+    /// <summary>
+    /// Binds <paramref name="partition"/> (created when missing) to <paramref name="superStream"/> as its last partition
+    /// with <paramref name="bindingKey"/>, as declaring a stream and binding it with the next
+    /// <c>x-stream-partition-order</c> does on the broker.
+    /// </summary>
+    public void AddPartition(string superStream, string partition, string bindingKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(superStream);
+        ArgumentException.ThrowIfNullOrWhiteSpace(partition);
+        ArgumentException.ThrowIfNullOrEmpty(bindingKey);
+        lock (_sync)
+        {
+            var (partitions, keys) = _superStreams.TryGetValue(superStream, out var s)
+                ? s
+                : throw new StreamDoesNotExistException(superStream, $"Super stream '{superStream}' does not exist.");
+            if (partitions.Contains(partition, StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"'{partition}' is already a partition of super stream '{superStream}'.", nameof(partition));
+            }
+
+            if (!_streams.ContainsKey(partition))
+            {
+                _streams.Add(partition, new InMemoryStream(partition, null));
+            }
+
+            _superStreams[superStream] = ([.. partitions, partition], [.. keys, bindingKey]);
+        }
+    }
+
+    /// <summary>Unbinds <paramref name="partition"/> from <paramref name="superStream"/> (the stream and its messages stay).</summary>
+    public void RemovePartition(string superStream, string partition)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(superStream);
+        ArgumentException.ThrowIfNullOrWhiteSpace(partition);
+        lock (_sync)
+        {
+            var (partitions, keys) = _superStreams.TryGetValue(superStream, out var s)
+                ? s
+                : throw new StreamDoesNotExistException(superStream, $"Super stream '{superStream}' does not exist.");
+            var index = Array.IndexOf(partitions, partition);
+            if (index < 0)
+            {
+                throw new ArgumentException($"'{partition}' is not a partition of super stream '{superStream}'.", nameof(partition));
+            }
+
+            if (partitions.Length == 1)
+            {
+                throw new InvalidOperationException($"'{partition}' is the last partition of super stream '{superStream}'; a super stream keeps at least one.");
+            }
+
+            _superStreams[superStream] = ([.. partitions.Where((_, i) => i != index)], [.. keys.Where((_, i) => i != index)]);
+        }
+    }
+
     public bool StreamExists(string name)
     {
         lock (_sync)

@@ -73,6 +73,10 @@ internal sealed class StreamsTestHarness : IStreamsTestHarness, IConsumeObserver
         return _broker.StreamExists(stream) ? _broker.QueryOffset(consumerName, stream) : null;
     }
 
+    public void AddPartition(string superStream, string partition, string bindingKey) => _broker.AddPartition(superStream, partition, bindingKey);
+
+    public void RemovePartition(string superStream, string partition) => _broker.RemovePartition(superStream, partition);
+
     public IReadOnlyList<StoredMessage> Read(string stream)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stream);

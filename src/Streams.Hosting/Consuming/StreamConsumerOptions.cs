@@ -18,6 +18,14 @@ public sealed class StreamConsumerOptions
     /// <summary>Where to start when nothing is stored for <see cref="Name"/>. Default <see cref="OffsetSpecification.First"/>.</summary>
     public OffsetSpecification Offset { get; set; } = OffsetSpecification.First;
 
+    /// <summary>A copy starting at <paramref name="offset"/> when nothing is stored (a partition added at run time).</summary>
+    internal StreamConsumerOptions StartingAt(OffsetSpecification offset)
+    {
+        var copy = (StreamConsumerOptions)MemberwiseClone();
+        copy.Offset = offset;
+        return copy;
+    }
+
     /// <summary>Single active consumer per <see cref="Name"/> (requires a name).</summary>
     public bool SingleActiveConsumer { get; set; }
 

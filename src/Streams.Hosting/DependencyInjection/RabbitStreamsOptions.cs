@@ -97,6 +97,9 @@ public sealed class RabbitStreamsOptions
     /// <summary>Consumer defaults.</summary>
     public RabbitStreamsConsumerOptions Consumers { get; set; } = new();
 
+    /// <summary>How super streams' partitions are followed at run time (section <c>RabbitStreams:SuperStreams</c>).</summary>
+    public RabbitStreamsSuperStreamOptions SuperStreams { get; set; } = new();
+
     /// <summary>
     /// Builds the client options. Throws <see cref="ArgumentException"/> for an invalid <see cref="ConnectionString"/>
     /// (the message never contains the password).

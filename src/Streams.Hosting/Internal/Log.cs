@@ -88,4 +88,13 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Information, "Consumer {Handler} on '{Stream}': the client recovered the subscription")]
     public static partial void ConsumerClientRecovered(ILogger logger, string handler, string stream);
+
+    [LoggerMessage(60, LogLevel.Information, "Consumer {Handler}: partition '{Partition}' was added to super stream '{SuperStream}'; consuming it")]
+    public static partial void SuperStreamPartitionAdded(ILogger logger, string handler, string superStream, string partition);
+
+    [LoggerMessage(61, LogLevel.Information, "Consumer {Handler}: partition '{Partition}' was removed from super stream '{SuperStream}'; its consumer stopped (last processed offset: {Offset})")]
+    public static partial void SuperStreamPartitionRemoved(ILogger logger, string handler, string superStream, string partition, ulong? offset);
+
+    [LoggerMessage(62, LogLevel.Warning, "Consumer {Handler}: re-reading the partitions of super stream '{SuperStream}' failed; the periodic refresh tries again")]
+    public static partial void SuperStreamPartitionsRefreshFailed(ILogger logger, string handler, string superStream, Exception exception);
 }

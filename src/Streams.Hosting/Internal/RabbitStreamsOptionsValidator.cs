@@ -86,6 +86,7 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             ValidatePublishing($"{p}:Publishing", options.Publishing, errors);
         }
 
+        ValidateSuperStreams($"{p}:SuperStreams", options.SuperStreams, errors);
         if (options.Consumers is null)
         {
             errors.Add($"{p}:Consumers must not be null.");
@@ -191,6 +192,36 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         if (options.ConnectionName is { } connectionName && Encoding.UTF8.GetByteCount(connectionName) > 255)
         {
             errors.Add($"{p}:ConnectionName must be at most 255 UTF-8 bytes.");
+        }
+    }
+
+    private static void ValidateSuperStreams(string p, RabbitStreamsSuperStreamOptions? superStreams, List<string> errors)
+    {
+        if (superStreams is null)
+        {
+            errors.Add($"{p} must not be null.");
+            return;
+        }
+
+        CheckInterval($"{p}:PartitionRefreshInterval", superStreams.PartitionRefreshInterval);
+        foreach (var (superStream, interval) in superStreams.PartitionRefreshIntervals)
+        {
+            if (string.IsNullOrWhiteSpace(superStream))
+            {
+                errors.Add($"{p}:PartitionRefreshIntervals has an empty super stream name.");
+            }
+            else
+            {
+                CheckInterval($"{p}:PartitionRefreshIntervals:{superStream}", interval);
+            }
+        }
+
+        void CheckInterval(string key, TimeSpan interval)
+        {
+            if (interval <= TimeSpan.Zero && interval != Timeout.InfiniteTimeSpan)
+            {
+                errors.Add($"{key} must be positive, or {Timeout.InfiniteTimeSpan} to read the partitions once at start (was {interval}).");
+            }
         }
     }
 

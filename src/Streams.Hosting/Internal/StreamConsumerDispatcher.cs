@@ -8,13 +8,16 @@ using Streams.Hosting.Internal.Pipeline;
 
 namespace Streams.Hosting.Internal;
 
-/// <summary>Runs one <see cref="ConsumerWorker"/> per registered handler for the lifetime of the host.</summary>
+/// <summary>
+/// Runs one <see cref="ConsumerWorker"/> per registered handler of a stream, and one <see cref="SuperStreamWorkers"/>
+/// (a worker per partition, following the partitions) per handler of a super stream, for the lifetime of the host.
+/// </summary>
 internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsumerMonitor
 {
     private readonly RabbitStreamsRegistry _registry;
     private readonly ConsumerWorkerServices _services;
     private readonly CancellationTokenSource _abort = new();
-    private readonly List<(ConsumerRegistration Registration, StreamConsumerOptions Options)> _pending = [];
+    private readonly List<(SuperStreamWorkers Group, IReadOnlyList<string>? Partitions)> _superStreams = [];
     private ConsumerWorker[]? _workers;
     private StreamConsumerStatus[] _failed = [];
 
@@ -25,7 +28,15 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     }
 
     public IReadOnlyList<StreamConsumerStatus> GetConsumers() =>
-        [.. (Volatile.Read(ref _workers) ?? []).Select(w => w.GetStatus()), .. Volatile.Read(ref _failed)];
+        [.. (Volatile.Read(ref _workers) ?? []).Select(w => w.GetStatus()), .. SuperStreamWorkers().SelectMany(g => g.Workers).Select(w => w.GetStatus()), .. Volatile.Read(ref _failed)];
+
+    private SuperStreamWorkers[] SuperStreamWorkers()
+    {
+        lock (_superStreams)
+        {
+            return [.. _superStreams.Select(s => s.Group)];
+        }
+    }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -40,18 +51,21 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
                 continue;
             }
 
+            var group = new SuperStreamWorkers(registration, options, _services);
             if (!_services.Topology.IsReady || (options.WaitForStream ?? defaults.WaitForStream))
             {
                 // Not connected yet (the host started with the broker down), or waiting for the super stream to be
                 // created: its partitions are discovered in the background.
-                _pending.Add((registration, options));
+                _superStreams.Add((group, null));
                 continue;
             }
 
-            // One subscription per partition, discovered at start (super streams declared with AddSuperStream exist by now).
+            // One subscription per partition, discovered at start (super streams declared with AddSuperStream exist by
+            // now), then followed at run time.
             await _services.Topology.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
-            workers.AddRange((await DiscoverPartitionsAsync(_services.Backend, registration, options, cancellationToken).ConfigureAwait(false))
-                .Select(p => new ConsumerWorker(registration, options, p, defaults, _services)));
+            var partitions = await DiscoverPartitionsAsync(_services.Backend, registration, options, cancellationToken).ConfigureAwait(false);
+            group.Add(partitions);
+            _superStreams.Add((group, partitions));
         }
 
         Volatile.Write(ref _workers, workers.ToArray());
@@ -82,8 +96,10 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     /// The super stream consumers whose partitions could not be discovered at start: once connected (and, with
     /// WaitForStream, once the super stream exists), one worker per partition; a failure is reported as a faulted consumer.
     /// </summary>
-    private async Task RunPendingAsync(ConsumerRegistration registration, StreamConsumerOptions options, CancellationToken stopping)
+    private async Task RunPendingAsync(SuperStreamWorkers group, CancellationToken stopping)
     {
+        var registration = group.Registration;
+        var options = group.Options;
         var defaults = _services.Options.Value.Consumers;
         var wait = options.WaitForStream ?? defaults.WaitForStream;
         var policy = _services.Options.Value.Recovery.ToRecoveryPolicy(_services.Time);
@@ -126,22 +142,20 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
             }
         }
 
-        var defaultsNow = _services.Options.Value.Consumers;
-        var started = partitions.Select(p => new ConsumerWorker(registration, options, p, defaultsNow, _services)).ToArray();
-        lock (_pending)
+        var run = group.RunAsync(partitions, stopping, _abort.Token);
+        lock (_superStreams)
         {
-            Volatile.Write(ref _workers, [.. Volatile.Read(ref _workers) ?? [], .. started]);
             Volatile.Write(ref _failed, [.. Volatile.Read(ref _failed).Where(f => f.Stream != options.Stream || f.HandlerType != registration.HandlerType)]);
         }
 
-        await Task.WhenAll(started.Select(w => Task.Run(() => w.RunAsync(stopping, _abort.Token), CancellationToken.None))).ConfigureAwait(false);
+        await run.ConfigureAwait(false);
     }
 
     /// <summary>A super stream consumer without workers yet (waiting for its super stream, or failed), as the monitor shows it.</summary>
     private void ReportPending(ConsumerRegistration registration, StreamConsumerOptions options, StreamConsumerState state, Exception? error)
     {
         var status = new StreamConsumerStatus(registration.HandlerType, options.Stream, null, options.Name, state, null, null, 0, 0, error);
-        lock (_pending)
+        lock (_superStreams)
         {
             Volatile.Write(ref _failed, [.. Volatile.Read(ref _failed).Where(f => f.Stream != options.Stream || f.HandlerType != registration.HandlerType), status]);
         }
@@ -175,6 +189,11 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
             worker.Dispose();
         }
 
+        foreach (var group in SuperStreamWorkers())
+        {
+            group.Dispose();
+        }
+
         base.Dispose();
     }
 
@@ -182,7 +201,9 @@ internal sealed class StreamConsumerDispatcher : BackgroundService, IStreamConsu
     {
         var workers = Volatile.Read(ref _workers) ?? [];
         var runs = workers.Select(w => Task.Run(() => w.RunAsync(stoppingToken, _abort.Token), CancellationToken.None))
-            .Concat(_pending.Select(p => Task.Run(() => RunPendingAsync(p.Registration, p.Options, stoppingToken), CancellationToken.None)))
+            .Concat(_superStreams.Select(s => s.Partitions is { } partitions
+                ? Task.Run(() => s.Group.RunAsync(partitions, stoppingToken, _abort.Token), CancellationToken.None)
+                : Task.Run(() => RunPendingAsync(s.Group, stoppingToken), CancellationToken.None)))
             .ToArray();
         return runs.Length == 0 ? Task.CompletedTask : Task.WhenAll(runs);
     }
@@ -222,6 +243,7 @@ internal sealed class ConsumerWorkerServices
         Serialization = serialization;
         Scopes = scopes;
         Time = time;
+        LoggerFactory = loggerFactory;
         Logger = loggerFactory.CreateLogger("Streams.Hosting.Consuming");
     }
 
@@ -257,6 +279,8 @@ internal sealed class ConsumerWorkerServices
     public Telemetry.StreamsInstrumentation Telemetry { get; }
 
     public ILogger Logger { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
 
     /// <summary>Creates a dead-letter stream once per process (exists-ok); a failure is retried on the next dead letter.</summary>
     public async Task EnsureDeadLetterStreamAsync(string stream, CancellationToken cancellationToken)

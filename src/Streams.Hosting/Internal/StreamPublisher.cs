@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streams.Client;
 using Streams.Hosting.Internal.Backend;
@@ -7,7 +8,7 @@ using Streams.Hosting.Telemetry;
 
 namespace Streams.Hosting.Internal;
 
-internal sealed class StreamPublisher : IStreamPublisher
+internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
 {
     private readonly IStreamsBackend _backend;
     private readonly IConsumeObserver? _observer;
@@ -15,11 +16,22 @@ internal sealed class StreamPublisher : IStreamPublisher
     private readonly IOptions<RabbitStreamsOptions> _options;
     private readonly TimeProvider _time;
     private readonly StreamsInstrumentation _telemetry;
-    private readonly ConcurrentDictionary<string, Task<IReadOnlyList<string>>> _partitions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string SuperStream, string RoutingKey), Task<IReadOnlyList<string>>> _routes = new();
+    private readonly ILogger _routerLogger;
+    private int _disposed;
 
-    public StreamPublisher(IStreamsBackend backend, MessageSerialization serialization, IOptions<RabbitStreamsOptions> options, TimeProvider time, StreamsInstrumentation telemetry, IConsumeObserver? observer = null)
+    /// <summary>One router per super stream published to, created on first use, following its partitions.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<Task<SuperStreamRouter>>> _routers = new(StringComparer.Ordinal);
+
+    public StreamPublisher(
+        IStreamsBackend backend,
+        MessageSerialization serialization,
+        IOptions<RabbitStreamsOptions> options,
+        TimeProvider time,
+        StreamsInstrumentation telemetry,
+        ILoggerFactory loggerFactory,
+        IConsumeObserver? observer = null)
     {
+        _routerLogger = loggerFactory.CreateLogger<SuperStreamRouter>();
         _telemetry = telemetry;
         _backend = backend;
         _observer = observer;
@@ -76,72 +88,92 @@ internal sealed class StreamPublisher : IStreamPublisher
     /// <summary>Publishes to the partition(s) the routing key selects; returns the (first) partition.</summary>
     private async Task<string> SendRoutedAsync(string superStream, string routingKey, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
     {
-        if (_options.Value.Publishing.SuperStreamRouting.TryGetValue(superStream, out var strategy) && strategy == SuperStreamRoutingStrategy.Key)
-        {
-            // Routed by binding key: the broker says which partitions are bound to the key (usually one).
-            var routed = await LookupAsync(_routes, (superStream, routingKey), QueryRouteAsync, superStream, "the partitions bound to its routing key",
-                $"no partition is bound to routing key '{routingKey}'", cancellationToken).ConfigureAwait(false);
-            if (routed.Count == 1)
-            {
-                await SendAsync(routed[0], message, deduplicationId, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await Task.WhenAll(routed.Select(p => SendAsync(p, message, deduplicationId, cancellationToken))).ConfigureAwait(false);
-            }
-
-            return routed[0];
-        }
-
-        var partitions = await LookupAsync(_partitions, superStream, QueryPartitionsAsync, superStream, "its partitions",
-            "it has no partitions (does it exist?)", cancellationToken).ConfigureAwait(false);
-        var partition = partitions[SuperStreamProducer.HashPartition(routingKey, partitions.Count)];
-        await SendAsync(partition, message, deduplicationId, cancellationToken).ConfigureAwait(false);
-        return partition;
-    }
-
-    /// <summary>A cached broker lookup (partitions or a route); failed and empty answers are not kept.</summary>
-    private static async Task<IReadOnlyList<string>> LookupAsync<TKey>(
-        ConcurrentDictionary<TKey, Task<IReadOnlyList<string>>> cache,
-        TKey key,
-        Func<TKey, Task<IReadOnlyList<string>>> query,
-        string superStream,
-        string what,
-        string whenEmpty,
-        CancellationToken cancellationToken)
-        where TKey : notnull
-    {
-        var lookup = cache.GetOrAdd(key, query);
-        IReadOnlyList<string> result;
+        var router = await GetRouterAsync(superStream, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> routed;
         try
         {
-            result = await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
+            routed = await router.RouteAsync(routingKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SuperStreamRoutingException ex)
+        {
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': no partition is bound to routing key '{routingKey}'.", ex);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+        {
+            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': the partitions bound to its routing key could not be queried ({ex.Message}).", ex);
+        }
+
+        if (routed.Count == 1)
+        {
+            await SendAsync(routed[0], message, deduplicationId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await Task.WhenAll(routed.Select(p => SendAsync(p, message, deduplicationId, cancellationToken))).ConfigureAwait(false);
+        }
+
+        return routed[0];
+    }
+
+    /// <summary>
+    /// The client's router of <paramref name="superStream"/>: hash or key routing as configured, re-reading the
+    /// partitions every RabbitStreams:SuperStreams:PartitionRefreshInterval. A failed creation is not kept.
+    /// </summary>
+    private async Task<SuperStreamRouter> GetRouterAsync(string superStream, CancellationToken cancellationToken)
+    {
+        var lazy = _routers.GetOrAdd(superStream, s => new Lazy<Task<SuperStreamRouter>>(() => CreateRouterAsync(s)));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            cache.TryRemove(new KeyValuePair<TKey, Task<IReadOnlyList<string>>>(key, lookup));
-            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': {what} could not be queried ({ex.Message}).", ex);
+            _routers.TryRemove(new KeyValuePair<string, Lazy<Task<SuperStreamRouter>>>(superStream, lazy));
+            throw ex is StreamDoesNotExistException
+                ? new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': it has no partitions (does it exist?).", null)
+                : new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': its partitions could not be queried ({ex.Message}).", ex);
         }
+    }
 
-        if (result.Count == 0)
+    private async Task<SuperStreamRouter> CreateRouterAsync(string superStream)
+    {
+        // Shared by every caller: bounded by the request timeout, not one caller's token.
+        var options = _options.Value;
+        var interval = options.SuperStreams.PartitionRefreshIntervalFor(superStream);
+        var routerOptions = new SuperStreamRouterOptions(superStream)
         {
-            cache.TryRemove(new KeyValuePair<TKey, Task<IReadOnlyList<string>>>(key, lookup));
-            throw new StreamPublishException(superStream, $"Cannot publish to super stream '{superStream}': {whenEmpty}.", null);
+            RoutingStrategy = options.Publishing.SuperStreamRouting.TryGetValue(superStream, out var strategy) ? strategy : SuperStreamRoutingStrategy.Hash,
+            PartitionRefreshInterval = interval == Timeout.InfiniteTimeSpan ? null : interval,
+            TimeProvider = _time,
+        };
+        using var timeout = new CancellationTokenSource(options.RequestTimeout * 2, _time);
+        var router = await SuperStreamRouter.CreateAsync(_backend, routerOptions, _routerLogger, timeout.Token).ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            await router.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(StreamPublisher));
         }
 
-        return result;
+        return router;
     }
 
-    private async Task<IReadOnlyList<string>> QueryRouteAsync((string SuperStream, string RoutingKey) route)
+    /// <summary>Stops the routers' partition refreshes.</summary>
+    public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
-        return await _backend.QueryRouteAsync(route.RoutingKey, route.SuperStream, timeout.Token).ConfigureAwait(false);
-    }
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
 
-    private async Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream)
-    {
-        using var timeout = new CancellationTokenSource(_options.Value.RequestTimeout * 2, _time);
-        return await _backend.QueryPartitionsAsync(superStream, timeout.Token).ConfigureAwait(false);
+        foreach (var lazy in _routers.Values)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            {
+                await lazy.Value.Result.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _routers.Clear();
     }
 
     /// <summary>Publishes an already built message and waits for its confirm (also used for dead letters).</summary>

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using Streams.Client.Tests.Producers;
 using Streams.Testing;
@@ -289,8 +287,10 @@ public sealed class SuperStreamTests(BrokerFixture fixture)
 
             // Add a third partition the way the broker models it: a stream bound to the super stream exchange.
             var third = $"{superStream}-2";
-            await system.CreateStreamAsync(third, null, Ct);
-            await BindAsync(superStream, third, "2", order: 2);
+            using (var management = new ManagementClient(fixture.Endpoint.ManagementUri, fixture.Endpoint.UserName, fixture.Endpoint.Password))
+            {
+                await management.AddSuperStreamPartitionAsync(superStream, third, "2", order: 2, Ct);
+            }
 
             await WaitUntilAsync(() => producer.Partitions.Count == 3 && consumer.Partitions.Count == 3);
             Assert.Equal(third, producer.Partitions[2]);
@@ -343,17 +343,5 @@ public sealed class SuperStreamTests(BrokerFixture fixture)
             Assert.True(DateTime.UtcNow < deadline, "condition not reached within 20 s");
             await Task.Delay(100, Ct);
         }
-    }
-
-    private async Task BindAsync(string exchange, string stream, string bindingKey, int order)
-    {
-        using var http = new HttpClient { BaseAddress = fixture.Endpoint.ManagementUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{fixture.Endpoint.UserName}:{fixture.Endpoint.Password}")));
-        var vhost = Uri.EscapeDataString(fixture.Endpoint.VirtualHost);
-        using var response = await http.PostAsJsonAsync(
-            $"api/bindings/{vhost}/e/{Uri.EscapeDataString(exchange)}/q/{Uri.EscapeDataString(stream)}",
-            new { routing_key = bindingKey, arguments = new Dictionary<string, object> { ["x-stream-partition-order"] = order } }, Ct);
-        response.EnsureSuccessStatusCode();
     }
 }

@@ -182,6 +182,30 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Partition_refresh_interval_binds_globally_and_per_super_stream_and_is_validated_by_key()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), Resolve(Config()).SuperStreams.PartitionRefreshInterval);
+        var options = Resolve(Config(
+            ("RabbitStreams:SuperStreams:PartitionRefreshInterval", "00:00:05"),
+            ("RabbitStreams:SuperStreams:PartitionRefreshIntervals:invoices", "00:00:00.200"),
+            ("RabbitStreams:SuperStreams:PartitionRefreshIntervals:archive", "-00:00:00.001")));
+        Assert.Equal(TimeSpan.FromSeconds(5), options.SuperStreams.PartitionRefreshInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), options.SuperStreams.PartitionRefreshIntervals["invoices"]);
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.SuperStreams.PartitionRefreshIntervals["archive"]);
+
+        var ex = ResolveFailure(Config(
+            ("RabbitStreams:SuperStreams:PartitionRefreshInterval", "00:00:00"),
+            ("RabbitStreams:SuperStreams:PartitionRefreshIntervals:invoices", "-00:00:02")));
+        Assert.Contains("RabbitStreams:SuperStreams:PartitionRefreshInterval must be positive, or -00:00:00.0010000 to read the partitions once at start (was 00:00:00).", ex.Failures);
+        Assert.Contains("RabbitStreams:SuperStreams:PartitionRefreshIntervals:invoices must be positive, or -00:00:00.0010000 to read the partitions once at start (was -00:00:02).", ex.Failures);
+
+        var typo = ResolveFailure(Config(("RabbitStreams:SuperStreams:PartitionRefreshIntervall", "00:00:05")));
+        Assert.Contains(
+            "RabbitStreams:SuperStreams:PartitionRefreshIntervall is not a known setting (did you mean RabbitStreams:SuperStreams:PartitionRefreshInterval?).",
+            typo.Failures);
+    }
+
+    [Fact]
     public void Connection_sharing_limits_bind_map_to_the_client_and_are_validated_by_key()
     {
         var options = Resolve(Config(("RabbitStreams:MaxProducersPerConnection", "1"), ("RabbitStreams:MaxConsumersPerConnection", "10")));

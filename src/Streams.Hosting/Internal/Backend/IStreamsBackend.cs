@@ -7,9 +7,10 @@ namespace Streams.Hosting.Internal.Backend;
 /// topology, offsets, health) and RabbitMQ. Production runs over the client (<see cref="ClientStreamsBackend"/>);
 /// <c>Streams.Hosting.Testing</c> runs the same pipeline over an in-memory broker. Errors are the client's typed
 /// exceptions (<see cref="StreamDoesNotExistException"/>, <see cref="StreamAlreadyExistsWithDifferentArgumentsException"/>...)
-/// so that every caller handles both backends alike.
+/// so that every caller handles both backends alike. As an <see cref="ISuperStreamTopology"/> (partitions and routes),
+/// it is what the client's <see cref="SuperStreamRouter"/> and <see cref="SuperStreamPartitionWatcher"/> read.
 /// </summary>
-internal interface IStreamsBackend
+internal interface IStreamsBackend : ISuperStreamTopology
 {
     /// <summary>Where the connection stands (health checks, publish errors).</summary>
     ConnectionPhase Phase { get; }
@@ -46,12 +47,6 @@ internal interface IStreamsBackend
 
     /// <summary>Whether a stream exists.</summary>
     Task<bool> StreamExistsAsync(string name, CancellationToken cancellationToken);
-
-    /// <summary>The partitions of a super stream, in order (empty when it does not exist).</summary>
-    Task<IReadOnlyList<string>> QueryPartitionsAsync(string superStream, CancellationToken cancellationToken);
-
-    /// <summary>The partitions bound to a routing key (empty when none).</summary>
-    Task<IReadOnlyList<string>> QueryRouteAsync(string routingKey, string superStream, CancellationToken cancellationToken);
 
     /// <summary>The offset stored for <paramref name="reference"/> on <paramref name="stream"/>, null when none.</summary>
     Task<ulong?> QueryOffsetAsync(string reference, string stream, CancellationToken cancellationToken);
