@@ -229,6 +229,29 @@ public sealed class SubEntryBatchingTests
     }
 
     [Fact]
+    public async Task A_caller_made_batch_goes_after_the_messages_of_the_open_batch()
+    {
+        var ops = new FakeStreamOperations { WriteGate = new TaskCompletionSource(), AutoConfirm = true };
+        await using var producer = await Create(ops, o => o.SubEntrySize = 10);
+        var sends = new List<Task> { producer.SendAsync(new byte[] { 0 }, Ct), producer.SendAsync(new byte[] { 1 }, Ct), producer.SendAsync(new byte[] { 2 }, Ct) };
+        sends.Add(producer.SendSubEntryAsync([new byte[] { 3 }, new byte[] { 4 }], CompressionType.None, Ct));
+        sends.Add(producer.SendAsync(new byte[] { 5 }, Ct));
+        ops.WriteGate.SetResult();
+        await Task.WhenAll(sends);
+
+        var bodies = new List<byte>();
+        foreach (var entry in ops.SnapshotFrames().SelectMany(Entries))
+        {
+            for (int p = 0; p < entry.Data.Length; p += 5)
+            {
+                bodies.Add(entry.Data[p + 4]);
+            }
+        }
+
+        Assert.Equal(new byte[] { 0, 1, 2, 3, 4, 5 }, bodies);
+    }
+
+    [Fact]
     public async Task Options_are_validated_and_an_unregistered_codec_fails_creation_naming_it()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ProducerOptions("s") { SubEntrySize = 0 }.Validate());
