@@ -46,7 +46,7 @@ public sealed class Producer : IAsyncDisposable
     private readonly int _frameMax;
     private readonly int _framePoolLimit;
     private readonly Func<Message, string?>? _filterValue;
-    private readonly int _subEntriesPerFrame;
+    private readonly int _entriesPerFrame;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CompressionCodecRegistry _codecs = CompressionCodecRegistry.BuiltIn;
 
@@ -103,7 +103,8 @@ public sealed class Producer : IAsyncDisposable
         // Every frame that can exist at once (the window bounds the messages not yet written), so frames are reused
         // instead of reallocated when the socket is slower than the senders.
         _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 1024);
-        _subEntriesPerFrame = Math.Max(1, (options.BatchSize + options.SubEntrySize - 1) / options.SubEntrySize);
+        // Entries per frame: messages, or with sub-entry batches as many batches as hold BatchSize messages.
+        _entriesPerFrame = Math.Max(1, (options.BatchSize + options.SubEntrySize - 1) / options.SubEntrySize);
     }
 
     /// <summary>The stream this producer publishes to.</summary>
@@ -1004,8 +1005,8 @@ public sealed class Producer : IAsyncDisposable
             SealCurrentLocked();
         }
 
-        // Room for a full batch of messages like this one, within the frame max.
-        long wanted = PublishFrame.HeaderSize + ((long)needed * _options.BatchSize);
+        // Room for a full frame of entries like this one, within the frame max.
+        long wanted = PublishFrame.HeaderSize + ((long)needed * _entriesPerFrame);
         int capacity = (int)Math.Min(_frameMax, Math.Clamp(wanted, MinFrameCapacity, DefaultFrameCapacity));
         capacity = Math.Max(capacity, (int)Math.Min(_frameMax, (long)PublishFrame.HeaderSize + needed));
         var frame = _framePool.TryPop(out var pooled) ? pooled : new PublishFrame(capacity);
@@ -1283,7 +1284,9 @@ public sealed class Producer : IAsyncDisposable
     /// </summary>
     private void OnBatchOutcome(ReadOnlySpan<byte> publishingIds, int count, ConfirmationStatus status, ResponseCode code)
     {
-        var completed = new List<(object Completion, ulong Id)>(count * 2);
+        // The scratch is only used by the connection's read loop, like OnConfirm's (grown under the lock as needed).
+        var scratch = _confirmScratch;
+        int n = 0;
         int freed;
         lock (_lock)
         {
@@ -1298,12 +1301,18 @@ public sealed class Producer : IAsyncDisposable
 
                 // The batch's messages are the ones just before its last in the ring (those still there).
                 int members = Math.Min(Math.Max(_ring[found].Batch - 1, 0), (found - _head) & mask);
+                if (scratch.Length < n + members + 1)
+                {
+                    Array.Resize(ref scratch, Math.Max(scratch.Length * 2, n + members + 1));
+                    _confirmScratch = scratch;
+                }
+
                 for (int k = members; k >= 0; k--)
                 {
                     ref var entry = ref _ring[(found - k) & mask];
                     if (!entry.Done)
                     {
-                        completed.Add((entry.Completion!, entry.Id));
+                        scratch[n++] = (entry.Completion!, entry.Id);
                         entry.Completion = null;
                         entry.Done = true;
                     }
@@ -1318,9 +1327,10 @@ public sealed class Producer : IAsyncDisposable
             _window.Release(freed);
         }
 
-        foreach (var (completion, id) in completed)
+        for (int i = 0; i < n; i++)
         {
-            Dispatch(completion, new Confirmation(id, status, code));
+            Dispatch(scratch[i].Completion, new Confirmation(scratch[i].Id, status, code));
+            scratch[i] = default;
         }
     }
 
@@ -1365,7 +1375,7 @@ public sealed class Producer : IAsyncDisposable
 
         frame.LastSequence = Math.Max(frame.LastSequence, last);
         batcher.Reset();
-        if (frame.Count >= _subEntriesPerFrame)
+        if (frame.Count >= _entriesPerFrame)
         {
             SealCurrentLocked();
         }
