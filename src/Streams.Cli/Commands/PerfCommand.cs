@@ -37,14 +37,17 @@ internal static class PerfCommand
         var command = new Command(workload, description) { count, size, rate, stream };
         Option<bool>? amqp = null;
         Option<long>? subEntry = null;
+        Option<long>? subEntrySize = null;
         Option<string>? compression = null;
         if (workload == "publish")
         {
             amqp = CliOptions.Flag("--amqp", "Publish AMQP 1.0 messages with properties instead of raw bodies.");
             subEntry = CliOptions.Int64("--sub-entry", "Publish sub-entry batches of this many messages (0: none).", 0, min: 0, max: ushort.MaxValue);
+            subEntrySize = CliOptions.Int64("--sub-entry-size", "Let the producer group the messages into sub-entry batches of up to this many (ProducerOptions.SubEntrySize; 1: none).", 1, min: 1, max: ushort.MaxValue);
             compression = CliOptions.Choice("--compression", "Sub-entry batch compression.", "none", "none", "gzip");
             command.Options.Add(amqp);
             command.Options.Add(subEntry);
+            command.Options.Add(subEntrySize);
             command.Options.Add(compression);
             command.Validators.Add(result =>
             {
@@ -53,9 +56,14 @@ internal static class PerfCommand
                     result.AddError("option --sub-entry publishes raw bodies; it cannot be combined with --amqp");
                 }
 
-                if (result.IsGiven(compression) && result.Valid(subEntry) == 0)
+                if (result.Valid(subEntry) > 0 && result.Valid(subEntrySize) > 1)
                 {
-                    result.AddError("option --compression applies to --sub-entry batches only");
+                    result.AddError("options --sub-entry (batches made by the caller) and --sub-entry-size (made by the producer) are exclusive");
+                }
+
+                if (result.IsGiven(compression) && result.Valid(subEntry) == 0 && result.Valid(subEntrySize) <= 1)
+                {
+                    result.AddError("option --compression applies to --sub-entry or --sub-entry-size batches only");
                 }
             });
         }
@@ -70,6 +78,7 @@ internal static class PerfCommand
                 Amqp: amqp is not null && parse.GetValue(amqp),
                 Stream: parse.GetValue(stream)!,
                 SubEntry: subEntry is null ? 0 : (int)parse.GetValue(subEntry),
+                SubEntrySize: subEntrySize is null ? 1 : (int)parse.GetValue(subEntrySize),
                 Compression: compression is not null && parse.GetValue(compression) == "gzip" ? CompressionType.Gzip : CompressionType.None);
             await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
             var progress = new StrongBox<long>();
@@ -152,7 +161,7 @@ internal static class PerfCommand
         }
 
         await RecreateAsync(system, s.Stream, ct).ConfigureAwait(false);
-        var producerOptions = new ProducerOptions(s.Stream);
+        var producerOptions = new ProducerOptions(s.Stream) { SubEntrySize = s.SubEntrySize, Compression = s.Compression };
         await using var producer = await system.CreateProducerAsync(producerOptions, ct).ConfigureAwait(false);
         var body = new byte[s.Size];
         Random.Shared.NextBytes(body);
@@ -186,7 +195,13 @@ internal static class PerfCommand
             throw new StreamClientException($"{tracker.Failed} messages were not confirmed: {tracker.FirstError}");
         }
 
-        return Throughput(s.Amqp ? "publish-amqp" : "publish", s.Count, watch.Elapsed, allocated);
+        var workload = s.Amqp ? "publish-amqp" : "publish";
+        if (s.SubEntrySize > 1)
+        {
+            workload += $"-sub-entry-size-{s.SubEntrySize}-{s.Compression.ToString().ToLowerInvariant()}";
+        }
+
+        return Throughput(workload, s.Count, watch.Elapsed, allocated);
     }
 
     private static async Task<string> ConsumeAsync(StreamSystem system, PerfSettings s, StrongBox<long> progress, CancellationToken ct)
@@ -335,7 +350,7 @@ internal static class PerfCommand
         ApplicationProperties = new Dictionary<string, object?> { ["region"] = "eu-west", ["priority"] = 5 },
     };
 
-    private sealed record PerfSettings(string Workload, long Count, int Size, long Rate, bool Amqp, string Stream, int SubEntry, CompressionType Compression);
+    private sealed record PerfSettings(string Workload, long Count, int Size, long Rate, bool Amqp, string Stream, int SubEntry, int SubEntrySize, CompressionType Compression);
 
     /// <summary>Holds a loop to <c>rate</c> iterations per second (0 = unlimited).</summary>
     private sealed class Pacer(long rate)

@@ -46,8 +46,12 @@ public sealed class Producer : IAsyncDisposable
     private readonly int _frameMax;
     private readonly int _framePoolLimit;
     private readonly Func<Message, string?>? _filterValue;
+    private readonly int _entriesPerFrame;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CompressionCodecRegistry _codecs = CompressionCodecRegistry.BuiltIn;
+
+    // ProducerOptions.SubEntrySize > 1: the open sub-entry batch (null = one entry per message).
+    private SubEntryBatcher? _batcher;
 
     // In-flight messages in send order (ring buffer); entries complete out of order, slots free from the head.
     private Entry[] _ring;
@@ -99,6 +103,8 @@ public sealed class Producer : IAsyncDisposable
         // Every frame that can exist at once (the window bounds the messages not yet written), so frames are reused
         // instead of reallocated when the socket is slower than the senders.
         _framePoolLimit = Math.Clamp((options.MaxUnconfirmed / options.BatchSize) + 2, 4, 1024);
+        // Entries per frame: messages, or with sub-entry batches as many batches as hold BatchSize messages.
+        _entriesPerFrame = Math.Max(1, (options.BatchSize + options.SubEntrySize - 1) / options.SubEntrySize);
     }
 
     /// <summary>The stream this producer publishes to.</summary>
@@ -168,6 +174,12 @@ public sealed class Producer : IAsyncDisposable
         }
 
         var producer = new Producer(ops, connector, options, logger ?? NullLogger.Instance) { _codecs = codecs };
+        if (options.SubEntrySize > 1)
+        {
+            // Fails before declaring anything when the codec is not registered (the message names the package).
+            producer._batcher = new SubEntryBatcher(options.SubEntrySize, codecs.Get(options.Compression), producer._frameMax);
+        }
+
         producer._publisherId = ops.RegisterPublisher(options.Stream, new Binding(producer, 0));
         try
         {
@@ -522,6 +534,7 @@ public sealed class Producer : IAsyncDisposable
             }
 
             _subEntryScratch.Dispose();
+            _batcher?.Dispose();
         }
 
         await ops.ReleaseAsync().ConfigureAwait(false);
@@ -531,6 +544,12 @@ public sealed class Producer : IAsyncDisposable
 
     private void OnConfirm(ReadOnlySpan<byte> publishingIds, int count)
     {
+        if (_batcher is not null)
+        {
+            OnBatchOutcome(publishingIds, count, ConfirmationStatus.Confirmed, ResponseCode.Ok);
+            return;
+        }
+
         if (_confirmScratch.Length < count)
         {
             _confirmScratch = new (object, ulong)[Math.Max(count, _confirmScratch.Length * 2)];
@@ -567,6 +586,14 @@ public sealed class Producer : IAsyncDisposable
 
     private void OnError(ulong publishingId, ResponseCode code)
     {
+        if (_batcher is not null)
+        {
+            Span<byte> id = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(id, publishingId);
+            OnBatchOutcome(id, 1, ConfirmationStatus.Rejected, code);
+            return;
+        }
+
         object? completion;
         int freed;
         lock (_lock)
@@ -807,6 +834,12 @@ public sealed class Producer : IAsyncDisposable
 
     private void AppendLocked(ulong? publishingId, in Outgoing body, object completion, long now)
     {
+        if (_batcher is { } batcher)
+        {
+            AppendToBatchLocked(batcher, publishingId, body, completion, now);
+            return;
+        }
+
         ulong id = publishingId ?? _nextId;
         int needed = (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(body.FilterBytes)) + body.Length;
         var frame = CurrentFrameLocked(needed);
@@ -888,6 +921,7 @@ public sealed class Producer : IAsyncDisposable
             ulong id = publishingId ?? _nextId;
             frame.PatchFirstPublishingId(id);
             frame.PatchPublisherId(_publisherId);
+            CloseBatchLocked();
             SealCurrentLocked();
             _sealed.Enqueue(frame);
             AddEntryLocked(id, pending, now);
@@ -921,6 +955,17 @@ public sealed class Producer : IAsyncDisposable
 
     private void CheckFrameSize(int length, int filterBytes)
     {
+        if (_batcher is { } batcher)
+        {
+            if (!batcher.FitsAlone(length))
+            {
+                long needed = PublishFrame.HeaderSize + PublishFrame.SubEntryOverhead + SubEntryBatcher.RecordOverhead + (long)length + (_frameMax - PublishFrame.HeaderSize - PublishFrame.SubEntryOverhead - batcher.MaxRecordsLength);
+                throw new FrameTooLargeException((int)Math.Min(needed, int.MaxValue), _frameMax);
+            }
+
+            return;
+        }
+
         long size = PublishFrame.HeaderSize + (long)length
             + (_version == 1 ? PublishFrame.V1MessageOverhead : PublishFrame.V2MessageOverhead(filterBytes));
         if (size > _frameMax)
@@ -960,8 +1005,8 @@ public sealed class Producer : IAsyncDisposable
             SealCurrentLocked();
         }
 
-        // Room for a full batch of messages like this one, within the frame max.
-        long wanted = PublishFrame.HeaderSize + ((long)needed * _options.BatchSize);
+        // Room for a full frame of entries like this one, within the frame max.
+        long wanted = PublishFrame.HeaderSize + ((long)needed * _entriesPerFrame);
         int capacity = (int)Math.Min(_frameMax, Math.Clamp(wanted, MinFrameCapacity, DefaultFrameCapacity));
         capacity = Math.Max(capacity, (int)Math.Min(_frameMax, (long)PublishFrame.HeaderSize + needed));
         var frame = _framePool.TryPop(out var pooled) ? pooled : new PublishFrame(capacity);
@@ -1000,6 +1045,12 @@ public sealed class Producer : IAsyncDisposable
             if (!_connected)
             {
                 return null;
+            }
+
+            if (_batcher is { Count: > 0 } && _sealed.Count == 0)
+            {
+                // The connection is free: the open batch goes now rather than wait for more messages.
+                CloseBatchLocked();
             }
 
             PublishFrame? frame = null;
@@ -1161,6 +1212,23 @@ public sealed class Producer : IAsyncDisposable
 
     private bool TryCompleteLocked(ulong id, out object completion)
     {
+        int found = FindLocked(id);
+        if (found < 0 || _ring[found].Done)
+        {
+            completion = null!;
+            return false;
+        }
+
+        ref var entry = ref _ring[found];
+        completion = entry.Completion!;
+        entry.Completion = null;
+        entry.Done = true;
+        return true;
+    }
+
+    /// <summary>The ring index of the in-flight message with publishing id <paramref name="id"/>, or −1.</summary>
+    private int FindLocked(ulong id)
+    {
         int mask = _ring.Length - 1;
         int found = -1;
         if (_count > 0)
@@ -1207,17 +1275,110 @@ public sealed class Producer : IAsyncDisposable
             }
         }
 
-        if (found < 0 || _ring[found].Done)
+        return found;
+    }
+
+    /// <summary>
+    /// Sub-entry mode: each confirmed (or rejected) id is the last message of a batch; every message of the batch still
+    /// in flight completes with that outcome, in send order, under its own id.
+    /// </summary>
+    private void OnBatchOutcome(ReadOnlySpan<byte> publishingIds, int count, ConfirmationStatus status, ResponseCode code)
+    {
+        // The scratch is only used by the connection's read loop, like OnConfirm's (grown under the lock as needed).
+        var scratch = _confirmScratch;
+        int n = 0;
+        int freed;
+        lock (_lock)
         {
-            completion = null!;
-            return false;
+            int mask = _ring.Length - 1;
+            for (int i = 0; i < count; i++)
+            {
+                int found = FindLocked(BinaryPrimitives.ReadUInt64BigEndian(publishingIds[(i * 8)..]));
+                if (found < 0)
+                {
+                    continue;
+                }
+
+                // The batch's messages are the ones just before its last in the ring (those still there).
+                int members = Math.Min(Math.Max(_ring[found].Batch - 1, 0), (found - _head) & mask);
+                if (scratch.Length < n + members + 1)
+                {
+                    Array.Resize(ref scratch, Math.Max(scratch.Length * 2, n + members + 1));
+                    _confirmScratch = scratch;
+                }
+
+                for (int k = members; k >= 0; k--)
+                {
+                    ref var entry = ref _ring[(found - k) & mask];
+                    if (!entry.Done)
+                    {
+                        scratch[n++] = (entry.Completion!, entry.Id);
+                        entry.Completion = null;
+                        entry.Done = true;
+                    }
+                }
+            }
+
+            freed = AdvanceHeadLocked();
         }
 
-        ref var entry = ref _ring[found];
-        completion = entry.Completion!;
-        entry.Completion = null;
-        entry.Done = true;
-        return true;
+        if (freed > 0)
+        {
+            _window.Release(freed);
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            Dispatch(scratch[i].Completion, new Confirmation(scratch[i].Id, status, code));
+            scratch[i] = default;
+        }
+    }
+
+    /// <summary>Sub-entry mode: adds the message to the open batch, closing the batch first when it would not fit and after when it is full.</summary>
+    private void AppendToBatchLocked(SubEntryBatcher batcher, ulong? publishingId, in Outgoing body, object completion, long now)
+    {
+        if (batcher.Count > 0 && !batcher.Fits(body.Length))
+        {
+            CloseBatchLocked();
+        }
+
+        ulong id = publishingId ?? _nextId;
+        body.WriteTo(batcher.Add(id, _headSeq + _count, body.Length));
+        AddEntryLocked(id, completion, now);
+        if (batcher.Count >= batcher.Size)
+        {
+            CloseBatchLocked();
+        }
+    }
+
+    /// <summary>Compresses the open batch (if any) into the current frame as one sub-entry whose publishing id is its last message's.</summary>
+    private void CloseBatchLocked()
+    {
+        if (_batcher is not { Count: > 0 } batcher)
+        {
+            return;
+        }
+
+        var data = batcher.Compress(out var compression, out bool expanded);
+        if (expanded)
+        {
+            ProducerLog.SubEntryNotCompressed(_logger, Stream, _options.Compression, batcher.Count, batcher.RecordsLength, _frameMax);
+        }
+
+        var frame = CurrentFrameLocked(PublishFrame.SubEntryOverhead + data.Length);
+        frame.AppendSubEntry(batcher.LastId, compression, batcher.Count, batcher.RecordsLength, data);
+        long last = batcher.LastSequence;
+        if (last >= _headSeq)
+        {
+            _ring[(_head + (int)(last - _headSeq)) & (_ring.Length - 1)].Batch = (ushort)batcher.Count;
+        }
+
+        frame.LastSequence = Math.Max(frame.LastSequence, last);
+        batcher.Reset();
+        if (frame.Count >= _entriesPerFrame)
+        {
+            SealCurrentLocked();
+        }
     }
 
     private int AdvanceHeadLocked()
@@ -1320,6 +1481,7 @@ public sealed class Producer : IAsyncDisposable
             _headSeq += _count;
             _head = 0;
             _count = 0;
+            _batcher?.Reset();
             _drained.TrySetResult();
             while (_sealed.TryDequeue(out var frame))
             {
@@ -1417,5 +1579,8 @@ public sealed class Producer : IAsyncDisposable
         public object? Completion;
         public long Timestamp;
         public bool Done;
+
+        /// <summary>On the last message of a sub-entry batch: the messages in the batch (0 otherwise).</summary>
+        public ushort Batch;
     }
 }

@@ -27,4 +27,7 @@ internal static partial class ProducerLog
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "The unnamed producer on stream {Stream} lost its connection: {Count} written but unconfirmed messages failed (their fate is unknown)")]
     public static partial void FailedUnconfirmed(ILogger logger, string stream, int count);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "The {Compression} codec made a sub-entry batch of {Records} messages ({Bytes} bytes) on stream {Stream} larger than a frame ({FrameMax} bytes) holds; the batch was sent uncompressed")]
+    public static partial void SubEntryNotCompressed(ILogger logger, string stream, CompressionType compression, int records, int bytes, int frameMax);
 }

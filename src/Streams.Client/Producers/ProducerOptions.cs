@@ -34,6 +34,36 @@ public sealed class ProducerOptions
     /// </summary>
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// The most messages grouped into one sub-entry batch (default 1 = off; at most 65,535). Above 1, the messages the
+    /// producer packs into a frame are grouped into sub-entry batches of up to this many messages, each one entry of
+    /// the stream's chunk, compressed with <see cref="Compression"/>. A batch closes when it is full, when the next
+    /// message would push it past the frame max, or when the connection is free to write it (so a lone message is not
+    /// held back waiting for others: batching, as for frames, comes from concurrent or buffered senders). Needs Publish
+    /// v1: <see cref="FilterValue"/> cannot be set. Consumers see the individual messages.
+    /// </summary>
+    /// <remarks>
+    /// Every message keeps its own publishing id (automatic ids go up by one per message). The broker knows one id per
+    /// batch, the id of its <b>last</b> message: it confirms (or rejects) that id, and the producer then completes
+    /// every message of the batch with that outcome, each under its own id. With <see cref="Name"/> the broker
+    /// deduplicates per batch: a batch whose last id is not greater than the last stored one is confirmed but not
+    /// stored as a whole, and a batch whose last id is greater is stored as a whole (messages in it with smaller ids
+    /// included), so ids must increase within and across batches. The last stored id the broker reports
+    /// (<see cref="Producer.GetLastPublishingIdAsync"/>) is the last id of the last stored batch, and a recovered or
+    /// new producer with the same name resumes after it; a recovered producer re-sends the same batches with the same
+    /// ids, so nothing is stored twice.
+    /// </remarks>
+    public int SubEntrySize { get; set; } = 1;
+
+    /// <summary>
+    /// The compression of sub-entry batches (default <see cref="CompressionType.None"/>); needs <see cref="SubEntrySize"/>
+    /// above 1. Gzip is built in; Snappy, LZ4 and Zstd need their codec registered on
+    /// <see cref="StreamSystemOptions.CompressionCodecs"/> (the <c>Streams.Client.Compression</c> package), otherwise
+    /// creating the producer fails with <see cref="UnsupportedCompressionException"/> naming the codec. Compression runs
+    /// on the sending thread when a batch closes.
+    /// </summary>
+    public CompressionType Compression { get; set; } = CompressionType.None;
+
     /// <summary>How long a message may wait for its confirmation (default 30 s).</summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -85,6 +115,26 @@ public sealed class ProducerOptions
         if (BatchSize is < 1 or > 100_000)
         {
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "ProducerOptions.BatchSize must be between 1 and 100,000.");
+        }
+
+        if (SubEntrySize is < 1 or > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SubEntrySize), SubEntrySize, "ProducerOptions.SubEntrySize must be between 1 (no sub-entry batches) and 65,535.");
+        }
+
+        if ((byte)Compression > 7)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Compression), Compression, "ProducerOptions.Compression must be a 3-bit compression code (0-7).");
+        }
+
+        if (Compression != CompressionType.None && SubEntrySize == 1)
+        {
+            throw new ArgumentException($"ProducerOptions.Compression ({Compression}) compresses sub-entry batches: set ProducerOptions.SubEntrySize above 1.", nameof(Compression));
+        }
+
+        if (SubEntrySize > 1 && FilterValue is not null)
+        {
+            throw new ArgumentException("ProducerOptions.FilterValue needs Publish v2 frames, which cannot carry sub-entry batches: use SubEntrySize 1 with filter values.", nameof(FilterValue));
         }
 
         if (ConfirmTimeout <= TimeSpan.Zero && ConfirmTimeout != Timeout.InfiniteTimeSpan)

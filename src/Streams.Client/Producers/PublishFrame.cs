@@ -184,16 +184,34 @@ internal sealed class PublishFrame : IDisposable
         codec.Compress(scratch.WrittenSpan, output);
         int dataLength = output.Written;
 
-        var head = _buffer.AsSpan(Length, SubEntryOverhead);
-        BinaryPrimitives.WriteUInt64BigEndian(head, publishingId);
-        head[8] = (byte)(0x80 | ((byte)compression << 4));
-        BinaryPrimitives.WriteUInt16BigEndian(head[9..], (ushort)messages.Count);
-        BinaryPrimitives.WriteUInt32BigEndian(head[11..], (uint)uncompressed);
-        BinaryPrimitives.WriteUInt32BigEndian(head[15..], (uint)dataLength);
+        WriteSubEntryHead(_buffer.AsSpan(Length, SubEntryOverhead), publishingId, compression, messages.Count, uncompressed, dataLength);
         int total = SubEntryOverhead + dataLength;
         Length += total;
         Count++;
         return total;
+    }
+
+    /// <summary>
+    /// Appends a v1 sub-batch entry whose <paramref name="data"/> (the <c>size:u32 + bytes</c> records of
+    /// <paramref name="records"/> messages, <paramref name="uncompressedLength"/> bytes before compression) is already
+    /// compressed with <paramref name="compression"/>; the caller checked <see cref="Remaining"/>.
+    /// </summary>
+    public void AppendSubEntry(ulong publishingId, CompressionType compression, int records, int uncompressedLength, ReadOnlySpan<byte> data)
+    {
+        var span = _buffer.AsSpan(Length, SubEntryOverhead + data.Length);
+        WriteSubEntryHead(span, publishingId, compression, records, uncompressedLength, data.Length);
+        data.CopyTo(span[SubEntryOverhead..]);
+        Length += span.Length;
+        Count++;
+    }
+
+    private static void WriteSubEntryHead(Span<byte> head, ulong publishingId, CompressionType compression, int records, int uncompressedLength, int dataLength)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(head, publishingId);
+        head[8] = (byte)(0x80 | ((byte)compression << 4));
+        BinaryPrimitives.WriteUInt16BigEndian(head[9..], checked((ushort)records));
+        BinaryPrimitives.WriteUInt32BigEndian(head[11..], (uint)uncompressedLength);
+        BinaryPrimitives.WriteUInt32BigEndian(head[15..], (uint)dataLength);
     }
 
     /// <summary>Overwrites the publisher id (after a producer re-declared itself on a new connection).</summary>

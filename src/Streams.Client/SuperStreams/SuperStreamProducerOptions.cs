@@ -60,6 +60,12 @@ public sealed class SuperStreamProducerOptions
     /// <summary>Per-partition <see cref="ProducerOptions.FilterValue"/> (default none).</summary>
     public Func<Message, string?>? FilterValue { get; set; }
 
+    /// <summary>Per-partition <see cref="ProducerOptions.SubEntrySize"/> (default 1: no sub-entry batches).</summary>
+    public int SubEntrySize { get; set; } = 1;
+
+    /// <summary>Per-partition <see cref="ProducerOptions.Compression"/> of the sub-entry batches (default none).</summary>
+    public CompressionType Compression { get; set; } = CompressionType.None;
+
     /// <summary>
     /// How often the partition list is re-read so partitions added to the super stream are used without a restart, and
     /// removed ones no longer (their producers are closed) (default <see langword="null"/> = never; the list is read once at creation).
@@ -93,6 +99,8 @@ public sealed class SuperStreamProducerOptions
         ConfirmTimeout = ConfirmTimeout,
         DrainTimeout = DrainTimeout,
         FilterValue = FilterValue,
+        SubEntrySize = SubEntrySize,
+        Compression = Compression,
         TimeProvider = TimeProvider,
     };
 }

@@ -18,6 +18,28 @@ public sealed class RabbitStreamsPublishingOptions
     /// <summary>Messages per Publish frame when concurrent callers are batched together. Default 100.</summary>
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// The most messages per sub-entry batch of the pooled producers (default 1 = no sub-entry batches; at most
+    /// 65,535): above 1, the messages that concurrent callers publish together are grouped into sub-entry batches (one
+    /// entry of the stream's chunk each, compressed with <see cref="Compression"/>), maps to
+    /// <see cref="ProducerOptions.SubEntrySize"/>. A batch closes when full or when the connection is free, so a lone
+    /// publish is not delayed. Each caller still gets its own confirm: the broker confirms a batch as a whole (under
+    /// its last message's publishing id). With <see cref="DeduplicationProducerName"/> the broker deduplicates per
+    /// batch, which keeps re-sends after a lost connection exact; <see cref="PublishOptions.DeduplicationId"/> values
+    /// must then increase within and across batches (a batch whose last id is new is stored whole). Sub-entry
+    /// batches cannot carry filter values: <see cref="PublishOptions.FilterValue"/> is refused while this is above 1
+    /// (consumers filtering with <c>FilterValues</c> only see such messages with <c>MatchUnfiltered</c>).
+    /// </summary>
+    public int SubEntrySize { get; set; } = 1;
+
+    /// <summary>
+    /// The compression of the sub-entry batches (<see cref="SubEntrySize"/> above 1): None (default), Gzip (built in),
+    /// Snappy, Lz4 or Zstd. Snappy, LZ4 and Zstd need their codec: reference <c>Streams.Client.Compression</c> and call
+    /// <c>AddRabbitStreams(...).AddCompressionCodecs(StreamCompressionCodecs.All)</c>; a codec that is not registered
+    /// fails the start, naming this key. Hosted consumers decompress with the same codecs.
+    /// </summary>
+    public CompressionType Compression { get; set; } = CompressionType.None;
+
     /// <summary>The suffix of the reference under which messages published without a deduplication id are numbered.</summary>
     internal const string AutomaticIdsSuffix = "-auto";
 

@@ -101,7 +101,11 @@ internal sealed class ProducerPool : IAsyncDisposable
             ConfirmTimeout = publishing.Timeout,
             TimeProvider = _time,
             Recovery = options.Recovery.ToRecoveryPolicy(_time),
-            FilterValue = StreamFilter.ProducerFilterValue,
+            SubEntrySize = publishing.SubEntrySize,
+            Compression = publishing.Compression,
+
+            // Sub-entry batches are Publish v1 only: no filter values (PublishOptions.FilterValue is refused then).
+            FilterValue = publishing.SubEntrySize > 1 ? null : StreamFilter.ProducerFilterValue,
         };
         Producer producer;
         try

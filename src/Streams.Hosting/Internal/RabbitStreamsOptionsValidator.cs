@@ -84,6 +84,7 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         else
         {
             ValidatePublishing($"{p}:Publishing", options.Publishing, errors);
+            ValidateCompression($"{p}:Publishing", options.Publishing, _provider?.GetService<IEnumerable<ICompressionCodec>>(), errors);
         }
 
         ValidateSuperStreams($"{p}:SuperStreams", options.SuperStreams, errors);
@@ -259,6 +260,37 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
         {
             errors.Add($"{p}:DeduplicationProducerName must be 1-{255 - RabbitStreamsPublishingOptions.AutomaticIdsSuffix.Length} UTF-8 bytes " +
                 $"(the broker's 255-byte reference, less '{RabbitStreamsPublishingOptions.AutomaticIdsSuffix}' for the messages published without an id).");
+        }
+    }
+
+    private static void ValidateCompression(string p, RabbitStreamsPublishingOptions publishing, IEnumerable<ICompressionCodec>? registered, List<string> errors)
+    {
+        if (publishing.SubEntrySize is < 1 or > ushort.MaxValue)
+        {
+            errors.Add($"{p}:SubEntrySize must be 1-65535 (was {publishing.SubEntrySize}; 1 = no sub-entry batches).");
+        }
+
+        var compression = publishing.Compression;
+        if (!Enum.IsDefined(compression))
+        {
+            errors.Add($"{p}:Compression must be None, Gzip, Snappy, Lz4 or Zstd (was {compression}).");
+            return;
+        }
+
+        if (compression == CompressionType.None)
+        {
+            return;
+        }
+
+        if (publishing.SubEntrySize == 1)
+        {
+            errors.Add($"{p}:Compression ({compression}) compresses sub-entry batches: set {p}:SubEntrySize above 1.");
+        }
+
+        if (compression != CompressionType.Gzip && !(registered ?? []).Any(c => c.Type == compression))
+        {
+            errors.Add($"{p}:Compression is {compression}, but no {compression} codec is registered: add the {CompressionCodecRegistry.CompressionPackage} package "
+                + $"and call AddRabbitStreams(...).AddCompressionCodecs(StreamCompressionCodecs.All) (or AddCompressionCodec(StreamCompressionCodecs.{compression})).");
         }
     }
 

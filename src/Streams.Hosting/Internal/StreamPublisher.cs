@@ -48,6 +48,13 @@ internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
             throw new ArgumentNullException(nameof(message));
         }
 
+        if (options?.FilterValue is not null && _options.Value.Publishing.SubEntrySize > 1)
+        {
+            throw new ArgumentException(
+                $"PublishOptions.FilterValue cannot be used while {RabbitStreamsOptions.SectionName}:Publishing:SubEntrySize is {_options.Value.Publishing.SubEntrySize}: sub-entry batches carry no filter values.",
+                nameof(options));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var amqp = _serialization.ToMessage(message);
         Apply(amqp, options);

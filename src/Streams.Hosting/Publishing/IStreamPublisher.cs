@@ -22,6 +22,7 @@ public interface IStreamPublisher
     /// <exception cref="StreamPublishException">The broker rejected the message, the producer could not be created, or the stream does not exist.</exception>
     /// <exception cref="StreamPublishTimeoutException">No confirm within <see cref="RabbitStreamsPublishingOptions.Timeout"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentException"><see cref="PublishOptions.FilterValue"/> is set while <see cref="RabbitStreamsPublishingOptions.SubEntrySize"/> is above 1 (sub-entry batches carry no filter values).</exception>
     Task PublishAsync<T>(string stream, T message, PublishOptions? options = null, CancellationToken cancellationToken = default);
 }
 

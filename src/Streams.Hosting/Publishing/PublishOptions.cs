@@ -37,7 +37,8 @@ public sealed class PublishOptions
 
     /// <summary>
     /// The filter value indexed in the chunk's Bloom filter (RabbitMQ 3.13+); also written to the
-    /// <see cref="FilterValueHeader"/> application property (the convention of <see cref="StreamFilter"/>).
+    /// <see cref="FilterValueHeader"/> application property (the convention of <see cref="StreamFilter"/>). Refused
+    /// while <see cref="RabbitStreamsPublishingOptions.SubEntrySize"/> is above 1 (sub-entry batches carry no filter values).
     /// </summary>
     public string? FilterValue { get; set; }
 

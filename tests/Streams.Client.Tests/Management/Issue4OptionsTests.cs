@@ -40,6 +40,10 @@ public sealed class Issue4OptionsTests
         Assert.Equal("PartitionRefreshInterval", Assert.Throws<ArgumentOutOfRangeException>(producer.Validate).ParamName);
         producer = new SuperStreamProducerOptions("s", _ => "k") { Name = new string('n', 256) };
         Assert.Equal("Name", Assert.Throws<ArgumentException>(producer.Validate).ParamName);
+        producer = new SuperStreamProducerOptions("s", _ => "k") { SubEntrySize = 10, FilterValue = _ => "f" };
+        Assert.Equal("FilterValue", Assert.Throws<ArgumentException>(producer.Validate).ParamName);
+        producer = new SuperStreamProducerOptions("s", _ => "k") { SubEntrySize = 0 };
+        Assert.Equal("SubEntrySize", Assert.Throws<ArgumentOutOfRangeException>(producer.Validate).ParamName);
         producer = new SuperStreamProducerOptions("s", _ => "k") { RoutingStrategy = (SuperStreamRoutingStrategy)7 };
         Assert.Equal("RoutingStrategy", Assert.Throws<ArgumentOutOfRangeException>(producer.Validate).ParamName);
         Assert.Throws<ArgumentNullException>(() => new SuperStreamProducerOptions("s", null!));

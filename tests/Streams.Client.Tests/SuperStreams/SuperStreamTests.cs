@@ -69,6 +69,33 @@ public sealed class SuperStreamTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Partition_producers_with_gzip_sub_entry_batches_keep_each_partitions_order()
+    {
+        await using var system = await ConnectAsync("super-sub-entry");
+        var superStream = BrokerFixture.UniqueName("super-sub-entry");
+        Assert.True(await system.CreateSuperStreamAsync(superStream, 3, cancellationToken: Ct));
+        try
+        {
+            var keys = Enumerable.Range(0, 300).Select(i => $"key-{i}").ToList();
+            await using (var producer = await system.CreateSuperStreamProducerAsync(
+                new SuperStreamProducerOptions(superStream, KeyOf) { SubEntrySize = 10, Compression = CompressionType.Gzip }, Ct))
+            {
+                await Task.WhenAll(keys.Select(k => producer.SendAsync(Keyed(k), Ct)));
+            }
+
+            for (var p = 0; p < 3; p++)
+            {
+                var routed = keys.Where(k => SuperStreamProducer.HashPartition(k, 3) == p).ToList();
+                Assert.Equal(routed, await ReadKeysAsync(system, $"{superStream}-{p}", routed.Count));
+            }
+        }
+        finally
+        {
+            await system.DeleteSuperStreamAsync(superStream, Ct);
+        }
+    }
+
+    [Fact]
     public void Hash_partition_matches_the_reference_vectors()
     {
         int[] expected = [1, 0, 1, 2, 0, 2, 0, 1, 0, 2];

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Streams.Client;
+using Streams.Client.Compression;
 using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
@@ -18,14 +19,19 @@ public sealed class PublisherRecoveryTests(BrokerFixture broker)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<(List<string> Sent, List<Exception> Errors, string Stream)> PublishThroughACloseAsync(string? producerName)
+    private async Task<(List<string> Sent, List<Exception> Errors, string Stream)> PublishThroughACloseAsync(string? producerName, bool zstdBatches = false)
     {
         var stream = BrokerFixture.UniqueName("publisher-recovery");
         var connectionName = BrokerFixture.UniqueName("publisher-app");
-        using var host = TestHost.Build(broker, b => b.AddStream(stream), o =>
+        using var host = TestHost.Build(broker, b => b.AddStream(stream).AddCompressionCodecs(StreamCompressionCodecs.All), o =>
         {
             o.ConnectionName = connectionName;
             o.Publishing.DeduplicationProducerName = producerName;
+            if (zstdBatches)
+            {
+                o.Publishing.SubEntrySize = 10;
+                o.Publishing.Compression = CompressionType.Zstd;
+            }
         });
         await host.StartAsync(Ct);
         var publisher = host.Services.GetRequiredService<IStreamPublisher>();
@@ -76,7 +82,9 @@ public sealed class PublisherRecoveryTests(BrokerFixture broker)
     /// <summary>The stream's message bodies: at least <paramref name="expected"/>, plus any that follow within a second (duplicates).</summary>
     private async Task<List<string>> ReadAllAsync(string stream, int expected)
     {
-        await using var system = await TestHost.ConnectAsync(broker.Endpoint);
+        var options = new RabbitStreamsOptions();
+        TestHost.Apply(broker.Endpoint, options);
+        await using var system = await StreamSystem.ConnectAsync(options.ToStreamSystemOptions().AddAllCompressionCodecs(), Ct);
         var bodies = new List<string>();
         await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, Ct);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -100,10 +108,16 @@ public sealed class PublisherRecoveryTests(BrokerFixture broker)
         return bodies;
     }
 
-    [Fact]
-    public async Task With_a_producer_name_a_lost_connection_costs_callers_no_error_and_stores_every_message_once()
+    /// <param name="zstdBatches">
+    /// Publishing:SubEntrySize 10 with Zstd: the broker deduplicates per batch (under its last message's id), and the
+    /// batches re-sent after the close are the very batches written before it.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_a_producer_name_a_lost_connection_costs_callers_no_error_and_stores_every_message_once(bool zstdBatches)
     {
-        var (sent, errors, stream) = await PublishThroughACloseAsync(BrokerFixture.UniqueName("orders-api"));
+        var (sent, errors, stream) = await PublishThroughACloseAsync(BrokerFixture.UniqueName("orders-api"), zstdBatches);
 
         Assert.Empty(errors);
         var stored = await ReadAllAsync(stream, sent.Count);
