@@ -9,6 +9,7 @@ namespace Streams.Client.Tests.Producers;
 /// with each codec are all confirmed and read back exactly, in order; a named producer's batches are deduplicated
 /// under their last message's publishing id.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SubEntryBrokerTests(BrokerFixture fixture)
 {

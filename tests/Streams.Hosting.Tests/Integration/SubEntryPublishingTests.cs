@@ -14,6 +14,7 @@ namespace Streams.Hosting.Tests.Integration;
 /// concurrent <see cref="IStreamPublisher"/> callers are confirmed, the stream holds Zstd batches, and the hosted
 /// consumer handles every message once, each caller's in its order.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SubEntryPublishingTests(BrokerFixture broker)
 {
