@@ -24,6 +24,7 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly ConsumerCounters _counters;
     private readonly OffsetCommitter _committer;
     private readonly ConsumerController _control;
+    private readonly object _stateLock = new();
     private IDeliverySource? _consumer;
     private volatile StreamConsumerState _state = StreamConsumerState.Starting;
 
@@ -58,7 +59,7 @@ internal sealed class ConsumerWorker : IDisposable
             services.Backend,
             new RewindResolver(services.Backend, services.Options.Value.RequestTimeout, services.Time),
             services.Logger,
-            () => _telemetry.SetState(EffectiveState));
+            RefreshState);
         if (options.SingleActiveConsumer)
         {
             // The group shares the stored offset: a rewind on another instance is picked up at the next commit.
@@ -136,7 +137,7 @@ internal sealed class ConsumerWorker : IDisposable
         DateTimeOffset? subscribedAt = null;
         if (_control.IsNotStarted)
         {
-            _telemetry.SetState(EffectiveState);
+            RefreshState();
             Log.ConsumerNotStarted(_services.Logger, _options.Name ?? _handlerName, _source);
         }
 
@@ -304,7 +305,16 @@ internal sealed class ConsumerWorker : IDisposable
     private void SetState(StreamConsumerState state)
     {
         _state = state;
-        _telemetry.SetState(EffectiveState);
+        RefreshState();
+    }
+
+    /// <summary>Reports the effective state; computed and set under a lock, so that the last change wins.</summary>
+    private void RefreshState()
+    {
+        lock (_stateLock)
+        {
+            _telemetry.SetState(EffectiveState);
+        }
     }
 
     private void Subscribed(IDeliverySource consumer, ConsumerOptions options)

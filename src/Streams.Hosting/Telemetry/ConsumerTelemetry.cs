@@ -85,17 +85,8 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
     }
 
-    /// <summary>Paused or not started (<see cref="StreamConsumerState.Paused"/>).</summary>
-    public bool IsPaused
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _state == StreamConsumerState.Paused;
-            }
-        }
-    }
+    /// <summary>Paused or not started (<see cref="StreamConsumerState.Paused"/>), as the status reports it.</summary>
+    public bool IsPaused => _status().State == StreamConsumerState.Paused;
 
     public void SetState(StreamConsumerState state)
     {

@@ -161,6 +161,31 @@ public abstract class ConsumerControlScenarios
     }
 
     [Fact]
+    public async Task A_rewind_given_up_while_a_handler_is_in_flight_leaves_the_consumer_running_where_it_was()
+    {
+        using var app = await StartAsync("control-rewind-cancel", new Probe { BlockOn = "o-1" });
+        var (host, control, probe, stream) = (app.Host, app.Control, app.Probe, app.Stream);
+        var publisher = host.Services.GetRequiredService<IStreamPublisher>();
+        await PublishAsync(publisher, stream, 0, 2);
+        await probe.Blocked.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        using var giveUp = new CancellationTokenSource();
+        var rewind = control.RewindAsync("billing", StreamRewindTarget.First, giveUp.Token);
+        Assert.False(rewind.IsCompleted); // waits for o-1's handler
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rewind);
+
+        probe.Release.TrySetResult();
+        await PublishAsync(publisher, stream, 2, 1);
+        var handled = await probe.TakeAsync(3);
+        Assert.Equal(["o-0", "o-1", "o-2"], handled.Select(h => ((Order)h.Message).Id)); // not paused, not rewound
+        Assert.Equal(StreamConsumerState.Running, Status(host, "billing").State);
+        await Task.Delay(QuietWindow, Ct);
+        Assert.False(probe.TryTake(out var again), $"a message was handled again: {again.Message}");
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task AutoStart_false_handles_nothing_until_resumed()
     {
         var stream = BrokerFixture.UniqueName("control-autostart");

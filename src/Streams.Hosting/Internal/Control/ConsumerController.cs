@@ -29,6 +29,7 @@ internal sealed class ConsumerController : IDisposable
     private TaskCompletionSource _parked = Completed();
     private CancellationTokenSource? _run;
     private bool _notStarted;
+    private int _pausedByUser;
     private long _restartAt = -1;
 
     public ConsumerController(
@@ -72,7 +73,7 @@ internal sealed class ConsumerController : IDisposable
         {
             lock (_lock)
             {
-                return _notStarted ? "not started" : Gate.IsPaused ? "paused" : null;
+                return _notStarted ? "not started" : Volatile.Read(ref _pausedByUser) == 1 ? "paused" : null;
             }
         }
     }
@@ -97,7 +98,9 @@ internal sealed class ConsumerController : IDisposable
             return;
         }
 
-        var paused = Gate.Pause();
+        // A rewind closes the gate for a moment too: the pause is the operator's, whoever closed the gate first.
+        var paused = Interlocked.Exchange(ref _pausedByUser, 1) == 0;
+        Gate.Pause();
         if (paused)
         {
             _stateChanged();
@@ -109,6 +112,13 @@ internal sealed class ConsumerController : IDisposable
         {
             Log.ConsumerPaused(_logger, Name ?? Source, Source, Last());
         }
+    }
+
+    /// <summary>Paused from the start: its name was paused before this subscription existed (a partition found later).</summary>
+    public void PauseAtStart()
+    {
+        Volatile.Write(ref _pausedByUser, 1);
+        Gate.Pause();
     }
 
     /// <summary>Resumes (or starts a consumer not started yet). Idempotent.</summary>
@@ -125,7 +135,13 @@ internal sealed class ConsumerController : IDisposable
             }
         }
 
-        if (Gate.Resume() | started)
+        var resumed = Interlocked.Exchange(ref _pausedByUser, 0) == 1;
+        if (resumed)
+        {
+            Gate.Resume();
+        }
+
+        if (resumed || started)
         {
             _stateChanged();
             Log.ConsumerResumed(_logger, Name ?? Source, Source, Last());
@@ -171,7 +187,7 @@ internal sealed class ConsumerController : IDisposable
         {
             // A failed rewind leaves the consumer where it was (it goes on after its last processed message).
             _committer.Unsuspend();
-            if (pausedHere)
+            if (pausedHere && Volatile.Read(ref _pausedByUser) == 0)
             {
                 Gate.Resume();
             }

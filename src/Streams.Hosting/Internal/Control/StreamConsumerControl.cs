@@ -19,7 +19,7 @@ internal sealed class StreamConsumerControl : IStreamConsumerControl
             _controllers.Add(controller);
             if (controller.Name is { } name && _paused.Contains(name))
             {
-                controller.Gate.Pause();
+                controller.PauseAtStart();
             }
         }
     }
