@@ -23,6 +23,13 @@ public enum StreamConsumerState
     /// (<see cref="StreamConsumerOptions.WaitForStream"/>), checking with the recovery back-off.
     /// </summary>
     WaitingForStream,
+
+    /// <summary>
+    /// Paused by <see cref="IStreamConsumerControl"/>, or not started (<see cref="StreamConsumerOptions.AutoStart"/>
+    /// off): no message is handed to the handler until it is resumed; <see cref="StreamConsumerStatus.StateReason"/> says
+    /// why. Not a failure: the health check stays Healthy.
+    /// </summary>
+    Paused,
 }
 
 /// <summary>A snapshot of one hosted consumer.</summary>
@@ -56,6 +63,12 @@ public sealed record StreamConsumerStatus(
     /// count as processed.
     /// </summary>
     public long FilteredCount { get; init; }
+
+    /// <summary>
+    /// Why the consumer is in its <see cref="State"/>, when there is more to say: for <see cref="StreamConsumerState.Paused"/>
+    /// <c>"paused"</c> or <c>"not started"</c> (AutoStart off); null otherwise.
+    /// </summary>
+    public string? StateReason { get; init; }
 }
 
 /// <summary>The status of the hosted consumers (for health checks and status endpoints). Singleton.</summary>

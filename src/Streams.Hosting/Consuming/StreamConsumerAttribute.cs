@@ -45,4 +45,11 @@ public sealed class StreamConsumerAttribute : Attribute
     /// <see cref="IStreamHandler{T}"/> only.
     /// </summary>
     public int MaxConcurrency { get; set; } = 1;
+
+    /// <summary>
+    /// False: the consumer does not subscribe when the host starts and stays <see cref="StreamConsumerState.Paused"/>
+    /// (reason <c>"not started"</c>) until <see cref="IStreamConsumerControl.ResumeAsync"/>. Default true (or
+    /// <c>RabbitStreams:Consumers:AutoStart</c>). Requires <see cref="Name"/>.
+    /// </summary>
+    public bool AutoStart { get; set; } = true;
 }

@@ -62,6 +62,13 @@ public sealed class StreamConsumerOptions
     /// </summary>
     public bool? WaitForStream { get; set; }
 
+    /// <summary>
+    /// Overrides <see cref="RabbitStreamsConsumerOptions.AutoStart"/> for this consumer: false = the consumer does not
+    /// subscribe when the host starts; it is <see cref="StreamConsumerState.Paused"/> (reason <c>"not started"</c>) until
+    /// <see cref="IStreamConsumerControl.ResumeAsync"/>. Requires a <see cref="Name"/> (an anonymous consumer could never be started).
+    /// </summary>
+    public bool? AutoStart { get; set; }
+
     /// <summary>The consume filters of this consumer (<see cref="AddFilter{TFilter}"/>), in order; they run after the global ones.</summary>
     public IReadOnlyList<Type> Filters => _filters;
 

@@ -44,6 +44,9 @@ public sealed class StreamConsumerSettings
     /// <summary>Overrides <see cref="RabbitStreamsConsumerOptions.CommitInterval"/> for this consumer.</summary>
     public TimeSpan? CommitInterval { get; set; }
 
+    /// <summary>False: the consumer starts paused (see <see cref="StreamConsumerOptions.AutoStart"/>).</summary>
+    public bool? AutoStart { get; set; }
+
     /// <summary>Applies the settings that are set to <paramref name="options"/>.</summary>
     internal void ApplyTo(StreamConsumerOptions options)
     {
@@ -65,5 +68,6 @@ public sealed class StreamConsumerSettings
         options.FailurePolicy = FailurePolicy ?? options.FailurePolicy;
         options.CommitEveryMessages = CommitEveryMessages ?? options.CommitEveryMessages;
         options.CommitInterval = CommitInterval ?? options.CommitInterval;
+        options.AutoStart = AutoStart ?? options.AutoStart;
     }
 }

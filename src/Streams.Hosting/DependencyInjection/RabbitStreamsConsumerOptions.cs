@@ -38,6 +38,14 @@ public sealed class RabbitStreamsConsumerOptions
     /// </summary>
     public bool WaitForStream { get; set; }
 
+    /// <summary>
+    /// False: no consumer subscribes when the host starts; each is <see cref="StreamConsumerState.Paused"/> (reason
+    /// <c>"not started"</c>) until <see cref="IStreamConsumerControl.ResumeAsync"/> (or <c>ResumeAllAsync</c>). Default
+    /// true. <see cref="StreamConsumerOptions.AutoStart"/> (<c>[StreamConsumer(AutoStart = false)]</c>,
+    /// <c>RabbitStreams:Consumers:ByName:{name}:AutoStart</c>) overrides it per consumer.
+    /// </summary>
+    public bool AutoStart { get; set; } = true;
+
     /// <summary>Maximum messages given to one <see cref="IStreamBatchHandler{T}"/> call (at most one chunk). Default 500.</summary>
     public int MaxBatchSize { get; set; } = 500;
 

@@ -86,6 +86,7 @@ internal sealed class ConsumerRegistration
             options.SingleActiveConsumer = Attribute.SingleActiveConsumer;
             options.SuperStream = Attribute.SuperStream;
             options.MaxConcurrency = Attribute.MaxConcurrency;
+            options.AutoStart = Attribute.AutoStart ? null : false;
         }
 
         return options;

@@ -85,6 +85,9 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
     }
 
+    /// <summary>Paused or not started (<see cref="StreamConsumerState.Paused"/>), as the status reports it.</summary>
+    public bool IsPaused => _status().State == StreamConsumerState.Paused;
+
     public void SetState(StreamConsumerState state)
     {
         lock (_gate)
