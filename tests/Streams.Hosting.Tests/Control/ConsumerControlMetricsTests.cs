@@ -6,6 +6,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Control;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class ConsumerControlMetricsTests(BrokerFixture broker)
 {

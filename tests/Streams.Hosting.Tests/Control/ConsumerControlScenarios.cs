@@ -336,6 +336,7 @@ public sealed class HarnessConsumerControlScenarios : ConsumerControlScenarios
 }
 
 /// <summary>The control scenarios on the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class BrokerConsumerControlScenarios(BrokerFixture broker) : ConsumerControlScenarios
 {

@@ -7,6 +7,7 @@ using Streams.Testing;
 namespace Streams.Hosting.Tests.Control;
 
 /// <summary>Pause, resume and rewind with two hosts sharing a single-active-consumer name, and of a super stream consumer, on the broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SingleActiveConsumerControlTests(BrokerFixture broker)
 {
