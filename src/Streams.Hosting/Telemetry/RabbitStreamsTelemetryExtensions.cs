@@ -29,9 +29,10 @@ public static class RabbitStreamsTelemetryExtensions
         services.AddMetrics();
         services.AddOptions<StreamsTelemetryOptions>()
             .Validate(o => o.LagSamplingInterval >= TimeSpan.Zero, "StreamsTelemetryOptions.LagSamplingInterval must not be negative.")
+            .Validate(o => o.LagHistoryLength >= 1, "StreamsTelemetryOptions.LagHistoryLength must be at least 1.")
             .Validate(o => Enum.IsDefined(o.ProcessSpanRelation), "StreamsTelemetryOptions.ProcessSpanRelation is not a valid value.");
         services.TryAddSingleton<StreamsInstrumentation>();
-        services.TryAddSingleton<IRabbitStreamsDiagnostics>(sp => sp.GetRequiredService<StreamsInstrumentation>());
+        services.TryAddSingleton<IRabbitStreamsDiagnostics>(sp => sp.GetRequiredService<StreamsInstrumentation>().AttachBackend(sp.GetService<Internal.Backend.IStreamsBackend>()));
         services.TryAddSingleton<ConsumerLagSampler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ConsumerLagSampler>(sp => sp.GetRequiredService<ConsumerLagSampler>()));
     }

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Streams.Client;
 using Streams.Hosting.Internal;
+using Streams.Hosting.Internal.Backend;
 
 namespace Streams.Hosting.Telemetry;
 
@@ -16,6 +17,7 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     private readonly ConcurrentDictionary<ConsumerKey, ConsumerTelemetry> _consumers = new();
     private ProducerPool? _pool;
     private StreamPublishingStatus _publishing = new(null, null);
+    private IStreamsBackend? _backend;
 
     public StreamsInstrumentation(IMeterFactory meterFactory, IOptions<StreamsTelemetryOptions> options, TimeProvider time)
     {
@@ -29,6 +31,9 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     public TimeProvider Time { get; }
 
     public StreamsMetrics Metrics { get; }
+
+    /// <summary>Confirm latency and failures per pooled producer.</summary>
+    public ProducerStatistics Producers { get; } = new();
 
     public IEnumerable<ConsumerTelemetry> Consumers => _consumers.Values;
 
@@ -44,6 +49,18 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
         StreamsActivitySource.Source.HasListeners() || Metrics.ProcessDuration.Enabled;
 
     public void AttachPool(ProducerPool pool) => Volatile.Write(ref _pool, pool);
+
+    /// <summary>Gives <see cref="GetConnection"/> the connection's state (when the container has one); returns this.</summary>
+    public StreamsInstrumentation AttachBackend(IStreamsBackend? backend)
+    {
+        Volatile.Write(ref _backend, backend);
+        return this;
+    }
+
+    public StreamConnectionStatus? GetConnection() =>
+        Volatile.Read(ref _backend) is { } backend
+            ? new StreamConnectionStatus(backend.Phase.ToString(), backend.Endpoints, backend.ConnectingSince, backend.Attempts, backend.LastError?.Message)
+            : null;
 
     /// <summary>Registers a consumer's telemetry; <paramref name="concurrent"/> is true when it runs handlers concurrently (its counters then need atomic updates).</summary>
     public ConsumerTelemetry AddConsumer(Type handlerType, string stream, string? partition, string? name, Func<StreamConsumerStatus> status, bool concurrent = false)
@@ -130,7 +147,18 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     }
 
     public IReadOnlyList<StreamProducerStatus> GetProducers() =>
-        Volatile.Read(ref _pool)?.Snapshot().Select(p => new StreamProducerStatus(p.Stream, p.Name, p.IsOpen, p.UnconfirmedCount)).ToArray() ?? [];
+        Volatile.Read(ref _pool)?.Snapshot().Select(p =>
+        {
+            var statistics = Producers.Find(p.Stream, p.Name is not null);
+            return new StreamProducerStatus(p.Stream, p.Name, p.IsOpen, p.UnconfirmedCount)
+            {
+                Confirmed = statistics?.Confirmed ?? 0,
+                Failed = statistics?.Failed ?? 0,
+                LastConfirmLatency = statistics?.LastConfirmLatency,
+                AverageConfirmLatency = statistics?.AverageConfirmLatency,
+                LastError = statistics?.LastError,
+            };
+        }).ToArray() ?? [];
 
     internal IEnumerable<Measurement<long>> ObserveLag()
     {
