@@ -66,6 +66,7 @@ public static class RabbitStreamsStatusBuilder
             d?.Recoveries,
             c.LastError?.Message)
         {
+            StateReason = c.StateReason,
             LagHistory = d?.LagHistory ?? [],
             Rate = d is null ? null : Rate(d.LagHistory),
         };
