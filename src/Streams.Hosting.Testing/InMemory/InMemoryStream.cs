@@ -110,7 +110,8 @@ internal sealed class InMemoryStream
             return offset.Type switch
             {
                 OffsetType.First => 0,
-                OffsetType.Last => end == 0 ? 0 : _entries[^1].ChunkId,
+                // The last chunk of messages, as the broker resolves it (a tracking chunk written after it is not one).
+                OffsetType.Last => _entries.FindLast(e => !e.IsTracking) is { } last ? last.ChunkId : end,
                 OffsetType.Offset => Math.Min(offset.OffsetValue, end),
                 OffsetType.Timestamp => _entries.FindIndex(e => e.Timestamp.ToUnixTimeMilliseconds() >= offset.Value) is var index and >= 0 ? (ulong)index : end,
                 _ => end, // Next (and None): only what is written from now on.

@@ -20,6 +20,8 @@ public static partial class RabbitStreamsServiceCollectionExtensions
         services.TryAddSingleton<IStreamPublisher>(sp => sp.GetRequiredService<StreamPublisher>());
         services.TryAddSingleton(new HandlerScopeAnalyzer(services));
         services.TryAddSingleton<StreamTopologyInitializer>();
+        services.TryAddSingleton<Streams.Hosting.Internal.Control.StreamConsumerControl>();
+        services.TryAddSingleton<IStreamConsumerControl>(sp => sp.GetRequiredService<Streams.Hosting.Internal.Control.StreamConsumerControl>());
         services.TryAddSingleton<ConsumerWorkerServices>();
         services.TryAddSingleton<StreamConsumerDispatcher>();
         services.TryAddSingleton<IStreamConsumerMonitor>(sp => sp.GetRequiredService<StreamConsumerDispatcher>());

@@ -79,6 +79,7 @@ internal sealed class RabbitStreamsHealthCheck : IHealthCheck
                 ["partition"] = consumer.Partition,
                 ["name"] = consumer.Name,
                 ["state"] = consumer.State.ToString(),
+                ["stateReason"] = consumer.StateReason,
                 ["stateSince"] = since,
                 ["active"] = consumer.IsActive,
                 ["lastProcessedOffset"] = consumer.LastProcessedOffset,

@@ -1,5 +1,6 @@
 using Streams.Client;
 using Streams.Hosting.Internal.Backend;
+using Streams.Hosting.Internal.Control;
 using Streams.Hosting.Internal.Pipeline;
 using Streams.Hosting.Telemetry;
 
@@ -22,6 +23,7 @@ internal sealed class ConsumerWorker : IDisposable
     private readonly ConsumerTelemetry _telemetry;
     private readonly ConsumerCounters _counters;
     private readonly OffsetCommitter _committer;
+    private readonly ConsumerController _control;
     private IDeliverySource? _consumer;
     private volatile StreamConsumerState _state = StreamConsumerState.Starting;
 
@@ -48,6 +50,21 @@ internal sealed class ConsumerWorker : IDisposable
             services.Time,
             services.Logger,
             _telemetry);
+        _control = new ConsumerController(
+            options.Name,
+            _source,
+            options.AutoStart ?? defaults.AutoStart,
+            _committer,
+            services.Backend,
+            new RewindResolver(services.Backend, services.Options.Value.RequestTimeout, services.Time),
+            services.Logger,
+            () => _telemetry.SetState(EffectiveState));
+        if (options.SingleActiveConsumer)
+        {
+            // The group shares the stored offset: a rewind on another instance is picked up at the next commit.
+            _committer.WatchStoredOffset(_control.StoredOffsetChanged);
+        }
+
         Pipeline = new ConsumerPipeline(
             registration,
             options,
@@ -57,14 +74,26 @@ internal sealed class ConsumerWorker : IDisposable
             services,
             _telemetry,
             _committer,
-            _counters);
+            _counters,
+            _control.Gate);
+        services.Control.Add(_control);
     }
 
     /// <summary>The stages this consumer runs its deliveries through.</summary>
     internal ConsumerPipeline Pipeline { get; }
 
+    /// <summary>Pause, resume and rewind of this consumer.</summary>
+    internal ConsumerController Control => _control;
+
+    /// <summary>The state as reported: Paused while paused or not started, unless faulted or stopped.</summary>
+    private StreamConsumerState EffectiveState => _state is not StreamConsumerState.Faulted and not StreamConsumerState.Stopped && _control.PausedReason is not null
+        ? StreamConsumerState.Paused
+        : _state;
+
     public void Dispose()
     {
+        _services.Control.Remove(_control);
+        _control.Dispose();
         _committer.Dispose();
         _telemetry.Dispose();
     }
@@ -78,7 +107,7 @@ internal sealed class ConsumerWorker : IDisposable
             _options.Stream,
             _partition,
             _options.Name,
-            _state,
+            EffectiveState,
             processed < 0 ? null : (ulong)processed,
             stored < 0 ? null : (ulong)stored,
             _counters.HandledCount,
@@ -87,6 +116,7 @@ internal sealed class ConsumerWorker : IDisposable
             Volatile.Read(ref _consumer)?.IsActive ?? true)
         {
             FilteredCount = _telemetry.Filtered,
+            StateReason = EffectiveState == StreamConsumerState.Paused ? _control.PausedReason : null,
         };
     }
 
@@ -104,15 +134,38 @@ internal sealed class ConsumerWorker : IDisposable
         var attempt = 0;
         var waits = 0;
         DateTimeOffset? subscribedAt = null;
+        if (_control.IsNotStarted)
+        {
+            _telemetry.SetState(EffectiveState);
+            Log.ConsumerNotStarted(_services.Logger, _options.Name ?? _handlerName, _source);
+        }
+
         while (!stopping.IsCancellationRequested)
         {
+            try
+            {
+                // Not started yet (AutoStart off), or a rewind is under way.
+                await _control.WaitMaySubscribeAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            // Stopped with the host, or by a rewind (which then lets the loop subscribe again from its target).
+            using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            if (!_control.TryEnterRun(run))
+            {
+                continue;
+            }
+
             IDeliverySource? consumer = null;
             TimeSpan delay;
             try
             {
                 try
                 {
-                    await _services.Topology.WhenReadyAsync(stopping).ConfigureAwait(false);
+                    await _services.Topology.WhenReadyAsync(run.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -122,16 +175,21 @@ internal sealed class ConsumerWorker : IDisposable
                     break;
                 }
 
-                var subscription = await BuildSubscriptionAsync(stopping).ConfigureAwait(false);
-                consumer = await _services.Backend.SubscribeAsync(subscription, stopping).ConfigureAwait(false);
+                var subscription = await BuildSubscriptionAsync(run.Token).ConfigureAwait(false);
+                consumer = await _services.Backend.SubscribeAsync(subscription, run.Token).ConfigureAwait(false);
                 Subscribed(consumer, subscription);
                 subscribedAt = _services.Time.GetUtcNow();
-                await Pipeline.RunAsync(consumer, stopping, abort).ConfigureAwait(false);
+                await Pipeline.RunAsync(consumer, run.Token, abort).ConfigureAwait(false);
                 throw new StreamClientException($"The consumer of stream '{_source}' ended.");
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 break;
+            }
+            catch (OperationCanceledException) when (run.IsCancellationRequested)
+            {
+                // Stopped for a rewind: subscribe again (from the rewind's target) once it is done.
+                delay = TimeSpan.Zero;
             }
             catch (ConsumerStoppedException ex)
             {
@@ -201,6 +259,8 @@ internal sealed class ConsumerWorker : IDisposable
                     consumer.StatusChanged -= OnStatusChanged;
                     await DisposeQuietlyAsync(consumer).ConfigureAwait(false);
                 }
+
+                _control.ExitRun();
             }
 
             try
@@ -242,12 +302,13 @@ internal sealed class ConsumerWorker : IDisposable
     private void SetState(StreamConsumerState state)
     {
         _state = state;
-        _telemetry.SetState(state);
+        _telemetry.SetState(EffectiveState);
     }
 
     private void Subscribed(IDeliverySource consumer, ConsumerOptions options)
     {
         Volatile.Write(ref _consumer, consumer);
+        _control.Subscribed();
         consumer.StatusChanged += OnStatusChanged;
         Log.ConsumerSubscribed(_services.Logger, _handlerName, _source, _options.Name, options.Offset.ToString());
         SetState(StreamConsumerState.Running);
@@ -287,16 +348,24 @@ internal sealed class ConsumerWorker : IDisposable
         };
 
         long last = _committer.LastProcessed;
+        var restart = _control.RestartOffset;
         if (_options.SingleActiveConsumer)
         {
             // The client resolves the start when the broker activates this consumer: stored offset + 1, else Offset.
-            options.ResumeFromStoredOffset = true;
+            // After a rewind to offset 0 nothing precedes it to store: start there explicitly.
+            options.ResumeFromStoredOffset = restart != 0;
+            options.Offset = restart == 0 ? OffsetSpecification.Offset(0) : options.Offset;
             options.SingleActiveConsumer = true;
             if (_partition is not null)
             {
                 // The broker spreads the partitions of one super stream over the group's members.
                 options.Properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["super-stream"] = _options.Stream };
             }
+        }
+        else if (restart is { } next)
+        {
+            // After a rewind: from its target (the offset before it is stored, unless the target is 0).
+            options.Offset = OffsetSpecification.Offset(next);
         }
         else if (last >= 0)
         {

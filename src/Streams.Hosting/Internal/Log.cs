@@ -88,4 +88,19 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Information, "Consumer {Handler} on '{Stream}': the client recovered the subscription")]
     public static partial void ConsumerClientRecovered(ILogger logger, string handler, string stream);
+
+    [LoggerMessage(60, LogLevel.Information, "Consumer {Name} on '{Stream}' paused (last processed offset: {Offset})")]
+    public static partial void ConsumerPaused(ILogger logger, string name, string stream, ulong? offset);
+
+    [LoggerMessage(61, LogLevel.Information, "Consumer {Name} on '{Stream}' resumed (after offset {Offset})")]
+    public static partial void ConsumerResumed(ILogger logger, string name, string stream, ulong? offset);
+
+    [LoggerMessage(62, LogLevel.Information, "Consumer {Name} on '{Stream}' is not started (AutoStart is off); it waits for IStreamConsumerControl.ResumeAsync")]
+    public static partial void ConsumerNotStarted(ILogger logger, string name, string stream);
+
+    [LoggerMessage(63, LogLevel.Warning, "Consumer {Name} on '{Stream}' rewound to {Target}: next offset {Next}, stored offset {Stored} (was {Previous})")]
+    public static partial void ConsumerRewound(ILogger logger, string name, string stream, string target, ulong next, ulong? stored, ulong? previous);
+
+    [LoggerMessage(64, LogLevel.Warning, "Consumer {Name} on '{Stream}': the stored offset was set to {Stored} elsewhere (this instance stored {Previous}): subscribing again after it")]
+    public static partial void StoredOffsetChanged(ILogger logger, string name, string stream, ulong stored, ulong previous);
 }

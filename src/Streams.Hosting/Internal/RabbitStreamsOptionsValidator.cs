@@ -362,6 +362,12 @@ internal sealed class RabbitStreamsOptionsValidator : IValidateOptions<RabbitStr
             }
         }
 
+        if (options.Name is null && !(options.AutoStart ?? defaults?.AutoStart ?? true))
+        {
+            var key = options.AutoStart is null ? "RabbitStreams:Consumers:AutoStart = false" : "AutoStart = false";
+            errors.Add($"{p}: {key} requires a Name (an anonymous consumer cannot be started with IStreamConsumerControl.ResumeAsync); name it or set AutoStart = true on it.");
+        }
+
         if (options.SingleActiveConsumer && options.Name is null)
         {
             errors.Add($"{p}: SingleActiveConsumer requires a Name (the consumer group).");

@@ -207,8 +207,10 @@ internal sealed class ConsumerWorkerServices
         ILoggerFactory loggerFactory,
         Telemetry.StreamsInstrumentation telemetry,
         RabbitStreamsRegistry registry,
+        Control.StreamConsumerControl control,
         IConsumeObserver? observer = null)
     {
+        Control = control;
         ConsumeFilters = registry.ConsumeFilters;
         Observer = observer;
         Telemetry = telemetry;
@@ -226,6 +228,9 @@ internal sealed class ConsumerWorkerServices
     }
 
     public IOptions<RabbitStreamsOptions> Options { get; }
+
+    /// <summary>Where the workers' controllers are found by consumer name (<see cref="IStreamConsumerControl"/>).</summary>
+    public Control.StreamConsumerControl Control { get; }
 
     /// <summary>The broker: the client's, or the test harness's in-memory one.</summary>
     public IStreamsBackend Backend { get; }

@@ -86,6 +86,18 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
     }
 
+    /// <summary>Paused or not started (<see cref="StreamConsumerState.Paused"/>).</summary>
+    public bool IsPaused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == StreamConsumerState.Paused;
+            }
+        }
+    }
+
     public void SetState(StreamConsumerState state)
     {
         lock (_gate)

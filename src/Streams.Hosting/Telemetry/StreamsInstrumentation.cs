@@ -187,6 +187,14 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
         }
     }
 
+    internal IEnumerable<Measurement<long>> ObservePaused()
+    {
+        foreach (var consumer in _consumers.Values)
+        {
+            yield return new Measurement<long>(consumer.IsPaused ? 1 : 0, consumer.MetricTags);
+        }
+    }
+
     internal IEnumerable<Measurement<long>> ObserveInFlight()
     {
         if (Volatile.Read(ref _pool) is not { } pool)

@@ -26,6 +26,7 @@ internal sealed class StreamsMetrics
         // Observable like consumed: a filtering consumer may drop most of what it reads.
         Meter.CreateObservableCounter(SemanticConventions.Filtered, owner.ObserveFiltered, "{message}", "Messages a filtering consumer read and dropped without calling its handler (their filter value is not one it asked for).");
         Meter.CreateObservableGauge(SemanticConventions.ConsumerLag, owner.ObserveLag, "{message}", "Messages in the stream after the last one the consumer processed.");
+        Meter.CreateObservableGauge(SemanticConventions.Paused, owner.ObservePaused, "{consumer}", "1 while the consumer is paused or not started (IStreamConsumerControl, AutoStart off), else 0.");
         Meter.CreateObservableUpDownCounter(SemanticConventions.InFlight, owner.ObserveInFlight, "{message}", "Messages sent by pooled producers and not confirmed yet.");
     }
 

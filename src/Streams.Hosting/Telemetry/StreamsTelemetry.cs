@@ -67,6 +67,7 @@ internal static class SemanticConventions
     public const string InFlight = "rabbitmq.stream.producer.in_flight";
     public const string DeadLettered = "rabbitmq.stream.consumer.dead_lettered";
     public const string Filtered = "rabbitmq.stream.consumer.filtered";
+    public const string Paused = "rabbitmq.stream.consumer.paused";
 
     // W3C trace context carried in application properties.
     public const string TraceParent = "traceparent";

@@ -28,6 +28,7 @@ internal sealed partial class ConsumerPipeline
     private readonly string _source;
     private readonly int _maxBatch;
     private readonly int _laneCount;
+    private readonly Control.PauseGate _gate;
 
     /// <summary>Consume filters wrap the handler: the invoker is a <see cref="ConsumeFilterInvoker"/>, handed a <see cref="FilteredInvocation"/>.</summary>
     private readonly bool _filtered;
@@ -44,8 +45,10 @@ internal sealed partial class ConsumerPipeline
         ConsumerWorkerServices services,
         ConsumerTelemetry telemetry,
         OffsetCommitter committer,
-        ConsumerCounters counters)
+        ConsumerCounters counters,
+        Control.PauseGate gate)
     {
+        _gate = gate;
         _registration = registration;
         _services = services;
         _telemetry = telemetry;
@@ -91,7 +94,7 @@ internal sealed partial class ConsumerPipeline
         {
             if (IsConcurrent)
             {
-                await new LaneDispatcher(_laneCount, (item, halt, a) => HandleOneAsync(item, halt, a), _committer)
+                await new LaneDispatcher(_laneCount, (item, halt, a) => HandleOneAsync(item, halt, a), _committer, _gate)
                     .RunAsync(ReadItemsAsync(source, stopping), stopping, abort).ConfigureAwait(false);
             }
             else if (_registration.IsBatch)
@@ -128,6 +131,13 @@ internal sealed partial class ConsumerPipeline
         {
             // Only the offset lives across the await: the common, synchronous case stores nothing in the state machine.
             var offset = delivery.Offset;
+            var entered = _gate.EnterAsync(stopping);
+            if (!entered.IsCompletedSuccessfully)
+            {
+                // Paused: the delivery in hand waits (its body stays valid: nothing else is read meanwhile).
+                await entered.ConfigureAwait(false);
+            }
+
             var handled = HandleDelivery(delivery, stopping, abort);
             if (!handled.IsCompletedSuccessfully)
             {
@@ -135,6 +145,7 @@ internal sealed partial class ConsumerPipeline
             }
 
             _committer.MarkProcessed(offset, 1);
+            _gate.Exit();
             if (_committer.IsDue)
             {
                 await _committer.CommitAsync().ConfigureAwait(false);
@@ -203,8 +214,10 @@ internal sealed partial class ConsumerPipeline
     {
         // Stop after the batch in hand: messages read but not handled are not marked processed (nor stored).
         stopping.ThrowIfCancellationRequested();
+        await _gate.EnterAsync(stopping).ConfigureAwait(false);
         await HandleBatchAsync(batch, stopping, abort).ConfigureAwait(false);
         _committer.MarkProcessed(batch[^1].Offset, batch.Count);
+        _gate.Exit();
         batch.Clear();
         if (_committer.IsDue)
         {

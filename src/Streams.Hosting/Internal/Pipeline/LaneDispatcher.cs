@@ -14,13 +14,16 @@ internal sealed class LaneDispatcher
     private readonly int _laneCount;
     private readonly Func<DeliveryItem, CancellationToken, CancellationToken, Task> _handle;
     private readonly OffsetCommitter _committer;
+    private readonly Control.PauseGate? _gate;
     private int _spread;
 
     /// <param name="laneCount">The lanes (MaxConcurrency, at least 2).</param>
     /// <param name="handle">Handles one item (item, the lanes' stop token, the abort token).</param>
     /// <param name="committer">Marks the watermark processed and commits when due.</param>
-    public LaneDispatcher(int laneCount, Func<DeliveryItem, CancellationToken, CancellationToken, Task> handle, OffsetCommitter committer)
+    /// <param name="gate">Where each lane waits while the consumer is paused (none: never paused).</param>
+    public LaneDispatcher(int laneCount, Func<DeliveryItem, CancellationToken, CancellationToken, Task> handle, OffsetCommitter committer, Control.PauseGate? gate = null)
     {
+        _gate = gate;
         ArgumentOutOfRangeException.ThrowIfLessThan(laneCount, 1);
         _laneCount = laneCount;
         _handle = handle;
@@ -113,8 +116,14 @@ internal sealed class LaneDispatcher
             {
                 while (!halt.IsCancellationRequested && lane.TryRead(out var item))
                 {
+                    if (_gate is not null)
+                    {
+                        await _gate.EnterAsync(halt.Token).ConfigureAwait(false);
+                    }
+
                     await _handle(item, halt.Token, abort).ConfigureAwait(false);
                     _committer.MarkProcessedConcurrently(watermark.Complete(item.Offset));
+                    _gate?.Exit();
                 }
             }
         }

@@ -26,6 +26,8 @@ internal sealed class OffsetCommitter : IDisposable
     private long _processedCount;
     private long _committedCount;
     private bool _disposed;
+    private volatile bool _suspended;
+    private Action<ulong>? _storedOffsetChanged;
 
     public OffsetCommitter(IStreamsBackend backend, string? name, string stream, int commitEvery, TimeSpan commitInterval, TimeSpan requestTimeout, TimeProvider time, ILogger logger, ConsumerTelemetry? telemetry)
     {
@@ -74,6 +76,41 @@ internal sealed class OffsetCommitter : IDisposable
         Interlocked.Increment(ref _processedCount);
     }
 
+    /// <summary>
+    /// Single active consumer: before each store, the stored offset is read back; when someone else moved it (a rewind
+    /// issued on another instance, or <c>streams offsets set</c>): below the last one this committer stored, or past the
+    /// last processed message, nothing is stored any more (<see cref="ResetAsync"/> starts again) and
+    /// <paramref name="changed"/> is called with the stored offset found. A value between the two is what the group's
+    /// previous active member stored before this one took over (it resumed after it): not a rewind.
+    /// </summary>
+    public void WatchStoredOffset(Action<ulong> changed) => _storedOffsetChanged = changed;
+
+    /// <summary>No commit stores anything until <see cref="ResetAsync"/> or <see cref="Unsuspend"/> (a rewind is under way).</summary>
+    public void Suspend() => _suspended = true;
+
+    /// <summary>Commits store again, from where they were (a rewind failed).</summary>
+    public void Unsuspend() => _suspended = false;
+
+    /// <summary>
+    /// After a rewind: the consumer goes on after <paramref name="stored"/> (-1: from the start), which is what the
+    /// broker has stored now (or, for -1, nothing before the first message); commits store again.
+    /// </summary>
+    public async Task ResetAsync(long stored)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Interlocked.Exchange(ref _lastProcessed, stored);
+            Interlocked.Exchange(ref _lastStored, stored);
+            Volatile.Write(ref _committedCount, Volatile.Read(ref _processedCount));
+            _suspended = false;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>The offset found stored when subscribing (so that it is not stored again).</summary>
     public void SetStored(ulong offset) => Interlocked.Exchange(ref _lastStored, (long)offset);
 
@@ -110,12 +147,23 @@ internal sealed class OffsetCommitter : IDisposable
         long last = Interlocked.Read(ref _lastProcessed);
         try
         {
-            if (last < 0 || last <= Interlocked.Read(ref _lastStored))
+            long stored = Interlocked.Read(ref _lastStored);
+            if (_suspended || last < 0 || last <= stored)
             {
                 return;
             }
 
             using var timeout = new CancellationTokenSource(_requestTimeout, _time);
+            if (_storedOffsetChanged is { } changed && stored >= 0
+                && await _backend.QueryOffsetAsync(name, _stream, timeout.Token).ConfigureAwait(false) is { } found
+                && (found < (ulong)stored || found > (ulong)last))
+            {
+                _suspended = true;
+                Log.StoredOffsetChanged(_logger, name, _stream, found, (ulong)stored);
+                changed(found);
+                return;
+            }
+
             await StoreAsync(name, (ulong)last, timeout.Token).ConfigureAwait(false);
             Interlocked.Exchange(ref _lastStored, last);
             Volatile.Write(ref _committedCount, processed);
