@@ -120,7 +120,8 @@ internal static class DashboardPage
     private static string Key(RabbitStreamsConsumerStatus c) => string.Join('|', c.Handler, c.Stream, c.Partition, c.Name);
 
     private static string Reason(RabbitStreamsConsumerStatus c) =>
-        (c.StateReason is { } reason ? $" ({reason})" : string.Empty) + (c.IsActive ? string.Empty : " standby");
+        (c.StateReason is { } reason && !string.Equals(reason, c.State, StringComparison.OrdinalIgnoreCase) ? $" ({reason})" : string.Empty)
+        + (c.IsActive ? string.Empty : " standby");
 
     private static string Number(ulong? value) => value?.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
 

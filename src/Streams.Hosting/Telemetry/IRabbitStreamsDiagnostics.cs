@@ -28,7 +28,10 @@ public sealed record StreamLagSample(DateTimeOffset At, long Lag, long Consumed)
 
 /// <summary>A pooled producer of <see cref="IStreamPublisher"/>.</summary>
 /// <param name="Stream">The stream (or partition) it publishes to.</param>
-/// <param name="Reference">Its deduplication reference (null for the plain producer).</param>
+/// <param name="Reference">
+/// Its deduplication reference (null for the plain producer; <c>(deduplicating)</c> for a deduplicating producer that
+/// could not be created, listed for its failed publishes).
+/// </param>
 /// <param name="IsOpen">Whether it can publish (a closed producer is replaced on the next publish).</param>
 /// <param name="Unconfirmed">Messages sent and not confirmed yet.</param>
 public sealed record StreamProducerStatus(string Stream, string? Reference, bool IsOpen, int Unconfirmed)

@@ -18,6 +18,9 @@ internal sealed class ProducerStatistics
     /// <summary>The entry when the producer published at least once.</summary>
     public Entry? Find(string stream, bool deduplicating) => _entries.TryGetValue((stream, deduplicating), out var entry) ? entry : null;
 
+    /// <summary>Every stream and kind published to so far, with its counters.</summary>
+    public IEnumerable<KeyValuePair<(string Stream, bool Deduplicating), Entry>> All => _entries;
+
     /// <summary>The counters of one producer.</summary>
     internal sealed class Entry
     {

@@ -146,19 +146,39 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
             : null;
     }
 
-    public IReadOnlyList<StreamProducerStatus> GetProducers() =>
-        Volatile.Read(ref _pool)?.Snapshot().Select(p =>
+    /// <summary>
+    /// The pooled producers, then the streams whose publishes failed without a producer to show for it (it could not
+    /// be created: the stream is missing, the broker unreachable), listed as closed.
+    /// </summary>
+    public IReadOnlyList<StreamProducerStatus> GetProducers()
+    {
+        var producers = new List<StreamProducerStatus>();
+        var listed = new HashSet<(string, bool)>();
+        foreach (var p in Volatile.Read(ref _pool)?.Snapshot() ?? [])
         {
-            var statistics = Producers.Find(p.Stream, p.Name is not null);
-            return new StreamProducerStatus(p.Stream, p.Name, p.IsOpen, p.UnconfirmedCount)
+            listed.Add((p.Stream, p.Name is not null));
+            producers.Add(WithStatistics(new StreamProducerStatus(p.Stream, p.Name, p.IsOpen, p.UnconfirmedCount), Producers.Find(p.Stream, p.Name is not null)));
+        }
+
+        foreach (var ((stream, deduplicating), statistics) in Producers.All)
+        {
+            if (statistics.Failed > 0 && !listed.Contains((stream, deduplicating)))
             {
-                Confirmed = statistics?.Confirmed ?? 0,
-                Failed = statistics?.Failed ?? 0,
-                LastConfirmLatency = statistics?.LastConfirmLatency,
-                AverageConfirmLatency = statistics?.AverageConfirmLatency,
-                LastError = statistics?.LastError,
-            };
-        }).ToArray() ?? [];
+                producers.Add(WithStatistics(new StreamProducerStatus(stream, deduplicating ? "(deduplicating)" : null, false, 0), statistics));
+            }
+        }
+
+        return producers;
+    }
+
+    private static StreamProducerStatus WithStatistics(StreamProducerStatus status, ProducerStatistics.Entry? statistics) => status with
+    {
+        Confirmed = statistics?.Confirmed ?? 0,
+        Failed = statistics?.Failed ?? 0,
+        LastConfirmLatency = statistics?.LastConfirmLatency,
+        AverageConfirmLatency = statistics?.AverageConfirmLatency,
+        LastError = statistics?.LastError,
+    };
 
     internal IEnumerable<Measurement<long>> ObserveLag()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Streams.Testing;
 
 namespace Streams.Hosting.AspNetCore.Tests.Operations;
@@ -34,6 +35,24 @@ public sealed class OperationsEndpointsTests(BrokerFixture broker)
         Assert.Equal(0, producer.GetProperty("failed").GetInt64());
         Assert.True(TimeSpan.Parse(producer.GetProperty("lastConfirmLatency").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > TimeSpan.Zero);
         Assert.Equal("Connected", status.GetProperty("connection").GetProperty("phase").GetString());
+    }
+
+    [Fact]
+    public async Task A_failed_publish_shows_as_a_producer_error_even_without_a_producer()
+    {
+        await using var app = await OperationsApp.StartAsync(broker);
+        var missing = BrokerFixture.UniqueName("aspnet-missing");
+        var publisher = app.App.Services.GetRequiredService<IStreamPublisher>();
+        await Assert.ThrowsAsync<StreamPublishException>(() => publisher.PublishAsync(missing, new Ping(1), cancellationToken: Ct));
+        using var http = app.CreateClient();
+
+        var status = await http.GetFromJsonAsync<JsonElement>("/streams", Ct);
+
+        var producer = Assert.Single(status.GetProperty("producers").EnumerateArray(), p => p.GetProperty("stream").GetString() == missing);
+        Assert.False(producer.GetProperty("isOpen").GetBoolean());
+        Assert.Equal(1, producer.GetProperty("failed").GetInt64());
+        Assert.Equal(0, producer.GetProperty("confirmed").GetInt64());
+        Assert.False(string.IsNullOrEmpty(producer.GetProperty("lastError").GetString()));
     }
 
     [Fact]

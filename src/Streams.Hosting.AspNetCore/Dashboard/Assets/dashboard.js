@@ -94,7 +94,7 @@
     var span = document.createElement('span');
     span.className = 'state state-' + c.state;
     span.textContent = c.state;
-    state.replaceChildren(span, document.createTextNode((c.stateReason ? ' (' + c.stateReason + ')' : '') + (c.isActive ? '' : ' standby')));
+    state.replaceChildren(span, document.createTextNode((c.stateReason && c.stateReason.toLowerCase() !== c.state.toLowerCase() ? ' (' + c.stateReason + ')' : '') + (c.isActive ? '' : ' standby')));
     setText(row, 'c-processed', c.lastProcessedOffset);
     setText(row, 'c-stored', c.lastStoredOffset);
     setText(row, 'c-lag', c.lag);
