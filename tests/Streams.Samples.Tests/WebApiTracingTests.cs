@@ -55,11 +55,16 @@ public sealed class WebApiTracingTests(BrokerFixture fixture)
                 var response = await client.PostAsJsonAsync("/orders", new { id = "t-1", customer = "ada", amount = 3 }, ct);
                 Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
                 await WaitUntilAsync(() => app.Services.GetRequiredService<WebApi.Orders.OrderReadModel>().Find("t-1") is not null, "order t-1 projected");
+                await WaitUntilAsync(() => app.Services.GetRequiredService<WebApi.Orders.ConfirmationOutbox>().Sent.Count == 1, "order t-1 confirmed");
             }
 
             // Disposed: the host stopped (the handler's span ended) and the tracer provider flushed; nothing exports any more.
             var exported = spans.ToArray();
-            var process = Assert.Single(exported, a => a.DisplayName == $"process {stream}");
+            // Two consumers handle the order: the anonymous projection, and the confirmation sender (its span carries its name).
+            var processes = exported.Where(a => a.DisplayName == $"process {stream}").ToArray();
+            Assert.Equal(2, processes.Length);
+            var process = Assert.Single(processes, a => a.GetTagItem("messaging.consumer.group.name") is null);
+            Assert.Single(processes, a => Equals(a.GetTagItem("messaging.consumer.group.name"), WebApi.Orders.OrderConfirmationSender.ConsumerName));
             var request = Assert.Single(exported, a => a.Kind == ActivityKind.Server && Equals(a.GetTagItem("http.request.method"), "POST"));
             Assert.Equal("Microsoft.AspNetCore", request.Source.Name);
             Assert.Equal("POST orders", request.DisplayName);
