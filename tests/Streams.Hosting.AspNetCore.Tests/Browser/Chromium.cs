@@ -27,7 +27,7 @@ public static class Chromium
         service.SuppressInitialDiagnosticInformation = true;
         service.HideCommandPromptWindow = true;
         var options = new ChromeOptions { BinaryLocation = BrowserPath };
-        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1720,560", "--no-first-run", "--disable-extensions");
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1800,600", "--no-first-run", "--disable-extensions");
         return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
     }
 }
