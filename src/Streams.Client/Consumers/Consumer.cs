@@ -41,6 +41,7 @@ public sealed class Consumer : IAsyncDisposable
     private int _inDelivery;
     private ulong _minOffset;
     private long _lastOffset = -1;
+    private volatile bool _skipStoreOnClose;
     private long _committedChunkId = -1;
     private Task _dispatch = Task.CompletedTask;
     private int _reading;
@@ -261,6 +262,19 @@ public sealed class Consumer : IAsyncDisposable
     public Task<ulong?> QueryOffsetAsync(CancellationToken cancellationToken = default) =>
         Volatile.Read(ref _ops).QueryOffsetAsync(RequireName(nameof(QueryOffsetAsync)), _options.Stream, cancellationToken);
 
+    /// <summary>
+    /// Closes the consumer like <see cref="DisposeAsync"/>, but never stores an offset on the way out (an active
+    /// single-active consumer otherwise stores its last delivered offset, see
+    /// <see cref="ConsumerOptions.StoreOffsetOnDeactivation"/>): for a caller that has just rewritten the stored offset
+    /// (a rewind) and hands the group over from there.
+    /// </summary>
+    /// <returns>Completes when closed.</returns>
+    public ValueTask DisposeWithoutStoringOffsetAsync()
+    {
+        _skipStoreOnClose = true;
+        return DisposeAsync();
+    }
+
     /// <summary>Unsubscribes, stops the handler loop, and returns every buffered chunk to the pool.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -291,7 +305,7 @@ public sealed class Consumer : IAsyncDisposable
 
         if (!wasClosed)
         {
-            if (_sac && _active && _options.StoreOffsetOnDeactivation && _options.Name is not null)
+            if (_sac && _active && _options.StoreOffsetOnDeactivation && !_skipStoreOnClose && _options.Name is not null)
             {
                 // Hand over cleanly: let the handler finish, then store what was processed before leaving the group,
                 // so the next active consumer starts right after it.

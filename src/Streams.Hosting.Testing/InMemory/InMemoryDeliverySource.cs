@@ -66,6 +66,9 @@ internal sealed class InMemoryDeliverySource : IDeliverySource
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The in-memory broker stores nothing when a subscription ends: the same as <see cref="DisposeAsync"/>.</summary>
+    public ValueTask DisposeWithoutStoringOffsetAsync() => DisposeAsync();
+
     private bool Passes(InMemoryEntry entry) =>
         !entry.IsTracking && (_filterValues is not { } filters
         || (entry.FilterValue is { } value ? filters.Contains(value, StringComparer.Ordinal) : _matchUnfiltered));

@@ -257,7 +257,9 @@ internal sealed class ConsumerWorker : IDisposable
                 {
                     Volatile.Write(ref _consumer, null);
                     consumer.StatusChanged -= OnStatusChanged;
-                    await DisposeQuietlyAsync(consumer).ConfigureAwait(false);
+
+                    // Ended for a rewind: the stored offset was just rewritten, leave it as it is.
+                    await DisposeQuietlyAsync(consumer, storeOffset: !run.IsCancellationRequested || stopping.IsCancellationRequested).ConfigureAwait(false);
                 }
 
                 _control.ExitRun();
@@ -382,11 +384,18 @@ internal sealed class ConsumerWorker : IDisposable
         return options;
     }
 
-    private static async Task DisposeQuietlyAsync(IDeliverySource consumer)
+    private static async Task DisposeQuietlyAsync(IDeliverySource consumer, bool storeOffset)
     {
         try
         {
-            await consumer.DisposeAsync().ConfigureAwait(false);
+            if (storeOffset)
+            {
+                await consumer.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await consumer.DisposeWithoutStoringOffsetAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -91,8 +91,38 @@ public sealed class SingleActiveConsumerBrokerTests(BrokerFixture fixture)
     public async Task Deactivation_stores_the_last_processed_offset_before_answering()
     {
         var ops = new FakeStreamOperations();
+        await using var consumer = await ActiveAfterTwoDeliveriesAsync(ops);
+        Assert.Equal(OffsetSpecification.None, await ops.Subscription!.OnConsumerUpdateAsync(false));
+        Assert.Contains("store g s1 8", ops.Calls);
+        Assert.False(consumer.IsActive);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Disposing_the_active_consumer_stores_its_last_offset_unless_told_not_to(bool store)
+    {
+        var ops = new FakeStreamOperations();
+        var consumer = await ActiveAfterTwoDeliveriesAsync(ops);
+
+        if (store)
+        {
+            await consumer.DisposeAsync();
+            Assert.Contains("store g s1 8", ops.Calls);
+        }
+        else
+        {
+            // A rewind rewrote the stored offset: leaving must not overwrite it.
+            await consumer.DisposeWithoutStoringOffsetAsync();
+            Assert.DoesNotContain(ops.Calls, c => c.StartsWith("store ", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>An active single active consumer of group g on s1 that has read offsets 7 and 8.</summary>
+    private static async Task<Consumer> ActiveAfterTwoDeliveriesAsync(FakeStreamOperations ops)
+    {
         var options = new ConsumerOptions("s1") { Name = "g", SingleActiveConsumer = true, Offset = OffsetSpecification.First };
-        await using var consumer = await Consumer.CreateAsync(ops, options, null, Ct);
+        var consumer = await Consumer.CreateAsync(ops, options, null, Ct);
         Assert.Equal(OffsetSpecification.First, await ops.Subscription!.OnConsumerUpdateAsync(true));
         var frame = new ChunkBuilder().Simple([1]).Simple([2]).Build(7);
         var array = System.Buffers.ArrayPool<byte>.Shared.Rent(frame.Length);
@@ -106,8 +136,6 @@ public sealed class SingleActiveConsumerBrokerTests(BrokerFixture fixture)
             }
         }
 
-        Assert.Equal(OffsetSpecification.None, await ops.Subscription.OnConsumerUpdateAsync(false));
-        Assert.Contains("store g s1 8", ops.Calls);
-        Assert.False(consumer.IsActive);
+        return consumer;
     }
 }

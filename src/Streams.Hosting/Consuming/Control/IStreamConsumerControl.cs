@@ -18,10 +18,12 @@ namespace Streams.Hosting;
 /// <para>
 /// <b>Rewind rewrites the stored offset</b> on the broker (the offset of the last processed message, so the next message
 /// handled is the target) and restarts the subscription from there; a paused consumer stays paused and resumes from the
-/// new position. With single-active-consumer the stored offset belongs to the group: the active instance that is
-/// rewound re-subscribes from it at once; an active instance on another host notices that the stored offset moved
-/// back at its next offset commit (every <see cref="RabbitStreamsConsumerOptions.CommitInterval"/> while it handles
-/// messages) and re-subscribes from it; a standby reads it when it is activated.
+/// new position. A target of offset 0 has no offset before it to store: the consumer restarts at 0 and its first commit
+/// stores the new position. With single-active-consumer the stored offset belongs to the group: the rewound instance
+/// writes it before releasing its subscription, so the member activated next reads it; an active instance on another
+/// host notices at its next offset commit (after it handled a message, at most
+/// <see cref="RabbitStreamsConsumerOptions.CommitInterval"/> later) that the stored offset went below what it stored or
+/// past what it processed, and subscribes again from it; a standby reads it when it is activated.
 /// </para>
 /// <para>
 /// A super stream consumer's name covers all its partitions: each call applies to every partition. Anonymous

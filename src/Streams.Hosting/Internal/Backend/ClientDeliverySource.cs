@@ -27,6 +27,8 @@ internal sealed class ClientDeliverySource : IDeliverySource
 
     public ValueTask DisposeAsync() => Consumer.DisposeAsync();
 
+    public ValueTask DisposeWithoutStoringOffsetAsync() => Consumer.DisposeWithoutStoringOffsetAsync();
+
     /// <summary>The client's deliveries as <see cref="StreamDelivery"/>: no state machine of its own (moves forward the client's).</summary>
     private sealed class Deliveries(Consumer consumer, CancellationToken readToken) : IAsyncEnumerable<StreamDelivery>, IAsyncEnumerator<StreamDelivery>
     {

@@ -84,6 +84,12 @@ internal interface IDeliverySource : IAsyncDisposable
     /// <summary>The subscription's status changes (a lost connection being recovered, recovered).</summary>
     event EventHandler<StreamStatusChangedEventArgs>? StatusChanged;
 
+    /// <summary>
+    /// Ends the subscription without storing an offset on the way out (a single active consumer otherwise stores its
+    /// last delivered offset when it leaves): after a rewind rewrote the stored offset.
+    /// </summary>
+    ValueTask DisposeWithoutStoringOffsetAsync();
+
     /// <summary>The deliveries; a delivery's <see cref="StreamDelivery.Body"/> is valid until the next one is read.</summary>
     IAsyncEnumerable<StreamDelivery> ReadAllAsync(CancellationToken cancellationToken);
 }

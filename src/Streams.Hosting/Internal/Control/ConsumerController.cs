@@ -133,41 +133,54 @@ internal sealed class ConsumerController : IDisposable
     }
 
     /// <summary>
-    /// Rewinds: stops the subscription (in-flight handlers finish), stores the offset before the target on the broker,
-    /// and lets the loop subscribe from the target. The pause state is kept.
+    /// Rewinds: lets in-flight handlers finish and stores their offset, writes the offset before the target on the
+    /// broker, then ends the subscription and lets the loop subscribe from the target. The pause state is kept.
     /// </summary>
+    /// <remarks>
+    /// The new offset is stored before the subscription is released: with single-active-consumer the member activated
+    /// by the release reads it (storing after would race with its activation).
+    /// </remarks>
     public async Task RewindAsync(StreamRewindTarget target, CancellationToken cancellationToken)
     {
         var name = Name ?? throw new InvalidOperationException("An anonymous consumer cannot be rewound.");
         await _operations.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var pausedHere = false;
+        var held = false;
         try
         {
-            await HoldAsync().ConfigureAwait(false);
-            try
+            pausedHere = Gate.Pause();
+            await Gate.WaitQuiescentAsync(cancellationToken).ConfigureAwait(false);
+            await _committer.CommitAsync().ConfigureAwait(false);
+            _committer.Suspend();
+            var next = await _resolver.ResolveAsync(Source, target, cancellationToken).ConfigureAwait(false);
+            var previous = await _backend.QueryOffsetAsync(name, Source, cancellationToken).ConfigureAwait(false);
+            ulong? stored = next > 0 ? next - 1 : null;
+            if (stored is { } value)
             {
-                _committer.Suspend();
-                var next = await _resolver.ResolveAsync(Source, target, cancellationToken).ConfigureAwait(false);
-                var previous = await _backend.QueryOffsetAsync(name, Source, cancellationToken).ConfigureAwait(false);
-                ulong? stored = next > 0 ? next - 1 : null;
-                if (stored is { } value)
-                {
-                    // The stored offset names the last processed message: the next one handled is the target.
-                    await _backend.StoreOffsetAsync(name, Source, value, cancellationToken).ConfigureAwait(false);
-                }
+                // The stored offset names the last processed message: the next one handled is the target.
+                await _backend.StoreOffsetAsync(name, Source, value, cancellationToken).ConfigureAwait(false);
+            }
 
-                await _committer.ResetAsync(next > 0 ? (long)next - 1 : -1).ConfigureAwait(false);
-                Volatile.Write(ref _restartAt, (long)next);
-                Log.ConsumerRewound(_logger, name, Source, target.ToString(), next, stored, previous);
-            }
-            finally
-            {
-                // A failed rewind leaves the consumer where it was: it subscribes again after its last processed message.
-                _committer.Unsuspend();
-                Release();
-            }
+            held = true;
+            await HoldAsync().ConfigureAwait(false);
+            await _committer.ResetAsync(next > 0 ? (long)next - 1 : -1).ConfigureAwait(false);
+            Volatile.Write(ref _restartAt, (long)next);
+            Log.ConsumerRewound(_logger, name, Source, target.ToString(), next, stored, previous);
         }
         finally
         {
+            // A failed rewind leaves the consumer where it was (it goes on after its last processed message).
+            _committer.Unsuspend();
+            if (pausedHere)
+            {
+                Gate.Resume();
+            }
+
+            if (held)
+            {
+                Release();
+            }
+
             _operations.Release();
         }
     }
