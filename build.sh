@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Streams.Hosting developer entry point.
-#   ./build.sh test    brings the broker up (scripts/rabbitmq.sh up) and a Docker engine for the container tests
-#                      (scripts/docker.sh), builds and runs every test, prints "N passed, N failed" last and exits
-#                      non-zero on any failure
-#   ./build.sh test --unit  the broker-free tests only (no broker or Docker needed), about a minute once built
+#   ./build.sh test    brings the broker up (scripts/rabbitmq.sh up), a Docker engine for the container tests
+#                      (scripts/docker.sh) and chromium for the dashboard's browser test (scripts/chromium.sh),
+#                      builds and runs every test, prints "N passed, N failed" last and exits non-zero on any failure
+#   ./build.sh test --unit  the broker-free tests only (no broker, Docker or chromium needed), about a minute once built
 #   ./build.sh demo    brings the broker up and runs the web API sample on http://localhost:5080 (Ctrl+C stops it)
 #   ./build.sh hello   brings the broker up and runs the Hello World tutorial (send, then receive one message)
 #   ./build.sh build   builds everything (Release)
@@ -85,6 +85,8 @@ cmd_test() {
   # The TLS listener restarts the node the first time: do it before any test connects.
   if [[ -z ${RABBITMQ_STREAM_URI:-} ]]; then bash scripts/rabbitmq.sh tls up; fi
   docker_for_container_tests
+  # The dashboard's browser test drives Debian's chromium; when it cannot be installed that test fails saying why.
+  bash scripts/chromium.sh || echo "warning: chromium/chromium-driver could not be installed: the dashboard browser test will fail" >&2
   rm -rf "$results"
   dotnet build Streams.Hosting.sln -c Release -warnaserror 2>&1 | tail -n 3
   local rc=0

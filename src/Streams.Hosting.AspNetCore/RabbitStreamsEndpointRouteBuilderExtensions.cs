@@ -11,8 +11,10 @@ public static class RabbitStreamsEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET {pattern}</c> to a JSON <see cref="RabbitStreamsStatus"/>: each consumer (stream, name, state, last
-    /// processed and stored offsets, lag) and each pooled producer. Opt-in; secure it like any diagnostics endpoint
-    /// (<c>.RequireAuthorization()</c> on the returned builder).
+    /// processed and stored offsets, lag and its recent history, rate), each pooled producer and the connection.
+    /// Read-only and opt-in; secure it like any diagnostics endpoint (<c>.RequireAuthorization()</c> on the returned
+    /// builder). <c>MapRabbitStreamsOperations</c> maps the same document plus the per-consumer detail and the
+    /// pause/resume/rewind actions: map one or the other on a pattern, not both.
     /// </summary>
     /// <param name="endpoints">The route builder (the <c>WebApplication</c>).</param>
     /// <param name="pattern">The route, <c>/streams</c> by default.</param>
@@ -28,34 +30,10 @@ public static class RabbitStreamsEndpointRouteBuilderExtensions
         }).WithName("RabbitStreamsStatus");
     }
 
-    /// <summary>Builds the status document.</summary>
+    /// <summary>Builds the status document (see <see cref="RabbitStreamsStatusBuilder.Build"/>).</summary>
     /// <param name="monitor">The consumer monitor.</param>
     /// <param name="diagnostics">The diagnostics.</param>
     /// <returns>The status.</returns>
-    public static RabbitStreamsStatus GetStatus(IStreamConsumerMonitor monitor, IRabbitStreamsDiagnostics diagnostics)
-    {
-        ArgumentNullException.ThrowIfNull(monitor);
-        ArgumentNullException.ThrowIfNull(diagnostics);
-        var consumers = monitor.GetConsumers().Select(c =>
-        {
-            var d = diagnostics.GetConsumer(c);
-            return new RabbitStreamsConsumerStatus(
-                c.HandlerType.FullName ?? c.HandlerType.Name,
-                c.Stream,
-                c.Partition,
-                c.Name,
-                c.State.ToString(),
-                d?.StateSince,
-                c.IsActive,
-                c.LastProcessedOffset,
-                c.LastStoredOffset,
-                d?.Lag,
-                d?.LagMeasuredAt,
-                c.HandledCount,
-                c.FailedCount,
-                d?.Recoveries,
-                c.LastError?.Message);
-        }).ToArray();
-        return new RabbitStreamsStatus(consumers, diagnostics.GetProducers());
-    }
+    public static RabbitStreamsStatus GetStatus(IStreamConsumerMonitor monitor, IRabbitStreamsDiagnostics diagnostics) =>
+        RabbitStreamsStatusBuilder.Build(monitor, diagnostics);
 }

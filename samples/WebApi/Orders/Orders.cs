@@ -50,3 +50,31 @@ public sealed class OrderProjection(OrderReadModel readModel, ILogger<OrderProje
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The confirmations "sent" so far (an in-memory outbox standing in for e-mail).</summary>
+public sealed class ConfirmationOutbox
+{
+    private readonly ConcurrentQueue<(string OrderId, ulong Offset)> _sent = new();
+
+    public IReadOnlyList<(string OrderId, ulong Offset)> Sent => [.. _sent];
+
+    public void Send(string orderId, ulong offset) => _sent.Enqueue((orderId, offset));
+}
+
+/// <summary>
+/// Sends one confirmation per placed order. Named, so its offset is stored: a restart goes on after the last order
+/// confirmed. The operations endpoints steer it by that name: pause it while the mail server is down, resume it,
+/// or rewind it to send the confirmations again from a point in time (see the README's curl commands).
+/// </summary>
+[StreamConsumer("{Orders:Stream}", Name = ConsumerName)]
+public sealed class OrderConfirmationSender(ConfirmationOutbox outbox, ILogger<OrderConfirmationSender> logger) : IStreamHandler<OrderPlaced>
+{
+    public const string ConsumerName = "order-confirmations";
+
+    public Task HandleAsync(OrderPlaced message, StreamContext context, CancellationToken cancellationToken)
+    {
+        outbox.Send(message.Id, context.Offset);
+        logger.LogInformation("Confirmation sent for order {OrderId} ({Stream}@{Offset})", message.Id, context.Stream, context.Offset);
+        return Task.CompletedTask;
+    }
+}

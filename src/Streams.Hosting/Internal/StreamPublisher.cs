@@ -189,10 +189,17 @@ internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
         var timeout = _options.Value.Publishing.Timeout;
         using var timeoutSource = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        var statistics = _telemetry.Producers.For(stream, deduplicationId is not null);
+        var start = _time.GetTimestamp();
         try
         {
             await _backend.SendAsync(stream, message, deduplicationId, linked.Token).ConfigureAwait(false);
+            statistics.RecordConfirmed(_time.GetElapsedTime(start));
             _telemetry.PublishSucceeded();
+        }
+        catch (Exception ex) when (statistics.RecordFailed(ex, cancellationToken))
+        {
+            throw; // Not reached: the filter counts the failure and lets the handlers below run.
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && timeoutSource.IsCancellationRequested)
         {

@@ -22,6 +22,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     private long _filtered;
     private long _lag = -1;
     private DateTimeOffset? _lagMeasuredAt;
+    private readonly Queue<StreamLagSample> _lagHistory = new();
 
     public ConsumerTelemetry(StreamsInstrumentation owner, StreamsInstrumentation.ConsumerKey key, Func<StreamConsumerStatus> status, bool concurrent = false)
     {
@@ -113,7 +114,14 @@ internal sealed class ConsumerTelemetry : IDisposable
         lock (_gate)
         {
             Interlocked.Exchange(ref _lag, Math.Max(0, lag));
-            _lagMeasuredAt = _owner.Time.GetUtcNow();
+            var now = _owner.Time.GetUtcNow();
+            _lagMeasuredAt = now;
+            if (_lagHistory.Count >= _owner.Options.LagHistoryLength)
+            {
+                _lagHistory.Dequeue();
+            }
+
+            _lagHistory.Enqueue(new StreamLagSample(now, Math.Max(0, lag), Consumed));
         }
     }
 
@@ -121,7 +129,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     {
         lock (_gate)
         {
-            return new StreamConsumerDiagnostics(_stateSince, Lag, _lagMeasuredAt, _recoveries);
+            return new StreamConsumerDiagnostics(_stateSince, Lag, _lagMeasuredAt, _recoveries) { LagHistory = [.. _lagHistory] };
         }
     }
 

@@ -29,12 +29,13 @@ public static class RabbitStreamsTelemetryExtensions
         services.AddMetrics();
         services.AddOptions<StreamsTelemetryOptions>()
             .Validate(o => o.LagSamplingInterval >= TimeSpan.Zero, "StreamsTelemetryOptions.LagSamplingInterval must not be negative.")
+            .Validate(o => o.LagHistoryLength >= 1, "StreamsTelemetryOptions.LagHistoryLength must be at least 1.")
             .Validate(o => Enum.IsDefined(o.ProcessSpanRelation), "StreamsTelemetryOptions.ProcessSpanRelation is not a valid value.")
             .Validate(o => Enum.IsDefined(o.ProcessTracing), "StreamsTelemetryOptions.ProcessTracing must be All, Sampled or None.")
             .Validate(o => o.ProcessSamplingRatio is >= 0 and <= 1, "StreamsTelemetryOptions.ProcessSamplingRatio must be between 0 and 1.")
             .ValidateOnStart();
         services.TryAddSingleton<StreamsInstrumentation>();
-        services.TryAddSingleton<IRabbitStreamsDiagnostics>(sp => sp.GetRequiredService<StreamsInstrumentation>());
+        services.TryAddSingleton<IRabbitStreamsDiagnostics>(sp => sp.GetRequiredService<StreamsInstrumentation>().AttachBackend(sp.GetService<Internal.Backend.IStreamsBackend>()));
         services.TryAddSingleton<ConsumerLagSampler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ConsumerLagSampler>(sp => sp.GetRequiredService<ConsumerLagSampler>()));
     }

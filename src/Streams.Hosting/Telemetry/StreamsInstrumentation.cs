@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Streams.Client;
 using Streams.Hosting.Internal;
+using Streams.Hosting.Internal.Backend;
 
 namespace Streams.Hosting.Telemetry;
 
@@ -16,6 +17,7 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     private readonly ConcurrentDictionary<ConsumerKey, ConsumerTelemetry> _consumers = new();
     private ProducerPool? _pool;
     private StreamPublishingStatus _publishing = new(null, null);
+    private IStreamsBackend? _backend;
 
     public StreamsInstrumentation(IMeterFactory meterFactory, IOptions<StreamsTelemetryOptions> options, TimeProvider time)
     {
@@ -29,6 +31,9 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     public TimeProvider Time { get; }
 
     public StreamsMetrics Metrics { get; }
+
+    /// <summary>Confirm latency and failures per pooled producer.</summary>
+    public ProducerStatistics Producers { get; } = new();
 
     public IEnumerable<ConsumerTelemetry> Consumers => _consumers.Values;
 
@@ -51,6 +56,18 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     }
 
     public void AttachPool(ProducerPool pool) => Volatile.Write(ref _pool, pool);
+
+    /// <summary>Gives <see cref="GetConnection"/> the connection's state (when the container has one); returns this.</summary>
+    public StreamsInstrumentation AttachBackend(IStreamsBackend? backend)
+    {
+        Volatile.Write(ref _backend, backend);
+        return this;
+    }
+
+    public StreamConnectionStatus? GetConnection() =>
+        Volatile.Read(ref _backend) is { } backend
+            ? new StreamConnectionStatus(backend.Phase.ToString(), backend.Endpoints, backend.ConnectingSince, backend.Attempts, backend.LastError?.Message)
+            : null;
 
     /// <summary>Registers a consumer's telemetry; <paramref name="concurrent"/> is true when it runs handlers concurrently (its counters then need atomic updates).</summary>
     public ConsumerTelemetry AddConsumer(Type handlerType, string stream, string? partition, string? name, Func<StreamConsumerStatus> status, bool concurrent = false)
@@ -136,8 +153,39 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
             : null;
     }
 
-    public IReadOnlyList<StreamProducerStatus> GetProducers() =>
-        Volatile.Read(ref _pool)?.Snapshot().Select(p => new StreamProducerStatus(p.Stream, p.Name, p.IsOpen, p.UnconfirmedCount)).ToArray() ?? [];
+    /// <summary>
+    /// The pooled producers, then the streams whose publishes failed without a producer to show for it (it could not
+    /// be created: the stream is missing, the broker unreachable), listed as closed.
+    /// </summary>
+    public IReadOnlyList<StreamProducerStatus> GetProducers()
+    {
+        var producers = new List<StreamProducerStatus>();
+        var listed = new HashSet<(string, bool)>();
+        foreach (var p in Volatile.Read(ref _pool)?.Snapshot() ?? [])
+        {
+            listed.Add((p.Stream, p.Name is not null));
+            producers.Add(WithStatistics(new StreamProducerStatus(p.Stream, p.Name, p.IsOpen, p.UnconfirmedCount), Producers.Find(p.Stream, p.Name is not null)));
+        }
+
+        foreach (var ((stream, deduplicating), statistics) in Producers.All)
+        {
+            if (statistics.Failed > 0 && !listed.Contains((stream, deduplicating)))
+            {
+                producers.Add(WithStatistics(new StreamProducerStatus(stream, deduplicating ? "(deduplicating)" : null, false, 0), statistics));
+            }
+        }
+
+        return producers;
+    }
+
+    private static StreamProducerStatus WithStatistics(StreamProducerStatus status, ProducerStatistics.Entry? statistics) => status with
+    {
+        Confirmed = statistics?.Confirmed ?? 0,
+        Failed = statistics?.Failed ?? 0,
+        LastConfirmLatency = statistics?.LastConfirmLatency,
+        AverageConfirmLatency = statistics?.AverageConfirmLatency,
+        LastError = statistics?.LastError,
+    };
 
     internal IEnumerable<Measurement<long>> ObserveLag()
     {

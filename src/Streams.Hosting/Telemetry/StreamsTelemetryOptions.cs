@@ -69,4 +69,10 @@ public sealed class StreamsTelemetryOptions
     /// per interval). <see cref="TimeSpan.Zero"/> turns lag measurement off. Default 10 seconds.
     /// </summary>
     public TimeSpan LagSamplingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many lag measurements each consumer keeps (<see cref="StreamConsumerDiagnostics.LagHistory"/>, the dashboard's
+    /// lag chart and rate): at the default interval 60 cover ten minutes. At least 1. Default 60.
+    /// </summary>
+    public int LagHistoryLength { get; set; } = 60;
 }
