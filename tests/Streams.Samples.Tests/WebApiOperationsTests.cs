@@ -17,6 +17,7 @@ namespace Streams.Samples.Tests;
 /// samples/WebApi's operations endpoints and dashboard, protected by the operator API key (the development key of
 /// appsettings.Development.json), in process against the real broker.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class WebApiOperationsTests(BrokerFixture fixture)
 {

@@ -6,6 +6,7 @@ using Streams.Testing;
 namespace Streams.Hosting.AspNetCore.Tests.Dashboard;
 
 /// <summary>The dashboard in a real headless browser (Debian chromium) against a host consuming from the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class DashboardBrowserTests(BrokerFixture broker)
 {

@@ -7,6 +7,7 @@ using Streams.Testing;
 namespace Streams.Hosting.AspNetCore.Tests.Dashboard;
 
 /// <summary>The dashboard's server side over HTTP: the rendered page, its embedded assets, its actions.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class DashboardPageTests(BrokerFixture broker)
 {

@@ -7,6 +7,7 @@ using Streams.Testing;
 namespace Streams.Hosting.AspNetCore.Tests.Operations;
 
 /// <summary>MapRabbitStreamsOperations over HTTP against a host consuming from the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class OperationsEndpointsTests(BrokerFixture broker)
 {
