@@ -27,12 +27,10 @@ internal static class DlqCommand
         var move = CliOptions.Flag("--move",
             "Move instead of copy: also store the last offset read on the dead-letter stream (consumer name streams-dlq-replay), so the next run starts after it.");
         var dryRun = CliOptions.Flag("--dry-run", "Read and count what would be replayed; send and store nothing.");
-        var command = new Command("replay", """
-            Send dead letters back to their original stream (or --to), with their properties and application properties,
-            without the failure's x-exception-*/x-original-* properties, and with x-replay-count incremented.
-            Idempotent: a deduplicating producer per target (publishing id = dead-letter offset + 1) sends nothing twice.
-            Prints {dead-letter-stream}: replayed=N already_replayed=N filtered=N first_offset=O last_offset=O, then one line per target.
-            """)
+        var command = new Command("replay",
+            "Send dead letters back to their x-original-stream (or --to) with their properties and application properties, without the failure's x-exception-*/x-original-* ones "
+            + "and with x-replay-count incremented. Idempotent: a deduplicating producer per target (publishing id = dead-letter offset + 1) never sends one twice. "
+            + "Prints {dead-letter-stream}: replayed=N already_replayed=N filtered=N first_offset=O last_offset=O, then '  -> {stream}: N' per target.")
         {
             deadLetterStream, to, original, fromOffset, toOffset, count, move, dryRun,
         };

@@ -120,6 +120,7 @@ internal static class OffsetsCommand
                 return null;
             },
         };
+        to.CompletionSources.Add("first", "last", "offset:", "timestamp:");
         var command = new Command("set",
             "Rewind (or fast-forward) a consumer name: store the offset before where it should resume, read it back, and print {stream}: name=N offset=O resumes_at=R. "
             + "Stop the consumer first: a running one stores its own offset over it.")

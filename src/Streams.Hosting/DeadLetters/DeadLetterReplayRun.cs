@@ -207,20 +207,26 @@ internal sealed class DeadLetterReplayRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for every confirm, throws the first failure, stores a move's progress, and returns the counts.</summary>
-    public async Task<DeadLetterReplayResult> CompleteAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for the outcome of every dead letter sent (no more are sent after it).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _completing, 1);
         if (Volatile.Read(ref _pending) > 0)
         {
             await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
 
+    /// <summary>Waits for every confirm, throws the first failure, stores a move's progress, and returns the counts.</summary>
+    public async Task<DeadLetterReplayResult> CompleteAsync(CancellationToken cancellationToken)
+    {
+        await DrainAsync(cancellationToken).ConfigureAwait(false);
         lock (_sync)
         {
             if (_failures.Count > 0)
             {
-                throw _failures.Count == 1 ? _failures[0] : new AggregateException($"{_failures.Count} dead letters of {_deadLetterStream} were not confirmed.", _failures);
+                // The client's typed exception of the first failed confirm (a broker refusal or timeout is, as a rule, the cause of all).
+                throw _failures[0];
             }
         }
 

@@ -70,7 +70,16 @@ public sealed class StreamDeadLetterReplayer : IStreamDeadLetterReplayer
         var range = await ResolveRangeAsync(deadLetterStream, options, cancellationToken).ConfigureAwait(false);
         if (range is { } r)
         {
-            await run.ReadAsync(r.From, r.To, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await run.ReadAsync(r.From, r.To, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeadLetterReplayException)
+            {
+                // What was sent before the dead letter that cannot be replayed counts as replayed: wait for its confirms.
+                await run.DrainAsync(cancellationToken).ConfigureAwait(false);
+                throw;
+            }
         }
 
         return await run.CompleteAsync(cancellationToken).ConfigureAwait(false);
