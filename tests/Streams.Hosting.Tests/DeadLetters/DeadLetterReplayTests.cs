@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Streams.Client;
 using Streams.Hosting.Tests.Consuming;
 using Streams.Hosting.Tests.Integration;
@@ -157,6 +159,34 @@ public sealed class DeadLetterReplayTests(BrokerFixture broker)
         await Assert.ThrowsAsync<StreamDoesNotExistException>(() => replayer.ReplayAsync(BrokerFixture.UniqueName("replay-missing.dlq"), cancellationToken: Ct));
         var missingTarget = await Assert.ThrowsAsync<StreamDoesNotExistException>(() => replayer.ReplayAsync(dlq, new DeadLetterReplayOptions { TargetStream = BrokerFixture.UniqueName("replay-missing") }, Ct));
         Assert.Contains("replay target", missingTarget.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_hosted_replayer_logs_each_outcome_and_each_failure()
+    {
+        var target = BrokerFixture.UniqueName("replay-log");
+        var dlq = target + ".dlq";
+        var log = new EventLog();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(log);
+        builder.Services.AddRabbitStreams(o => TestHost.Apply(broker.Endpoint, o));
+        using var host = builder.Build();
+        var replayer = host.Services.GetRequiredService<IStreamDeadLetterReplayer>();
+        Assert.IsNotType<StreamDeadLetterReplayer>(replayer);
+
+        await Assert.ThrowsAsync<StreamDoesNotExistException>(() => replayer.ReplayAsync(dlq, cancellationToken: Ct));
+        Assert.Equal(1, log.Count("Streams.Hosting.DeadLetters", 61));
+
+        await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
+        {
+            await system.CreateStreamAsync(target, null, Ct);
+            await WriteDeadLettersAsync(system, dlq, target, target);
+        }
+
+        var result = await replayer.ReplayAsync(dlq, new DeadLetterReplayOptions { Mode = DeadLetterReplayMode.Move }, Ct);
+        Assert.Equal(2, result.Replayed);
+        var entry = Assert.Single(log.Entries, e => e.EventId == 60);
+        Assert.Equal($"Dead-letter replay of '{dlq}' (Move, dry run: False): 2 replayed, 0 already replayed, 0 filtered, offsets 0..1", entry.Message);
     }
 
     [Fact]
