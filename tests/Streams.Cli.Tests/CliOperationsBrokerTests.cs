@@ -74,7 +74,7 @@ public sealed class CliOperationsBrokerTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public async Task Consumers_and_offsets_query_lag_show_each_names_stored_offset_last_offset_and_lag_per_partition()
+    public async Task Consumers_and_offsets_query_lag_show_each_names_stored_offset_last_offset_and_lag_per_partition_and_offsets_set_applies_to_all_or_none()
     {
         var superStream = BrokerFixture.UniqueName("cli-consumers");
         Assert.Equal(0, (await RunAsync("create", "--super-stream", superStream, "--partitions", "2")).Code);
@@ -101,6 +101,25 @@ public sealed class CliOperationsBrokerTests(BrokerFixture fixture)
         result = await RunAsync("offsets", "query", "--super-stream", superStream, "--name", "billing", "--lag");
         Assert.Equal(0, result.Code);
         Assert.Equal([$"{superStream}-0: name=billing offset=1 last_offset=3 lag=2", $"{superStream}-1: name=billing offset=- last_offset=2 lag=-"], result.Lines);
+
+        // offsets set on a super stream: every partition, or none when one cannot be rewound (both start at offset 0).
+        result = await RunAsync("offsets", "set", superStream, "--name", "billing", "--to", "first");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("offset 0 cannot be rewound to", result.Error, StringComparison.Ordinal);
+        await using (var system = await ConnectAsync())
+        {
+            Assert.Equal(1UL, await system.QueryOffsetAsync("billing", $"{superStream}-0", Ct));
+            Assert.Null(await system.QueryOffsetAsync("billing", $"{superStream}-1", Ct));
+        }
+
+        result = await RunAsync("offsets", "set", superStream, "--name", "billing", "--to", "offset:1");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("is a super stream", result.Error, StringComparison.Ordinal);
+        result = await RunAsync("offsets", "set", superStream, "--name", "billing", "--to", "last");
+        Assert.Equal(0, result.Code);
+        Assert.Equal([$"{superStream}-0: name=billing offset=3 resumes_at=4", $"{superStream}-1: name=billing offset=2 resumes_at=3"], result.Lines);
+        result = await RunAsync("consumers", superStream, "--name", "billing");
+        Assert.Equal(["0", "0"], result.Lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]));
 
         result = await RunAsync("consumers", BrokerFixture.UniqueName("cli-consumers-missing"), "--name", "billing");
         Assert.Equal(1, result.Code);

@@ -100,7 +100,7 @@ internal static class OffsetsCommand
 
     private static Command Set(CliEnvironment env, Option<string> uri)
     {
-        var stream = new Argument<string>("stream") { Description = "The stream (for a super stream, the partition)." };
+        var stream = new Argument<string>("stream-or-super-stream") { Description = "The stream, or a super stream: every partition (offset:N is refused there: offsets differ per partition)." };
         var name = NameOption();
         var to = new Option<Rewind>("--to")
         {
@@ -122,7 +122,7 @@ internal static class OffsetsCommand
         };
         to.CompletionSources.Add("first", "last", "offset:", "timestamp:");
         var command = new Command("set",
-            "Rewind (or fast-forward) a consumer name: store the offset before where it should resume, read it back, and print {stream}: name=N offset=O resumes_at=R. "
+            "Rewind (or fast-forward) a consumer name on a stream or on every partition of a super stream: store the offset before where it should resume, read it back, and print {stream}: name=N offset=O resumes_at=R. "
             + "Stop the consumer first: a running one stores its own offset over it.")
         {
             stream, name, to,
@@ -136,13 +136,30 @@ internal static class OffsetsCommand
         });
         command.SetAction(async (parse, ct) =>
         {
-            var streamName = parse.GetValue(stream)!;
+            var targetName = parse.GetValue(stream)!;
             var consumer = parse.GetValue(name)!;
+            var rewind = parse.GetValue(to)!;
             await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
-            await EnsureExistsAsync(system, streamName, ct).ConfigureAwait(false);
-            var (store, resumesAt) = await parse.GetValue(to)!.ResolveAsync(system, streamName, ct).ConfigureAwait(false);
-            await system.StoreOffsetAndWaitAsync(consumer, streamName, store, StoreReadBackTimeout, ct).ConfigureAwait(false);
-            await env.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{Line(streamName, consumer, store)} resumes_at={resumesAt}")).ConfigureAwait(false);
+            var streams = await ConsumersCommand.ResolveAsync(system, targetName, ct).ConfigureAwait(false);
+            if (rewind.Kind == "offset" && (streams.Count != 1 || streams[0] != targetName))
+            {
+                throw new UsageException($"--to offset:N names an offset of one stream; {targetName} is a super stream: give a partition, or first, last or timestamp:ISO.");
+            }
+
+            // Every partition is resolved before anything is stored: one that cannot be rewound leaves all as they were.
+            var resolved = new List<(string Stream, ulong Store, ulong ResumesAt)>(streams.Count);
+            foreach (var item in streams)
+            {
+                var (store, resumesAt) = await rewind.ResolveAsync(system, item, ct).ConfigureAwait(false);
+                resolved.Add((item, store, resumesAt));
+            }
+
+            foreach (var (item, store, resumesAt) in resolved)
+            {
+                await system.StoreOffsetAndWaitAsync(consumer, item, store, StoreReadBackTimeout, ct).ConfigureAwait(false);
+                await env.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{Line(item, consumer, store)} resumes_at={resumesAt}")).ConfigureAwait(false);
+            }
+
             return ExitCodes.Success;
         });
         return command;
