@@ -6,6 +6,7 @@ using Streams.Testing;
 namespace Streams.Cli.Tests;
 
 /// <summary>Issue 17, item 6: dlq replay, consumers, offsets set and offsets query --lag against the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class CliOperationsBrokerTests(BrokerFixture fixture)
 {

@@ -4,6 +4,7 @@ using Streams.Testing;
 namespace Streams.Client.Tests.Consumers;
 
 /// <summary><see cref="StreamEnd.ProbeAsync"/> and <see cref="StreamSystemOffsetExtensions.StoreOffsetAndWaitAsync"/> against the broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class StreamEndTests(BrokerFixture fixture)
 {

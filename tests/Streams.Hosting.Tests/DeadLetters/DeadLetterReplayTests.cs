@@ -11,6 +11,7 @@ using Streams.Testing;
 namespace Streams.Hosting.Tests.DeadLetters;
 
 /// <summary>Issue 17, item 2: dead letters go back to their stream, once, with their properties and a replay counter.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class DeadLetterReplayTests(BrokerFixture broker)
 {
