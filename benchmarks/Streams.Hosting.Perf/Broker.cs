@@ -48,12 +48,18 @@ internal static class Broker
     /// host has stopped, before it is disposed (its meters still exist).
     /// </summary>
     public static async Task<ConsumeRun> ConsumeHostedAsync(
-        PerfSettings settings, string stream, string consumerName, int messages, Action? afterStop, CancellationToken cancellationToken)
+        PerfSettings settings, string stream, string consumerName, int messages, Action? afterStop, CancellationToken cancellationToken,
+        Action<StreamsTelemetryOptions>? telemetry = null)
     {
         var counter = new MessageCounter(messages, settings.HandlerWork);
         using var host = BuildHost(settings, (services, streams) =>
         {
             services.AddSingleton(counter);
+            if (telemetry is not null)
+            {
+                streams.ConfigureTelemetry(telemetry);
+            }
+
             void Configure(StreamConsumerOptions c)
             {
                 c.Stream = stream;

@@ -16,7 +16,7 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
 
     public static readonly IReadOnlyList<string> Scenarios = ["consume", "publish", "telemetry", "connections", "all"];
 
-    public static readonly IReadOnlyList<string> TelemetryModes = ["none", "listeners", "otel", "otel-metrics", "otel-sampled"];
+    public static readonly IReadOnlyList<string> TelemetryModes = ["none", "listeners", "otel", "otel-metrics", "otel-sampled", "otel-head-sampled", "otel-traces-head-sampled"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project benchmarks/Streams.Hosting.Perf -- <scenario> [options]
@@ -47,7 +47,8 @@ internal sealed record PerfSettings(string Scenario, int Messages, int Rounds, s
                          section; default: a body alone, as new Message(bytes) writes)     (default false)
           --only SIDE    consume: run only the raw or the hosted side (for a profiler; no ratio)   (default both)
           --uri URI      broker                                 (default rabbitmq-stream://guest:guest@localhost:5552/%2f)
-          --modes a,b    telemetry modes: none, listeners, otel, otel-metrics, otel-sampled     (default all five)
+          --modes a,b    telemetry modes: none, listeners, otel, otel-metrics, otel-sampled,
+                         otel-head-sampled, otel-traces-head-sampled                             (default all seven)
         """;
 
     public static PerfSettings Parse(IReadOnlyList<string> args)

@@ -26,7 +26,7 @@ internal static class TelemetryScenario
             foreach (var mode in settings.Modes)
             {
                 using var instrumentation = Instrumentation.Start(mode);
-                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-start-up-{mode}-{Guid.NewGuid():N}", Broker.StartUpMessages, null, cancellationToken);
+                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-start-up-{mode}-{Guid.NewGuid():N}", Broker.StartUpMessages, null, cancellationToken, instrumentation.Hosting);
             }
         }
 
@@ -35,7 +35,7 @@ internal static class TelemetryScenario
             foreach (var mode in settings.Modes)
             {
                 using var instrumentation = Instrumentation.Start(mode);
-                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{mode}-{Guid.NewGuid():N}", warmUp, null, cancellationToken);
+                await Broker.ConsumeHostedAsync(settings, stream.Name, $"perf-warm-up-{mode}-{Guid.NewGuid():N}", warmUp, null, cancellationToken, instrumentation.Hosting);
             }
         }
 
@@ -54,7 +54,7 @@ internal static class TelemetryScenario
                 {
                     // The host's meters go with its container: the SDK exports what it holds before the host is disposed.
                     run = await Broker.ConsumeHostedAsync(
-                        settings, stream.Name, $"perf-{mode}-{round}-{Guid.NewGuid():N}", settings.Messages, instrumentation.Flush, cancellationToken);
+                        settings, stream.Name, $"perf-{mode}-{round}-{Guid.NewGuid():N}", settings.Messages, instrumentation.Flush, cancellationToken, instrumentation.Hosting);
                     observed = instrumentation.Describe(settings.Messages);
                 }
 
@@ -114,11 +114,30 @@ internal static class TelemetryScenario
                     instrumentation.StartTracerProvider(new ParentBasedSampler(new TraceIdRatioBasedSampler(0.01)));
                     instrumentation.StartMeterProvider();
                     break;
+                case "otel-head-sampled":
+                    // The hosting layer decides before creating an Activity: 1% of the messages (they carry no context).
+                    instrumentation.Hosting = HeadSampled;
+                    instrumentation.StartTracerProvider(sampler: null);
+                    instrumentation.StartMeterProvider();
+                    break;
+                case "otel-traces-head-sampled":
+                    instrumentation.Hosting = HeadSampled;
+                    instrumentation.StartTracerProvider(sampler: null);
+                    break;
                 default:
                     throw new UsageException($"unknown telemetry mode '{mode}'");
             }
 
             return instrumentation;
+        }
+
+        /// <summary>The hosting layer's telemetry options for this mode (null: the defaults).</summary>
+        public Action<StreamsTelemetryOptions>? Hosting { get; private set; }
+
+        private static void HeadSampled(StreamsTelemetryOptions options)
+        {
+            options.ProcessTracing = ProcessTracing.Sampled;
+            options.ProcessSamplingRatio = 0.01;
         }
 
         /// <summary>Exports what the SDK holds (spans, and the metrics while the host's meters still exist).</summary>

@@ -217,18 +217,35 @@ public sealed class StreamSystem : IAsyncDisposable
     }
 
     /// <summary>The nodes a connection for <paramref name="stream"/> may go to: the leader, or with <paramref name="preferReplica"/> the replicas when there are any.</summary>
+    /// <remarks>
+    /// A stream that is "not available" (its members are still starting right after creation, or a leader is being
+    /// elected) is asked again a few times, 50 ms apart doubling (about 1.5 s in all), before the error is thrown;
+    /// any other error code is thrown at once.
+    /// </remarks>
     private async Task<IReadOnlyList<StreamEndpoint>> LocateAsync(string stream, bool preferReplica, CancellationToken cancellationToken)
     {
         ValidateStreamName(stream);
-        var metadata = (await QueryMetadataAsync([stream], cancellationToken).ConfigureAwait(false))[0];
-        if (metadata.Code != ResponseCode.Ok)
+        var delay = TimeSpan.FromMilliseconds(50);
+        for (var attempt = 1; ; attempt++)
         {
-            throw StreamProtocolException.Create(metadata.Code, "Locating the node", stream);
-        }
+            var metadata = (await QueryMetadataAsync([stream], cancellationToken).ConfigureAwait(false))[0];
+            bool transient = metadata.Code == ResponseCode.StreamNotAvailable || (metadata.Code == ResponseCode.Ok && metadata.Leader is null && (!preferReplica || metadata.Replicas.Count == 0));
+            if (transient && attempt < LocateAttempts)
+            {
+                await Task.Delay(delay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                delay *= 2;
+                continue;
+            }
 
-        return preferReplica && metadata.Replicas.Count > 0
-            ? metadata.Replicas
-            : metadata.Leader is { } leader ? [leader] : throw new StreamNotAvailableException(stream, $"Stream '{stream}' has no available leader right now.");
+            if (metadata.Code != ResponseCode.Ok)
+            {
+                throw StreamProtocolException.Create(metadata.Code, "Locating the node", stream);
+            }
+
+            return preferReplica && metadata.Replicas.Count > 0
+                ? metadata.Replicas
+                : metadata.Leader is { } leader ? [leader] : throw new StreamNotAvailableException(stream, $"Stream '{stream}' has no available leader right now.");
+        }
     }
 
     /// <summary>Opens a connection to one of <paramref name="candidates"/> (a random one is dialled).</summary>

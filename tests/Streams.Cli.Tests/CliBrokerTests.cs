@@ -6,6 +6,7 @@ using Streams.Testing;
 namespace Streams.Cli.Tests;
 
 /// <summary>The CLI against the real broker, through the same entry point as the `streams` executable.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class CliBrokerTests(BrokerFixture fixture)
 {

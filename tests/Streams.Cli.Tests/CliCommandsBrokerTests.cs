@@ -6,6 +6,7 @@ using Streams.Testing;
 namespace Streams.Cli.Tests;
 
 /// <summary>Issue 18: create, delete, stats, sequence, offsets and tail --until-end against the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class CliCommandsBrokerTests(BrokerFixture fixture)
 {

@@ -52,6 +52,7 @@ internal sealed class FilteredTextHandler(HandledBodies handled) : IStreamHandle
 /// published by <c>streams publish --filter eu</c> reach a hosted consumer with <c>FilterValues = ["eu"]</c> (they
 /// used to be dropped, unlogged, with the offset stored past them), and <c>streams tail --filter</c> agrees.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class FilterConventionTests(BrokerFixture fixture)
 {

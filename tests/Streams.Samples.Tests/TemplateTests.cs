@@ -8,6 +8,7 @@ namespace Streams.Samples.Tests;
 /// The <c>dotnet new streams-worker</c> and <c>dotnet new streams-webapi</c> templates, checked the way a user with the
 /// published packages uses them.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class TemplateTests(BrokerFixture fixture)
 {

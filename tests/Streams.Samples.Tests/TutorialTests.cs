@@ -4,6 +4,7 @@ using Streams.Testing;
 namespace Streams.Samples.Tests;
 
 /// <summary>The two RabbitMQ stream tutorials, run as the processes a reader would start, each on its own stream.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class TutorialTests(BrokerFixture fixture)
 {

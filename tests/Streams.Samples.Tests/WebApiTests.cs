@@ -8,6 +8,7 @@ using WebApi.Orders;
 namespace Streams.Samples.Tests;
 
 /// <summary>samples/WebApi in process (WebApplicationFactory) against the real broker, on a stream of its own.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class WebApiTests(BrokerFixture fixture)
 {
@@ -181,6 +182,7 @@ public sealed class WebApiTests(BrokerFixture fixture)
 }
 
 /// <summary>samples/WebApi as a user runs it: its own process, listening where <c>--urls</c> says.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class WebApiProcessTests(BrokerFixture fixture)
 {

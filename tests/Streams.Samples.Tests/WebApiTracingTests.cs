@@ -18,6 +18,7 @@ namespace Streams.Samples.Tests;
 /// How a request's trace reaches the handler, through OpenTelemetry's in-memory exporter (the SDK as applications
 /// wire it: <c>AddOpenTelemetry().WithTracing(…)</c>), against the real broker.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class WebApiTracingTests(BrokerFixture fixture)
 {

@@ -5,6 +5,7 @@ using Streams.Testing;
 namespace Streams.Samples.Tests;
 
 /// <summary>samples/Worker as its own process: super stream, single active consumer, dead-letter policy.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed partial class WorkerTests(BrokerFixture fixture)
 {

@@ -140,7 +140,7 @@ internal sealed class ConsumerTelemetry : IDisposable
     private Task InvokeObserved(HandlerInvoker invoker, object handler, object? message, StreamContext context, CancellationToken cancellationToken)
     {
         var previous = Activity.Current;
-        var activity = StreamsActivitySource.StartProcess(_processSpanName, _processSpanTags, context, _owner.Options.ProcessSpanRelation);
+        var activity = StartProcessSpan(context);
         var start = _owner.Time.GetTimestamp();
         Task invocation;
         try
@@ -177,7 +177,7 @@ internal sealed class ConsumerTelemetry : IDisposable
         }
 
         var previous = Activity.Current;
-        var activity = StreamsActivitySource.StartProcessBatch(items);
+        var activity = StartProcessBatchSpan(items);
         var start = _owner.Time.GetTimestamp();
         Task invocation;
         try
@@ -198,6 +198,58 @@ internal sealed class ConsumerTelemetry : IDisposable
 
         return Observe(activity, invocation, start);
     }
+
+    /// <summary>A <c>process</c> span for one message, when <see cref="StreamsTelemetryOptions.ProcessTracing"/> says it is traced.</summary>
+    private Activity? StartProcessSpan(StreamContext context)
+    {
+        var tracing = _owner.Options.ProcessTracing;
+        if (tracing == ProcessTracing.None)
+        {
+            return null;
+        }
+
+        ActivityContext? producer = TraceContext.TryExtract(context.RawApplicationProperties, out var extracted) ? extracted : null;
+        if (tracing == ProcessTracing.Sampled && !(producer is { } p ? IsSampled(p) : _owner.SampleRoot()))
+        {
+            return null;
+        }
+
+        return StreamsActivitySource.StartProcess(_processSpanName, _processSpanTags, context, _owner.Options.ProcessSpanRelation, producer);
+    }
+
+    /// <summary>The one span of a batch: with <see cref="ProcessTracing.Sampled"/>, when a message says sampled, or some carry no context and the ratio says so.</summary>
+    private Activity? StartProcessBatchSpan(IReadOnlyList<(object? Message, StreamContext Context)> items)
+    {
+        var tracing = _owner.Options.ProcessTracing;
+        if (tracing == ProcessTracing.None)
+        {
+            return null;
+        }
+
+        List<ActivityLink>? links = null;
+        bool anySampled = false, anyWithout = false;
+        foreach (var item in items)
+        {
+            if (TraceContext.TryExtract(item.Context.RawApplicationProperties, out var producer))
+            {
+                (links ??= []).Add(new ActivityLink(producer));
+                anySampled |= IsSampled(producer);
+            }
+            else
+            {
+                anyWithout = true;
+            }
+        }
+
+        if (tracing == ProcessTracing.Sampled && !anySampled && !(anyWithout && _owner.SampleRoot()))
+        {
+            return null;
+        }
+
+        return StreamsActivitySource.StartProcessBatch(items, links);
+    }
+
+    private static bool IsSampled(in ActivityContext producer) => (producer.TraceFlags & ActivityTraceFlags.Recorded) != 0;
 
     /// <summary>Counts messages handed to the handler; atomic only when handlers run concurrently (one writer otherwise).</summary>
     private void CountConsumed(int count, ulong firstOffset)

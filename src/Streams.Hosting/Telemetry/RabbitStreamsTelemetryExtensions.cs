@@ -9,8 +9,8 @@ namespace Streams.Hosting;
 public static class RabbitStreamsTelemetryExtensions
 {
     /// <summary>
-    /// Configures traces and metrics (trace-context propagation, how process spans relate to the producer's context,
-    /// lag sampling). Telemetry is always emitted to <see cref="StreamsTelemetry.ActivitySourceName"/> and
+    /// Configures traces and metrics (trace-context propagation, which messages are traced and how process spans relate
+    /// to the producer's context, lag sampling). Telemetry is always emitted to <see cref="StreamsTelemetry.ActivitySourceName"/> and
     /// <see cref="StreamsTelemetry.MeterName"/>; it costs a flag check per message while nothing listens.
     /// </summary>
     /// <param name="builder">The streams builder.</param>
@@ -29,7 +29,10 @@ public static class RabbitStreamsTelemetryExtensions
         services.AddMetrics();
         services.AddOptions<StreamsTelemetryOptions>()
             .Validate(o => o.LagSamplingInterval >= TimeSpan.Zero, "StreamsTelemetryOptions.LagSamplingInterval must not be negative.")
-            .Validate(o => Enum.IsDefined(o.ProcessSpanRelation), "StreamsTelemetryOptions.ProcessSpanRelation is not a valid value.");
+            .Validate(o => Enum.IsDefined(o.ProcessSpanRelation), "StreamsTelemetryOptions.ProcessSpanRelation is not a valid value.")
+            .Validate(o => Enum.IsDefined(o.ProcessTracing), "StreamsTelemetryOptions.ProcessTracing must be All, Sampled or None.")
+            .Validate(o => o.ProcessSamplingRatio is >= 0 and <= 1, "StreamsTelemetryOptions.ProcessSamplingRatio must be between 0 and 1.")
+            .ValidateOnStart();
         services.TryAddSingleton<StreamsInstrumentation>();
         services.TryAddSingleton<IRabbitStreamsDiagnostics>(sp => sp.GetRequiredService<StreamsInstrumentation>());
         services.TryAddSingleton<ConsumerLagSampler>();

@@ -42,9 +42,10 @@ internal static class StreamsActivitySource
     /// <summary>
     /// Starts a <c>process</c> span. The consumer's constant attributes (<paramref name="spanTags"/>, one array per
     /// consumer) are given at creation so that samplers see them; the per-message ones are set only when the span is
-    /// recorded, so a span a sampler drops costs no more than the bare activity.
+    /// recorded, so a span a sampler drops costs no more than the bare activity. <paramref name="producer"/> is the
+    /// trace context the message carries, if any (<see cref="TraceContext.TryExtract"/>).
     /// </summary>
-    public static Activity? StartProcess(string spanName, KeyValuePair<string, object?>[] spanTags, StreamContext context, ProcessSpanRelation relation)
+    public static Activity? StartProcess(string spanName, KeyValuePair<string, object?>[] spanTags, StreamContext context, ProcessSpanRelation relation, ActivityContext? producer)
     {
         if (!Source.HasListeners())
         {
@@ -53,12 +54,12 @@ internal static class StreamsActivitySource
 
         ActivityLink[]? links = null;
         var parent = default(ActivityContext);
-        if (TraceContext.TryExtract(context.RawApplicationProperties, out var producer))
+        if (producer is { } producerContext)
         {
-            links = [new ActivityLink(producer)];
+            links = [new ActivityLink(producerContext)];
             if (relation == ProcessSpanRelation.Parent)
             {
-                parent = producer;
+                parent = producerContext;
             }
         }
 
@@ -95,7 +96,8 @@ internal static class StreamsActivitySource
         return array;
     }
 
-    public static Activity? StartProcessBatch(IReadOnlyList<(object? Message, StreamContext Context)> items)
+    /// <summary>Starts the one <c>process</c> span of a batch, linked to <paramref name="links"/> (the messages' producer contexts).</summary>
+    public static Activity? StartProcessBatch(IReadOnlyList<(object? Message, StreamContext Context)> items, List<ActivityLink>? links)
     {
         if (!Source.HasListeners() || items.Count == 0)
         {
@@ -106,15 +108,6 @@ internal static class StreamsActivitySource
         var tags = ConsumerTags(first.Stream, first.Partition, first.ConsumerName, SemanticConventions.OperationProcess);
         tags.Add(SemanticConventions.BatchMessageCount, items.Count);
         tags.Add(SemanticConventions.StreamOffset, (long)first.Offset);
-        List<ActivityLink>? links = null;
-        foreach (var item in items)
-        {
-            if (TraceContext.TryExtract(item.Context.RawApplicationProperties, out var producer))
-            {
-                (links ??= []).Add(new ActivityLink(producer));
-            }
-        }
-
         return Source.StartActivity(SemanticConventions.OperationProcess + " " + first.Stream, ActivityKind.Consumer, default(ActivityContext), tags, links);
     }
 

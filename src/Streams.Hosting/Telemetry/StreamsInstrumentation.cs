@@ -43,6 +43,13 @@ internal sealed class StreamsInstrumentation : IRabbitStreamsDiagnostics
     public bool IsProcessObserved =>
         StreamsActivitySource.Source.HasListeners() || Metrics.ProcessDuration.Enabled;
 
+    /// <summary>Whether a message or batch without a (sampled) trace context is traced, by <see cref="StreamsTelemetryOptions.ProcessSamplingRatio"/>.</summary>
+    public bool SampleRoot()
+    {
+        double ratio = Options.ProcessSamplingRatio;
+        return ratio >= 1 || (ratio > 0 && Random.Shared.NextDouble() < ratio);
+    }
+
     public void AttachPool(ProducerPool pool) => Volatile.Write(ref _pool, pool);
 
     /// <summary>Registers a consumer's telemetry; <paramref name="concurrent"/> is true when it runs handlers concurrently (its counters then need atomic updates).</summary>

@@ -8,6 +8,7 @@ namespace Streams.Client.Tests.Authentication;
 /// Issue 16 item 3 against the real broker: a dedicated user whose password is rotated through the management API
 /// while a producer and a consumer run on connections that took their credentials from a provider.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class CredentialsRotationTests(BrokerFixture fixture)

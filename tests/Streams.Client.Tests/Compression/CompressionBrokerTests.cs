@@ -10,6 +10,7 @@ namespace Streams.Client.Tests.Compression;
 /// compressed by the independent implementations, read back exactly by a consumer with the codecs registered; a
 /// consumer without them fails with the typed error.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class CompressionBrokerTests(BrokerFixture fixture)
 {

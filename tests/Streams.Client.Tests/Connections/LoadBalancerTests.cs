@@ -7,6 +7,7 @@ namespace Streams.Client.Tests.Connections;
 /// Issue 4 item 7: load-balancer mode. Every connection dials what the AddressResolver returns and keeps it only when
 /// the node reached advertises the wanted host/port (protocol §9 gotcha 8).
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(ClusterCollection.Name)]
 public sealed class LoadBalancerTests(BrokerFixture fixture)
 {

@@ -7,6 +7,7 @@ using Streams.Testing;
 
 namespace Streams.Client.Tests.Connections;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class StreamConnectionTests(BrokerFixture fixture)
 {

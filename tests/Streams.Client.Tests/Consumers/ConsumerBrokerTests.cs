@@ -3,6 +3,7 @@ using Streams.Testing;
 
 namespace Streams.Client.Tests.Consumers;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class ConsumerBrokerTests(BrokerFixture fixture)
 {

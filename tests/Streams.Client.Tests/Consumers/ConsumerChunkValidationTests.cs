@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Streams.Client.Connections;
 using Streams.Client.Tests.Producers;
 
@@ -52,7 +52,7 @@ public sealed class ConsumerChunkValidationTests
     public async Task ReadAllAsync_throws_the_chunk_error_found_while_iterating_and_completion_faults()
     {
         var ops = new FakeStreamOperations();
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         await using var consumer = await Consumer.CreateAsync(ops, new ConsumerOptions("s1"), logger, Ct);
         var statuses = new ConcurrentQueue<StreamStatusChangedEventArgs>();
         consumer.StatusChanged += (_, e) => statuses.Enqueue(e);
@@ -70,7 +70,7 @@ public sealed class ConsumerChunkValidationTests
         Assert.Contains(statuses, e => e.Status == StreamStatus.Failed && ReferenceEquals(e.Exception, ex));
         Assert.Throws<ObjectDisposedException>(() => good.Array);
         Assert.Throws<ObjectDisposedException>(() => bad.Array);
-        Assert.DoesNotContain(logger.Events, e => e.Id == 3005); // not a handler failure
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), e => e.Id.Id == 3005); // not a handler failure
 
         // Enumerating again reports the same failure.
         await Assert.ThrowsAsync<ChunkFormatException>(() => DrainAsync(consumer));
@@ -119,7 +119,7 @@ public sealed class ConsumerChunkValidationTests
     public async Task Handler_path_faults_completion_with_the_chunk_error_without_blaming_the_handler()
     {
         var ops = new FakeStreamOperations();
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         var seen = new ConcurrentQueue<ulong>();
         await using var consumer = await Consumer.CreateAsync(ops, new ConsumerOptions("s1")
         {
@@ -137,7 +137,7 @@ public sealed class ConsumerChunkValidationTests
         Assert.IsType<InvalidDataException>(ex.InnerException);
         Assert.Equal([0ul, 1ul], seen); // the simple entry before the bad sub-batch
         Assert.Equal(StreamStatus.Failed, consumer.Status);
-        Assert.DoesNotContain(logger.Events, e => e.Id == 3005);
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), e => e.Id.Id == 3005);
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class ConsumerChunkValidationTests
     public async Task Handler_exceptions_still_fault_completion_as_they_are()
     {
         var ops = new FakeStreamOperations();
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         await using var consumer = await Consumer.CreateAsync(ops, new ConsumerOptions("s1")
         {
             Handler = (d, _) => d.Offset == 1 ? throw new InvalidOperationException("poison") : ValueTask.CompletedTask,
@@ -162,19 +162,19 @@ public sealed class ConsumerChunkValidationTests
         Deliver(ops, new ChunkBuilder().Simple(M("a")).Simple(M("b")).Build(0));
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => consumer.Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct));
         Assert.Equal("poison", ex.Message);
-        Assert.Contains(logger.Events, e => e.Id == 3005);
+        Assert.Contains(logger.Collector.GetSnapshot(), e => e.Id.Id == 3005);
     }
 
     [Fact]
     public async Task Handler_throwing_a_chunk_format_exception_of_its_own_is_a_handler_failure()
     {
         var ops = new FakeStreamOperations();
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         var own = new ChunkFormatException("the handler's own", 99);
         await using var consumer = await Consumer.CreateAsync(ops, new ConsumerOptions("s1") { Handler = (_, _) => throw own }, logger, Ct);
         Deliver(ops, new ChunkBuilder().Simple(M("a")).Build(0));
         Assert.Same(own, await Assert.ThrowsAsync<ChunkFormatException>(() => consumer.Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct)));
-        Assert.Contains(logger.Events, e => e.Id == 3005);
+        Assert.Contains(logger.Collector.GetSnapshot(), e => e.Id.Id == 3005);
     }
 
     [Fact]
@@ -206,18 +206,5 @@ public sealed class ConsumerChunkValidationTests
         new ConsumerOptions("s") { MaxSubEntryUncompressedSize = 1024 }.Validate();
         new ConsumerOptions("s") { MaxSubEntryUncompressedSize = Array.MaxLength }.Validate();
         Assert.Equal(4096, new SuperStreamConsumerOptions("ss") { MaxSubEntryUncompressedSize = 4096 }.ConsumerOptionsFor("ss-0", (_, _) => ValueTask.CompletedTask).MaxSubEntryUncompressedSize);
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public ConcurrentQueue<EventId> Events { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Events.Enqueue(eventId);
     }
 }

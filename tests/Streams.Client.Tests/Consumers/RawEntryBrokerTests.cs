@@ -8,6 +8,7 @@ namespace Streams.Client.Tests.Consumers;
 /// Entries that are not AMQP 1.0 (written by a raw producer, as rstream's binary codec does) read through the client
 /// API from the real broker: both the pull (<see cref="Consumer.ReadAllAsync"/>) and the push (<see cref="ConsumerOptions.Handler"/>) paths.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class RawEntryBrokerTests(BrokerFixture fixture)
 {

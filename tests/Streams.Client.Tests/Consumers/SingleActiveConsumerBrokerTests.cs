@@ -5,6 +5,7 @@ using static Streams.Client.Tests.Recovery.RecoveryHarness;
 namespace Streams.Client.Tests.Consumers;
 
 /// <summary>Issue 4 item 3, must-show: two single active consumers in one group hand over without loss or duplicates.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SingleActiveConsumerBrokerTests(BrokerFixture fixture)
 {

@@ -4,6 +4,7 @@ using Streams.Testing;
 namespace Streams.Client.Tests.Foundation;
 
 /// <summary>Issue 2: the broker script brings a real broker up, is idempotent and can drop connections.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class BrokerScriptTests(BrokerFixture fixture)

@@ -9,6 +9,7 @@ namespace Streams.Client.Tests.Foundation;
 /// Issue 2: a stream replicated on the 3-node cluster survives the loss of its leader node. Writing and reading go
 /// through AMQP 0.9.1 (RabbitMQ.Client) so this proves the broker set-up, independent of our client.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Cluster")]
 public sealed class ClusterFailoverTests

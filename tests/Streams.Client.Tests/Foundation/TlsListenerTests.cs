@@ -5,6 +5,7 @@ using Streams.Testing;
 namespace Streams.Client.Tests.Foundation;
 
 /// <summary>Issue 2: `tls up` gives a TLS stream listener on 5551 whose certificates the tests can use, with SASL EXTERNAL.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class TlsListenerTests(BrokerFixture fixture)

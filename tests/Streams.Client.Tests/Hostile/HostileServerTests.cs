@@ -2,6 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Streams.Client.Connections;
 using Streams.Client.Tests.Consumers;
 
@@ -101,6 +102,10 @@ public sealed class HostileServerTests
         return subscription;
     }
 
+    /// <summary>A logger factory whose every entry, at every level, lands in <paramref name="collector"/>.</summary>
+    private static ILoggerFactory CapturingLoggerFactory(FakeLogCollector collector) =>
+        LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(collector)));
+
     [Fact]
     public async Task Server_close_is_answered_and_the_consumer_resubscribes_on_a_new_connection()
     {
@@ -127,7 +132,8 @@ public sealed class HostileServerTests
     [Fact]
     public async Task Unknown_commands_correlation_ids_subscriptions_publishers_and_duplicated_responses_are_logged_and_ignored()
     {
-        var logs = new CapturingLoggerFactory();
+        var collector = new FakeLogCollector();
+        using var logs = CapturingLoggerFactory(collector);
         await using var broker = new HostileBroker { DuplicateResponses = true };
         await using var s = await SubscribeAsync(broker, o => o.LoggerFactory = logs);
 
@@ -140,10 +146,13 @@ public sealed class HostileServerTests
 
         Assert.Equal((0UL, "first"), await s.NextAsync());
         Assert.Equal(StreamStatus.Connected, s.Consumer.Status);
-        Assert.True(logs.Has(LogLevel.Warning, "Unexpected frame key 0x7777"), logs.Dump());
-        Assert.True(logs.Has(LogLevel.Warning, "unknown correlation id 3735928559"), logs.Dump());
-        Assert.True(logs.Has(LogLevel.Debug, "unknown subscription id"), logs.Dump());
-        Assert.True(logs.Has(LogLevel.Debug, "unknown publisher id 77"), logs.Dump());
+        var entries = collector.GetSnapshot();
+        bool Has(LogLevel atLeast, string fragment) => entries.Any(e => e.Level >= atLeast && e.Message.Contains(fragment, StringComparison.OrdinalIgnoreCase));
+        var dump = string.Join(Environment.NewLine, entries.Select(e => $"{e.Level} {e.Id.Id}: {e.Message}"));
+        Assert.True(Has(LogLevel.Warning, "Unexpected frame key 0x7777"), dump);
+        Assert.True(Has(LogLevel.Warning, "unknown correlation id 3735928559"), dump);
+        Assert.True(Has(LogLevel.Debug, "unknown subscription id"), dump);
+        Assert.True(Has(LogLevel.Debug, "unknown publisher id 77"), dump);
         Assert.False(s.Consumer.Completion.IsCompleted);
     }
 
@@ -273,7 +282,8 @@ public sealed class HostileServerTests
     [Fact]
     public async Task A_server_that_breaks_every_connection_gets_growing_delays_then_a_typed_failure()
     {
-        var logs = new CapturingLoggerFactory();
+        var collector = new FakeLogCollector();
+        using var logs = CapturingLoggerFactory(collector);
         await using var broker = new HostileBroker();
         var subscribedAt = new System.Collections.Concurrent.ConcurrentQueue<long>();
         broker.Intercept = async (session, key, body) =>
@@ -315,8 +325,9 @@ public sealed class HostileServerTests
             Assert.True(times[i] - times[i - 1] >= expected - 20, $"gap {i}: {times[i] - times[i - 1]} ms, expected at least {expected} ms");
         }
 
-        Assert.Equal(5, logs.Entries.Count(e => e.EventId == 1015)); // every protocol violation logged as an error
-        Assert.Equal(4, logs.Entries.Count(e => e.EventId == 4005)); // and every loss after a recovery continuing the back-off
+        var entries = collector.GetSnapshot();
+        Assert.Equal(5, entries.Count(e => e.Id.Id == 1015)); // every protocol violation logged as an error
+        Assert.Equal(4, entries.Count(e => e.Id.Id == 4005)); // and every loss after a recovery continuing the back-off
     }
 
     [Fact]

@@ -9,6 +9,7 @@ namespace Streams.Client.Tests.Interop;
 /// Messages published over AMQP 0.9.1 (RabbitMQ.Client, publisher confirms) into a stream are stored as AMQP 1.0
 /// (protocol.md §8) and our <see cref="Consumer"/> must decode them with everything the publisher set.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class Amqp091ToStreamTests(BrokerFixture fixture)
 {

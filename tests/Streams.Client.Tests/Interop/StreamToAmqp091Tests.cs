@@ -8,6 +8,7 @@ namespace Streams.Client.Tests.Interop;
 /// AMQP 1.0 messages published with our <see cref="Producer"/> and read over AMQP 0.9.1 (RabbitMQ.Client, basic.consume
 /// with <c>x-stream-offset</c>): the broker converts them (protocol.md §8) and nothing we set may be lost or retyped.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class StreamToAmqp091Tests(BrokerFixture fixture)
 {

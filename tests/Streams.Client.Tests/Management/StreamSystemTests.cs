@@ -2,6 +2,7 @@ using Streams.Testing;
 
 namespace Streams.Client.Tests.Management;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class StreamSystemTests(BrokerFixture fixture)
 {

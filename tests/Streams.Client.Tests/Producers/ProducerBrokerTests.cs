@@ -3,6 +3,7 @@ using Streams.Testing;
 
 namespace Streams.Client.Tests.Producers;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class ProducerBrokerTests(BrokerFixture fixture)
 {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Streams.Client.Tests.Producers;
 
@@ -350,7 +351,7 @@ public sealed class ProducerTests
     [Fact]
     public async Task Confirm_timeout_follows_the_TimeProvider()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var ops = new FakeStreamOperations();
         await using var producer = await Create(ops, o =>
         {

@@ -8,6 +8,7 @@ namespace Streams.Client.Tests.Recovery;
 /// times during publishing. Runs in the non-parallel "faults" collection because close-connections hits every client
 /// of the single node.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(FaultsCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class RecoveryBrokerTests(BrokerFixture fixture)

@@ -9,6 +9,7 @@ namespace Streams.Client.Tests.Sharing;
 /// Issue 16 item 1: on a shared connection an entity only ever touches the ids it holds, and an id whose removal went
 /// unanswered is never handed to another entity. (The frame handlers are the do-nothing one of retired ids.)
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class ConnectionLeaseTests(BrokerFixture fixture)

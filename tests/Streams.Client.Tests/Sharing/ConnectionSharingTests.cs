@@ -10,6 +10,7 @@ namespace Streams.Client.Tests.Sharing;
 /// Issue 16 item 1: producers share connections, consumers share connections (separately), up to the configured number
 /// per connection; frames reach the right entity; connections close with their last entity; ids are reused.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class ConnectionSharingTests(BrokerFixture fixture)

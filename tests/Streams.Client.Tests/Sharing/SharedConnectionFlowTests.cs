@@ -10,6 +10,7 @@ namespace Streams.Client.Tests.Sharing;
 /// Issue 16 item 1: credit and back-pressure stay per consumer on a shared connection, and a lost shared connection
 /// recovers every entity on it with the guarantees of a connection of its own.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class SharedConnectionFlowTests(BrokerFixture fixture)

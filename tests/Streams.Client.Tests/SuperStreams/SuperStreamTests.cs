@@ -8,6 +8,7 @@ using Streams.Testing;
 namespace Streams.Client.Tests.SuperStreams;
 
 /// <summary>Issue 4 item 2: super-stream producer (hash and key routing) and consumer against the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SuperStreamTests(BrokerFixture fixture)
 {

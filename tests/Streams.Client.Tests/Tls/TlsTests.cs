@@ -7,6 +7,7 @@ using Streams.Testing;
 namespace Streams.Client.Tests.Tls;
 
 /// <summary>Issue 4 item 6: TLS (server validation, client certificates) and SASL EXTERNAL against the broker's TLS listener (5551).</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class TlsTests(BrokerFixture fixture)

@@ -10,6 +10,7 @@ using Streams.Hosting.Testing.Containers;
 namespace Streams.Hosting.Testing.Tests.Containers;
 
 /// <summary>The real RabbitMQ in a container, reached only through Docker's mapped ports.</summary>
+[Trait("Category", "Docker")]
 [Collection(RabbitStreamsCollection.Name)]
 public sealed class ContainerBrokerTests(RabbitStreamsFixture fixture)
 {

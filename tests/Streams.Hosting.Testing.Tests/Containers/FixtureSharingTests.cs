@@ -6,6 +6,7 @@ namespace Streams.Hosting.Testing.Tests.Containers;
 /// Class and collection fixtures (and any other fixture instance) share one broker per test assembly. No assembly fixture
 /// here: its failure would fail every test of the assembly, the Docker-free ones too.
 /// </summary>
+[Trait("Category", "Docker")]
 public sealed class ClassFixtureSharingTests(RabbitStreamsFixture classFixture) : IClassFixture<RabbitStreamsFixture>
 {
     [Fact]
@@ -15,6 +16,7 @@ public sealed class ClassFixtureSharingTests(RabbitStreamsFixture classFixture) 
     }
 }
 
+[Trait("Category", "Docker")]
 [Collection(RabbitStreamsCollection.Name)]
 public sealed class CollectionFixtureSharingTests(RabbitStreamsFixture collectionFixture)
 {

@@ -8,6 +8,7 @@ using Streams.Testing;
 namespace Streams.Hosting.Tests.DependencyInjection;
 
 /// <summary>Issue 16 item 3: an <see cref="IStreamCredentialsProvider"/> registered in DI logs the hosted connections in.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class CredentialsProviderTests(BrokerFixture broker)
 {

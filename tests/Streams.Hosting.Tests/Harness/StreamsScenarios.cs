@@ -188,6 +188,7 @@ public sealed class HarnessScenarios : StreamsScenarios
 }
 
 /// <summary>The scenarios on the real broker.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class BrokerScenarios(BrokerFixture broker) : StreamsScenarios
 {

@@ -14,6 +14,7 @@ public sealed class FaultsCollection : ICollectionFixture<BrokerFixture>
     public const string Name = "faults";
 }
 
+[Trait("Category", "Broker")]
 [Collection(FaultsCollection.Name)]
 [Trait("Category", "LocalBroker")]
 public sealed class HealthFaultTests(BrokerFixture broker)

@@ -16,6 +16,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Health;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class HealthTests(BrokerFixture broker)
 {

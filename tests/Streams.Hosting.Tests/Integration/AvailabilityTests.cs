@@ -1,53 +1,33 @@
-using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Streams.Hosting.Internal;
 using Streams.Hosting.Tests.Consuming;
 using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
 
-/// <summary>Captures every log entry with its event id.</summary>
-internal sealed class EventLog : ILoggerProvider
-{
-    public ConcurrentQueue<(string Category, int EventId, string Message)> Entries { get; } = new();
-
-    public int Count(string category, int eventId) => Entries.Count(e => e.Category == category && e.EventId == eventId);
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(EventLog owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((category, eventId.Id, formatter(state, exception)));
-    }
-}
-
 /// <summary>Issue 14: the host survives a broker that is down at start and missing streams, and recovers fast.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class AvailabilityTests(BrokerFixture broker)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static IHost BuildHost(BrokerFixture broker, Action<IRabbitStreamsBuilder> configure, Action<RabbitStreamsOptions> options, Probe probe, EventLog? log = null)
+    /// <summary>How many entries of the consumer log (category Streams.Hosting.Consuming) have <paramref name="eventId"/>.</summary>
+    private static int Count(FakeLogCollector log, int eventId) =>
+        log.GetSnapshot().Count(e => e.Category == "Streams.Hosting.Consuming" && e.Id.Id == eventId);
+
+    private static IHost BuildHost(BrokerFixture broker, Action<IRabbitStreamsBuilder> configure, Action<RabbitStreamsOptions> options, Probe probe, FakeLogCollector? log = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddSimpleConsole();
         if (log is not null)
         {
-            builder.Logging.AddProvider(log);
+            builder.Logging.AddProvider(new FakeLoggerProvider(log));
         }
 
         builder.Services.AddSingleton(probe);
@@ -154,7 +134,7 @@ public sealed class AvailabilityTests(BrokerFixture broker)
     public async Task Consumer_on_a_stream_neither_declared_nor_created_faults_with_a_hint_and_makes_health_unhealthy()
     {
         var stream = BrokerFixture.UniqueName("missing");
-        var log = new EventLog();
+        var log = new FakeLogCollector();
         using var host = BuildHost(broker, b => b.AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "missing"; }), _ => { }, new Probe(), log);
         await host.StartAsync(Ct);
         var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
@@ -167,7 +147,7 @@ public sealed class AvailabilityTests(BrokerFixture broker)
         var description = report.Entries["rabbitmq-streams"].Description!;
         Assert.Contains($"missing@{stream} stopped", description, StringComparison.Ordinal);
         Assert.Contains("AddStream", description, StringComparison.Ordinal);
-        Assert.Equal(0, log.Count("Streams.Hosting.Consuming", 11)); // no "subscribing again" loop
+        Assert.Equal(0, Count(log, 11)); // no "subscribing again" loop
         await host.StopAsync(Ct);
     }
 
@@ -176,12 +156,12 @@ public sealed class AvailabilityTests(BrokerFixture broker)
     {
         var stream = BrokerFixture.UniqueName("waitfor");
         var probe = new Probe();
-        var log = new EventLog();
+        var log = new FakeLogCollector();
         using var host = BuildHost(broker, b => b.AddConsumer<OrderHandler>(c => { c.Stream = stream; c.Name = "waiter"; c.WaitForStream = true; }), _ => { }, probe, log);
         await host.StartAsync(Ct);
         var monitor = host.Services.GetRequiredService<IStreamConsumerMonitor>();
         var health = host.Services.GetRequiredService<HealthCheckService>();
-        await TestHost.WaitUntilAsync(() => log.Count("Streams.Hosting.Consuming", 27) >= 2, "waiting for the stream, logged per check");
+        await TestHost.WaitUntilAsync(() => Count(log, 27) >= 2, "waiting for the stream, logged per check");
         Assert.Equal(StreamConsumerState.WaitingForStream, monitor.GetConsumers()[0].State);
         var report = await health.CheckHealthAsync(Ct);
         Assert.Equal(HealthStatus.Unhealthy, report.Status);
@@ -210,15 +190,15 @@ public sealed class AvailabilityTests(BrokerFixture broker)
         });
         var closed = await run.CloseConsumerConnectionAsync();
         var closedAt = DateTime.UtcNow;
-        await TestHost.WaitUntilAsync(() => run.Log.Count("Streams.Hosting.Consuming", 31) >= 1, "the client recovered the subscription");
+        await TestHost.WaitUntilAsync(() => Count(run.Log, 31) >= 1, "the client recovered the subscription");
         var received = await run.PublishAndTakeAsync("after");
         TestContext.Current.SendDiagnosticMessage($"Resumed {(DateTime.UtcNow - closedAt).TotalMilliseconds:0} ms after closing {string.Join(", ", closed)}");
         Assert.Equal("after", received);
 
         // The same subscription went on: subscribed once, the client's recovery logged, no hosting re-subscribe.
-        Assert.Equal(1, run.Log.Count("Streams.Hosting.Consuming", 10));
-        Assert.True(run.Log.Count("Streams.Hosting.Consuming", 22) >= 1, "the client's recovery is logged");
-        Assert.Equal(0, run.Log.Count("Streams.Hosting.Consuming", 11));
+        Assert.Equal(1, Count(run.Log, 10));
+        Assert.True(Count(run.Log, 22) >= 1, "the client's recovery is logged");
+        Assert.Equal(0, Count(run.Log, 11));
         Assert.Same(run.Before, ClientConsumer(run.Host));
     }
 
@@ -227,12 +207,12 @@ public sealed class AvailabilityTests(BrokerFixture broker)
     {
         await using var run = await ConsumingRun.StartAsync(broker, "resubscribe", o => o.Recovery.Enabled = false);
         await run.CloseConsumerConnectionAsync();
-        await TestHost.WaitUntilAsync(() => run.Log.Count("Streams.Hosting.Consuming", 10) == 2, "subscribed again by the hosting layer");
+        await TestHost.WaitUntilAsync(() => Count(run.Log, 10) == 2, "subscribed again by the hosting layer");
         Assert.Equal("after", await run.PublishAndTakeAsync("after"));
         Assert.False(run.Probe.TryTake(out _), "nothing handled twice after the re-subscription");
 
         // The first re-subscription is not delayed (the old fixed RecoveryDelay is gone), and it is a new client consumer.
-        var resubscribe = Assert.Single(run.Log.Entries, e => e.Category == "Streams.Hosting.Consuming" && e.EventId == 11);
+        var resubscribe = Assert.Single(run.Log.GetSnapshot(), e => e.Category == "Streams.Hosting.Consuming" && e.Id.Id == 11);
         Assert.Contains("subscribing again in 00:00:00", resubscribe.Message, StringComparison.Ordinal);
         Assert.NotSame(run.Before, ClientConsumer(run.Host));
     }
@@ -248,7 +228,7 @@ public sealed class AvailabilityTests(BrokerFixture broker)
 
         public Probe Probe { get; } = new();
 
-        public EventLog Log { get; } = new();
+        public FakeLogCollector Log { get; } = new();
 
         /// <summary>The client consumer before the connection was closed.</summary>
         public object? Before { get; private set; }

@@ -26,6 +26,7 @@ internal sealed class PoisonableBatchHandler(Probe probe) : IStreamBatchHandler<
     }
 }
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class BatchTests(BrokerFixture broker)
 {

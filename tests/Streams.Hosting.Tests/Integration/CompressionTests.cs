@@ -6,6 +6,7 @@ using Streams.Testing;
 namespace Streams.Hosting.Tests.Integration;
 
 /// <summary>Hosted consumers read Snappy, LZ4 and Zstd sub-entry batches once the codecs are added to the builder.</summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class CompressionTests(BrokerFixture broker)
 {

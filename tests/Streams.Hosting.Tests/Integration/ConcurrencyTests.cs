@@ -5,6 +5,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class ConcurrencyTests(BrokerFixture broker)
 {

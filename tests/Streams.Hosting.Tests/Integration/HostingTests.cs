@@ -8,6 +8,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class HostingTests(BrokerFixture broker)
 {

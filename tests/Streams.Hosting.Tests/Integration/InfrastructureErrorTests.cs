@@ -67,6 +67,7 @@ internal sealed class PlaceholderOrderHandler(Probe probe) : IStreamHandler<Orde
 /// next run; it is never retried into the dead-letter stream, skipped, or stored past. And attribute placeholders and
 /// per-consumer configuration pick the stream that is consumed.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class InfrastructureErrorTests(BrokerFixture broker)
 {

@@ -37,6 +37,7 @@ internal sealed class MessageHandler(Probe probe) : IStreamHandler<Message>
     }
 }
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class InteropTests(BrokerFixture broker)
 {

@@ -12,6 +12,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class LifecycleTests(BrokerFixture broker)
 {

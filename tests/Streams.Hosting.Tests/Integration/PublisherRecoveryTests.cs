@@ -12,6 +12,7 @@ namespace Streams.Hosting.Tests.Integration;
 /// it, a message whose confirm was lost fails with <see cref="StreamPublishOutcomeUnknownException"/> saying what to do.
 /// The connection is force-closed while 32 callers keep publishing, so messages are in flight when it goes.
 /// </summary>
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class PublisherRecoveryTests(BrokerFixture broker)
 {

@@ -5,6 +5,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class RecoveryTests(BrokerFixture broker)
 {
@@ -44,6 +45,7 @@ public sealed class RecoveryTests(BrokerFixture broker)
     }
 }
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class StreamLifecycleTests(BrokerFixture broker)
 {

@@ -6,6 +6,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Integration;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class SuperStreamAndSacTests(BrokerFixture broker)
 {

@@ -30,6 +30,9 @@ public sealed class HotPathCostTests
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var instrumentation = new StreamsInstrumentation(services.GetRequiredService<IMeterFactory>(), Options.Create(new StreamsTelemetryOptions()), TimeProvider.System);
         var telemetry = instrumentation.AddConsumer(typeof(NoopHandler), "perf", null, "perf", () => null!);
+        var headSampling = new StreamsInstrumentation(
+            services.GetRequiredService<IMeterFactory>(), Options.Create(new StreamsTelemetryOptions { ProcessTracing = ProcessTracing.Sampled, ProcessSamplingRatio = 0.01 }), TimeProvider.System);
+        var headSampled = headSampling.AddConsumer(typeof(NoopHandler), "perf", null, "perf", () => null!);
         var invoker = HandlerInvoker.Create(typeof(byte[]));
         var handler = new NoopHandler();
         var body = new byte[100];
@@ -72,23 +75,28 @@ public sealed class HotPathCostTests
             Run("reference: StartProcess + stop", () => Measure(() =>
             {
                 var previous = Activity.Current;
-                StreamsActivitySource.StartProcess("process perf", StreamsActivitySource.ProcessSpanTags("perf", null, "perf"), context, ProcessSpanRelation.Link)?.Dispose();
+                StreamsActivitySource.StartProcess("process perf", StreamsActivitySource.ProcessSpanTags("perf", null, "perf"), context, ProcessSpanRelation.Link, null)?.Dispose();
                 Activity.Current = previous;
                 return Task.CompletedTask;
             }));
         }
 
-        using (Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddReader(new PeriodicExportingMetricReader(new TestMetricExporter(), 1000)).Build())
+        using (Sdk.CreateMeterProviderBuilder().AddRabbitStreamsInstrumentation().AddReader(new PeriodicExportingMetricReader(new OpenTelemetry.Exporter.InMemoryExporter<Metric>(new List<Metric>()), 1000)).Build())
         {
             Run("hook, OpenTelemetry SDK metrics", Hooked);
-            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new CountingActivityExporter())).Build())
             {
                 Run("hook, OpenTelemetry SDK metrics + traces", Hooked);
             }
 
-            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().SetSampler(new TraceIdRatioBasedSampler(0.01)).AddProcessor(new BatchActivityExportProcessor(new TestActivityExporter(keep: false))).Build())
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().SetSampler(new TraceIdRatioBasedSampler(0.01)).AddProcessor(new BatchActivityExportProcessor(new CountingActivityExporter())).Build())
             {
                 Run("hook, OpenTelemetry SDK metrics + traces sampled 1%", Hooked);
+            }
+
+            using (Sdk.CreateTracerProviderBuilder().AddRabbitStreamsInstrumentation().AddProcessor(new BatchActivityExportProcessor(new CountingActivityExporter())).Build())
+            {
+                Run("hook, OpenTelemetry SDK metrics + traces, ProcessTracing.Sampled 1%", () => Measure(() => headSampled.InvokeAsync(invoker, handler, body, context, CancellationToken.None)));
             }
         }
 

@@ -3,6 +3,8 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Testing;
 using Streams.Client;
 using Streams.Hosting.Tests.Consuming;
 using Streams.Hosting.Tests.Integration;
@@ -10,6 +12,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Telemetry;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class MetricsTests(BrokerFixture broker)
 {
@@ -92,7 +95,6 @@ public sealed class MetricsTests(BrokerFixture broker)
     public async Task Failed_publish_and_dead_letters_are_counted_with_error_type()
     {
         var stream = BrokerFixture.UniqueName("otel-errors");
-        using var collector = new TelemetryCollector(stream, traces: false);
         var probe = new Probe();
         probe.Poison["dead"] = true;
         using var host = TestHost.Build(broker, b => b.AddStream(stream).AddConsumer<OrderHandler>(c =>
@@ -100,16 +102,24 @@ public sealed class MetricsTests(BrokerFixture broker)
             c.Stream = stream;
             c.FailurePolicy = new HandlerFailurePolicy { MaxRetries = 0, AfterRetries = FailureAction.DeadLetter };
         }), probe: probe);
+
+        // MetricCollector<T> (Microsoft.Extensions.Diagnostics.Testing) scoped to this host's meter factory: only its measurements.
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        using var deadLettered = new MetricCollector<long>(meters, StreamsTelemetry.MeterName, "rabbitmq.stream.consumer.dead_lettered");
+        using var sent = new MetricCollector<long>(meters, StreamsTelemetry.MeterName, "messaging.client.sent.messages");
+        using var publishErrors = new MetricCollector<long>(meters, StreamsTelemetry.MeterName, "rabbitmq.stream.publish.errors");
+        using var processDuration = new MetricCollector<double>(meters, StreamsTelemetry.MeterName, "messaging.process.duration");
         await host.StartAsync(Ct);
         var publisher = host.Services.GetRequiredService<IStreamPublisher>();
         await publisher.PublishAsync(stream, new Order("dead", 1), Ct);
         await Assert.ThrowsAsync<StreamPublishException>(() => publisher.PublishAsync(stream + "-missing", new Order("x", 1), Ct));
 
-        await TestHost.WaitUntilAsync(() => collector.Of("rabbitmq.stream.consumer.dead_lettered").Sum(m => m.Value) == 1, "dead letter counted");
-        var failedSend = Assert.Single(collector.Of("messaging.client.sent.messages"), m => (string?)m.Tags["messaging.destination.name"] == stream + "-missing");
+        await deadLettered.WaitForMeasurementsAsync(1, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(1, deadLettered.GetMeasurementSnapshot().EvaluateAsCounter());
+        var failedSend = Assert.Single(sent.GetMeasurementSnapshot(), m => (string?)m.Tags["messaging.destination.name"] == stream + "-missing");
         Assert.NotNull(failedSend.Tags["error.type"]);
-        Assert.Single(collector.Of("rabbitmq.stream.publish.errors"));
-        var errorDuration = Assert.Single(collector.Of("messaging.process.duration"));
+        Assert.Equal(stream + "-missing", Assert.Single(publishErrors.GetMeasurementSnapshot()).Tags["messaging.destination.name"]);
+        var errorDuration = Assert.Single(processDuration.GetMeasurementSnapshot());
         Assert.Equal(typeof(InvalidOperationException).FullName, errorDuration.Tags["error.type"]);
         await host.StopAsync(Ct);
     }
@@ -140,11 +150,11 @@ public sealed class MetricsTests(BrokerFixture broker)
         }
 
         using var collector = new TelemetryCollector(stream, traces: false);
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         var probe = new Probe();
         using var host = TestHost.Build(broker, b =>
         {
-            b.Services.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+            b.Services.AddLogging(l => l.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
             b.AddConsumer<TextHandler>(c => { c.Stream = stream; c.Name = "filtering"; c.FilterValues = ["eu"]; c.MaxConcurrency = maxConcurrency; });
         }, probe: probe);
         await host.StartAsync(Ct);
@@ -166,7 +176,7 @@ public sealed class MetricsTests(BrokerFixture broker)
         Assert.Equal("process", last.Tags["messaging.operation.name"]);
         Assert.Equal("filtering", last.Tags["messaging.consumer.group.name"]);
 
-        var dropped = logs.Entries.Where(e => e.EventId == 30).ToList();
+        var dropped = logs.GetSnapshot().Where(e => e.Id.Id == 30).ToList();
         Assert.Equal(2, dropped.Count);
         Assert.All(dropped, e => Assert.Equal(LogLevel.Debug, e.Level));
         Assert.Contains($"{stream}@1 dropped by the consumer's filter (filter value: us; wanted: eu;", dropped[0].Message, StringComparison.Ordinal);

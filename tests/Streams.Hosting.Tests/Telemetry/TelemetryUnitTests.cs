@@ -2,6 +2,7 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
 using Streams.Client;
 using Streams.Hosting.Health;
 using Streams.Hosting.Telemetry;
@@ -54,7 +55,7 @@ public sealed class TelemetryUnitTests
     [Fact]
     public async Task Health_follows_the_consumer_state_and_the_grace_period()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var instrumentation = new StreamsInstrumentation(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Microsoft.Extensions.Options.Options.Create(new StreamsTelemetryOptions()), time);
         var monitor = new FakeMonitor();
@@ -66,7 +67,7 @@ public sealed class TelemetryUnitTests
         {
             monitor.Status = monitor.Status with { State = state };
             telemetry.SetState(state);
-            time.Now += elapsed;
+            time.Advance(elapsed);
             return (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status;
         }
 
@@ -86,7 +87,7 @@ public sealed class TelemetryUnitTests
         monitor.Status = monitor.Status with { State = StreamConsumerState.Running };
         instrumentation.PublishFailed(new TimeoutException("no confirm"));
         Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);
-        time.Now += TimeSpan.FromSeconds(31);
+        time.Advance(TimeSpan.FromSeconds(31));
         instrumentation.PublishFailed(new TimeoutException("no confirm"));
         var failing = await check.CheckHealthAsync(context, TestContext.Current.CancellationToken);
         Assert.Equal(HealthStatus.Unhealthy, failing.Status);
@@ -97,13 +98,6 @@ public sealed class TelemetryUnitTests
         monitor.Status = monitor.Status with { State = StreamConsumerState.Faulted };
         var custom = new HealthCheckContext { Registration = new HealthCheckRegistration("streams", check, HealthStatus.Degraded, null) };
         Assert.Equal(HealthStatus.Degraded, (await check.CheckHealthAsync(custom, TestContext.Current.CancellationToken)).Status);
-    }
-
-    private sealed class ManualTime : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     private sealed class FakeMonitor : IStreamConsumerMonitor

@@ -8,6 +8,7 @@ using Streams.Testing;
 
 namespace Streams.Hosting.Tests.Telemetry;
 
+[Trait("Category", "Broker")]
 [Collection(BrokerCollection.Name)]
 public sealed class TracingTests(BrokerFixture broker)
 {
