@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Streams.Client;
 using Streams.Hosting.Tests.Consuming;
 using Streams.Hosting.Tests.Integration;
@@ -167,16 +168,16 @@ public sealed class DeadLetterReplayTests(BrokerFixture broker)
     {
         var target = BrokerFixture.UniqueName("replay-log");
         var dlq = target + ".dlq";
-        var log = new EventLog();
+        var log = new FakeLogCollector();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.AddProvider(log);
+        builder.Logging.AddProvider(new FakeLoggerProvider(log));
         builder.Services.AddRabbitStreams(o => TestHost.Apply(broker.Endpoint, o));
         using var host = builder.Build();
         var replayer = host.Services.GetRequiredService<IStreamDeadLetterReplayer>();
         Assert.IsNotType<StreamDeadLetterReplayer>(replayer);
 
         await Assert.ThrowsAsync<StreamDoesNotExistException>(() => replayer.ReplayAsync(dlq, cancellationToken: Ct));
-        Assert.Equal(1, log.Count("Streams.Hosting.DeadLetters", 61));
+        Assert.Single(log.GetSnapshot(), e => e.Category == "Streams.Hosting.DeadLetters" && e.Id.Id == 61 && e.Level == LogLevel.Warning);
 
         await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
         {
@@ -186,7 +187,7 @@ public sealed class DeadLetterReplayTests(BrokerFixture broker)
 
         var result = await replayer.ReplayAsync(dlq, new DeadLetterReplayOptions { Mode = DeadLetterReplayMode.Move }, Ct);
         Assert.Equal(2, result.Replayed);
-        var entry = Assert.Single(log.Entries, e => e.EventId == 60);
+        var entry = Assert.Single(log.GetSnapshot(), e => e.Category == "Streams.Hosting.DeadLetters" && e.Id.Id == 60);
         Assert.Equal($"Dead-letter replay of '{dlq}' (Move, dry run: False): 2 replayed, 0 already replayed, 0 filtered, offsets 0..1", entry.Message);
     }
 
