@@ -36,6 +36,7 @@ public sealed class ParsingTests
         Assert.Subset(paths, new HashSet<string>(StringComparer.Ordinal)
         {
             "create", "delete", "publish", "tail", "stats", "sequence", "offsets", "offsets query", "offsets store",
+            "offsets set", "consumers", "dlq", "dlq replay",
             "perf", "perf publish", "perf consume", "perf latency",
         });
     }
@@ -139,6 +140,21 @@ public sealed class ParsingTests
     [InlineData("offsets store --stream s --name n", "--offset")]
     [InlineData("offsets store --stream s --name n --offset -1", "option --offset: '-1'")]
     [InlineData("offsets", "Required command was not provided")]
+    [InlineData("offsets set s --name n", "--to")]
+    [InlineData("offsets set s --to first", "--name")]
+    [InlineData("offsets set s --name n --to sideways", "option --to: 'sideways' is not one of first|last|offset:N|timestamp:ISO")]
+    [InlineData("offsets set s --name n --to offset:-1", "option --to: 'offset:-1'")]
+    [InlineData("offsets set s --name n --to timestamp:yesterday", "option --to: 'timestamp:yesterday'")]
+    [InlineData("offsets set --name n --to last", "Required argument missing for command: 'set'")]
+    [InlineData("offsets query --stream s --name n --lag --count-limit -1", "option --count-limit: -1 is outside 0..")]
+    [InlineData("consumers s", "give the consumer names with --name")]
+    [InlineData("consumers --name n", "Required argument missing for command: 'consumers'")]
+    [InlineData("dlq", "Required command was not provided")]
+    [InlineData("dlq replay", "Required argument missing for command: 'replay'")]
+    [InlineData("dlq replay s.dlq --count 0", "option --count: 0 is outside 1..")]
+    [InlineData("dlq replay s.dlq --from-offset -1", "option --from-offset: -1 is outside 0..")]
+    [InlineData("dlq replay s.dlq --from-offset 5 --to-offset 4", "option --to-offset: 4 is before --from-offset 5")]
+    [InlineData("dlq replay s.dlq --dry-run yes", "yes")]
     [InlineData("perf sideways", "sideways")]
     [InlineData("perf consume --sub-entry 10", "--sub-entry")]
     [InlineData("perf publish --sub-entry 10 --amqp", "--sub-entry publishes raw bodies")]
@@ -177,7 +193,9 @@ public sealed class ParsingTests
     [InlineData("tail --from ", new[] { "first", "last", "next" })]
     [InlineData("create --leader-locator ", new[] { "balanced", "client-local" })]
     [InlineData("perf publish --compression ", new[] { "gzip", "none" })]
-    [InlineData("offsets ", new[] { "query", "store" })]
+    [InlineData("offsets ", new[] { "query", "store", "set" })]
+    [InlineData("offsets set s --name n --to ", new[] { "first", "last" })]
+    [InlineData("dlq ", new[] { "replay" })]
     public void Enum_like_options_complete_their_values(string line, string[] expected)
     {
         var root = CommandRunner.CreateRoot(new CliEnvironment(TextWriter.Null, TextWriter.Null, false));

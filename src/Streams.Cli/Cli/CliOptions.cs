@@ -70,6 +70,19 @@ internal static class CliOptions
         }
     }
 
+    /// <summary>The value of <paramref name="argument"/> for a command validator: default when the value itself is in error.</summary>
+    public static T? Valid<T>(this CommandResult result, Argument<T> argument)
+    {
+        try
+        {
+            return result.GetValue(argument);
+        }
+        catch (InvalidOperationException)
+        {
+            return default;
+        }
+    }
+
     private static long? ParseInt64(ArgumentResult result, string name, long min, long max)
     {
         if (result.Tokens.Count == 0)

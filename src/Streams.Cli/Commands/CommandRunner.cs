@@ -12,7 +12,7 @@ namespace Streams.Cli.Commands;
 internal static class CommandRunner
 {
     public const string Description = """
-        Drive RabbitMQ streams from the command line: create, delete, publish, tail, stats, sequence, offsets, perf.
+        Drive RabbitMQ streams from the command line: create, delete, publish, tail, stats, sequence, offsets, consumers, dlq, perf.
         Every command takes --uri (default rabbitmq-stream://guest:guest@localhost:5552/%2f).
         Exit codes: 0 success, 1 broker or client failure, 2 bad input.
         """;
@@ -30,6 +30,8 @@ internal static class CommandRunner
         root.Subcommands.Add(StatsCommand.Create(env, uri));
         root.Subcommands.Add(SequenceCommand.Create(env, uri));
         root.Subcommands.Add(OffsetsCommand.Create(env, uri));
+        root.Subcommands.Add(ConsumersCommand.Create(env, uri));
+        root.Subcommands.Add(DlqCommand.Create(env, uri));
         root.Subcommands.Add(PerfCommand.Create(env, uri));
         return root;
     }

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using Streams.Cli.Cli;
+using Streams.Cli.Inspection;
 using Streams.Client;
 
 namespace Streams.Cli.Commands;
 
-/// <summary><c>streams offsets query|store</c>: the offset stored for a consumer name.</summary>
+/// <summary><c>streams offsets query|store|set</c>: the offset stored for a consumer name, its lag, and rewinding it.</summary>
 internal static class OffsetsCommand
 {
     /// <summary>How long <c>offsets store</c> waits to read the stored offset back (the broker does not confirm a store).</summary>
@@ -13,9 +14,10 @@ internal static class OffsetsCommand
 
     public static Command Create(CliEnvironment env, Option<string> uri)
     {
-        var command = new Command("offsets", "Query or store the offset of a consumer name (offset tracking).");
+        var command = new Command("offsets", "Query, store or set (rewind) the offset of a consumer name (offset tracking).");
         command.Subcommands.Add(Query(env, uri));
         command.Subcommands.Add(Store(env, uri));
+        command.Subcommands.Add(Set(env, uri));
         return command;
     }
 
@@ -26,14 +28,29 @@ internal static class OffsetsCommand
     {
         var target = new StreamTarget("query");
         var name = NameOption();
+        var lag = CliOptions.Flag("--lag", "Also print last_offset=L (the last message) and lag=N (messages after the stored offset; ~N: at most N, not counted; - when none is stored).");
+        var countLimit = ConsumersCommand.CountLimitOption();
         var command = new Command("query", "Print {stream}: name=N offset=O (offset=- when none is stored). With --super-stream, one line per partition.");
         target.AddTo(command);
         command.Options.Add(name);
+        command.Options.Add(lag);
+        command.Options.Add(countLimit);
         command.SetAction(async (parse, ct) =>
         {
             var consumer = parse.GetValue(name)!;
             await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
             var streams = await target.StreamsAsync(parse, system, ct).ConfigureAwait(false);
+            if (parse.GetValue(lag))
+            {
+                foreach (var position in await ConsumerPosition.QueryAsync(system, streams, [consumer], parse.GetValue(countLimit), ct).ConfigureAwait(false))
+                {
+                    await env.Output.WriteLineAsync(
+                        $"{Line(position.Stream, consumer, position.StoredOffset)} last_offset={position.LastOffset?.ToString(CultureInfo.InvariantCulture) ?? "-"} lag={position.LagText}").ConfigureAwait(false);
+                }
+
+                return ExitCodes.Success;
+            }
+
             foreach (var item in streams)
             {
                 var offset = await system.QueryOffsetAsync(consumer, item, ct).ConfigureAwait(false);
@@ -73,32 +90,87 @@ internal static class OffsetsCommand
             var consumer = parse.GetValue(name)!;
             var value = parse.GetValue(offset);
             await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
-            if (!await system.StreamExistsAsync(streamName, ct).ConfigureAwait(false))
-            {
-                throw new StreamDoesNotExistException(streamName, $"The stream {streamName} does not exist.");
-            }
-
-            await system.StoreOffsetAsync(consumer, streamName, value, ct).ConfigureAwait(false);
-            // Store is fire-and-forget on the wire: the offset is reported once the broker returns it.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(StoreReadBackTimeout);
-            ulong? stored;
-            try
-            {
-                while ((stored = await system.QueryOffsetAsync(consumer, streamName, timeout.Token).ConfigureAwait(false)) != value)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw new StreamTimeoutException($"The broker did not report offset {value} for '{consumer}' on {streamName} within {StoreReadBackTimeout.TotalSeconds:F0} s.");
-            }
-
-            await env.Output.WriteLineAsync(Line(streamName, consumer, stored)).ConfigureAwait(false);
+            await EnsureExistsAsync(system, streamName, ct).ConfigureAwait(false);
+            await system.StoreOffsetAndWaitAsync(consumer, streamName, value, StoreReadBackTimeout, ct).ConfigureAwait(false);
+            await env.Output.WriteLineAsync(Line(streamName, consumer, value)).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static Command Set(CliEnvironment env, Option<string> uri)
+    {
+        var stream = new Argument<string>("stream-or-super-stream") { Description = "The stream, or a super stream: every partition (offset:N is refused there: offsets differ per partition)." };
+        var name = NameOption();
+        var to = new Option<Rewind>("--to")
+        {
+            Description = "Where the consumer resumes: first (the first retained message), last (after the last message: only new ones), "
+                + "offset:N (at offset N), timestamp:ISO (at the first chunk written at or after the time, resolved by the broker).",
+            HelpName = Rewind.Syntax,
+            Required = true,
+            CustomParser = result =>
+            {
+                var raw = result.Tokens[^1].Value;
+                if (Rewind.TryParse(raw, out var rewind))
+                {
+                    return rewind;
+                }
+
+                result.AddError($"option --to: '{raw}' is not one of {Rewind.Syntax}");
+                return null;
+            },
+        };
+        to.CompletionSources.Add("first", "last", "offset:", "timestamp:");
+        var command = new Command("set",
+            "Rewind (or fast-forward) a consumer name on a stream or on every partition of a super stream: store the offset before where it should resume, read it back, and print {stream}: name=N offset=O resumes_at=R. "
+            + "Stop the consumer first: a running one stores its own offset over it.")
+        {
+            stream, name, to,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.Valid(stream) is { Length: 0 })
+            {
+                result.AddError("the stream name must not be empty");
+            }
+        });
+        command.SetAction(async (parse, ct) =>
+        {
+            var targetName = parse.GetValue(stream)!;
+            var consumer = parse.GetValue(name)!;
+            var rewind = parse.GetValue(to)!;
+            await using var system = await Connection.ConnectAsync(parse.GetValue(uri)!, ct).ConfigureAwait(false);
+            var streams = await ConsumersCommand.ResolveAsync(system, targetName, ct).ConfigureAwait(false);
+            if (rewind.Kind == "offset" && (streams.Count != 1 || streams[0] != targetName))
+            {
+                throw new UsageException($"--to offset:N names an offset of one stream; {targetName} is a super stream: give a partition, or first, last or timestamp:ISO.");
+            }
+
+            // Every partition is resolved before anything is stored: one that cannot be rewound leaves all as they were.
+            var resolved = new List<(string Stream, ulong Store, ulong ResumesAt)>(streams.Count);
+            foreach (var item in streams)
+            {
+                var (store, resumesAt) = await rewind.ResolveAsync(system, item, ct).ConfigureAwait(false);
+                resolved.Add((item, store, resumesAt));
+            }
+
+            foreach (var (item, store, resumesAt) in resolved)
+            {
+                await system.StoreOffsetAndWaitAsync(consumer, item, store, StoreReadBackTimeout, ct).ConfigureAwait(false);
+                await env.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{Line(item, consumer, store)} resumes_at={resumesAt}")).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task EnsureExistsAsync(StreamSystem system, string stream, CancellationToken ct)
+    {
+        if (!await system.StreamExistsAsync(stream, ct).ConfigureAwait(false))
+        {
+            throw new StreamDoesNotExistException(stream, $"The stream {stream} does not exist.");
+        }
     }
 
     private static string Line(string stream, string name, ulong? offset) =>

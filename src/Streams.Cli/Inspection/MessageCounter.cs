@@ -9,8 +9,9 @@ namespace Streams.Cli.Inspection;
 internal static class MessageCounter
 {
     /// <summary>
-    /// The number of messages from the first retained one through <paramref name="end"/>, reading at most
-    /// <paramref name="limit"/> offsets: null when the stream spans more (the count is then not taken).
+    /// The number of messages from <paramref name="firstOffset"/> (the first retained one, or after a stored offset)
+    /// through <paramref name="end"/>, reading at most <paramref name="limit"/> offsets: null when the range spans more
+    /// (the count is then not taken).
     /// </summary>
     public static async Task<long?> CountAsync(StreamSystem system, string stream, ulong firstOffset, StreamEnd end, long limit, CancellationToken cancellationToken)
     {
@@ -20,9 +21,15 @@ internal static class MessageCounter
         }
 
         long count = 0;
-        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.First }, cancellationToken).ConfigureAwait(false);
+        await using var consumer = await system.CreateConsumerAsync(new ConsumerOptions(stream) { Offset = OffsetSpecification.Offset(firstOffset) }, cancellationToken).ConfigureAwait(false);
         await foreach (var delivery in consumer.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (delivery.Offset < firstOffset)
+            {
+                // A chunk is delivered whole: its records before the start are not counted.
+                continue;
+            }
+
             if (delivery.Offset > end.LastOffset)
             {
                 break;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Streams.Hosting;
+using Streams.Hosting.DeadLetters;
 using Streams.Hosting.Internal;
 using Streams.Hosting.Internal.Backend;
 
@@ -25,6 +26,7 @@ public static partial class RabbitStreamsServiceCollectionExtensions
         services.TryAddSingleton<ConsumerWorkerServices>();
         services.TryAddSingleton<StreamConsumerDispatcher>();
         services.TryAddSingleton<IStreamConsumerMonitor>(sp => sp.GetRequiredService<StreamConsumerDispatcher>());
+        services.TryAddSingleton<IStreamDeadLetterReplayer, HostedDeadLetterReplayer>();
 
         // Order matters: streams are created before the consumers start (and the consumers stop first).
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StreamTopologyInitializer>(sp => sp.GetRequiredService<StreamTopologyInitializer>()));

@@ -134,15 +134,15 @@ internal sealed class FailureHandler
     {
         var message = item.GetMessage() ?? new Message(item.Undecodable!.Entry);
         var headers = message.ApplicationProperties ??= new Dictionary<string, object?>(StringComparer.Ordinal);
-        headers["x-exception-type"] = error.GetType().FullName;
-        headers["x-exception-message"] = error.Message.Length > MaxHeaderTextLength ? error.Message[..MaxHeaderTextLength] : error.Message;
-        headers["x-original-stream"] = _source;
-        headers["x-original-offset"] = (long)item.Offset;
-        headers["x-delivery-attempts"] = attempts;
-        headers["x-failed-at"] = _services.Time.GetUtcNow();
+        headers[DeadLetterHeaders.ExceptionType] = error.GetType().FullName;
+        headers[DeadLetterHeaders.ExceptionMessage] = error.Message.Length > MaxHeaderTextLength ? error.Message[..MaxHeaderTextLength] : error.Message;
+        headers[DeadLetterHeaders.OriginalStream] = _source;
+        headers[DeadLetterHeaders.OriginalOffset] = (long)item.Offset;
+        headers[DeadLetterHeaders.DeliveryAttempts] = attempts;
+        headers[DeadLetterHeaders.FailedAt] = _services.Time.GetUtcNow();
         if (_consumerName is not null)
         {
-            headers["x-consumer-name"] = _consumerName;
+            headers[DeadLetterHeaders.ConsumerName] = _consumerName;
         }
 
         return message;

@@ -1,9 +1,10 @@
-using Streams.Client;
-
-namespace Streams.Cli.Inspection;
+namespace Streams.Client;
 
 /// <summary>The last message of a stream when it was probed: its offset, and the id and timestamp of its chunk.</summary>
-internal sealed record StreamEnd(ulong LastOffset, ulong ChunkId, DateTimeOffset ChunkTimestamp)
+/// <param name="LastOffset">The offset of the last message.</param>
+/// <param name="ChunkId">The id (first offset) of the chunk holding it.</param>
+/// <param name="ChunkTimestamp">When that chunk was written.</param>
+public sealed record StreamEnd(ulong LastOffset, ulong ChunkId, DateTimeOffset ChunkTimestamp)
 {
     /// <summary>How long the probe waits for the broker to deliver the last chunk before it gives up.</summary>
     public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(10);
@@ -20,16 +21,21 @@ internal sealed record StreamEnd(ulong LastOffset, ulong ChunkId, DateTimeOffset
     /// once, or that yields another chunk, comes after the chunk's last record. A committed chunk id with no message
     /// chunk (a stream holding only stored offsets) is found by the timeout: then the stream holds no message.
     /// </remarks>
-    public static async Task<StreamEnd?> ProbeAsync(StreamSystem system, string stream, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <exception cref="StreamDoesNotExistException">The stream does not exist.</exception>
+    public static async Task<StreamEnd?> ProbeAsync(StreamSystem system, string stream, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentException.ThrowIfNullOrEmpty(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         var statistics = await system.GetStreamStatisticsAsync(stream, cancellationToken).ConfigureAwait(false);
         if (statistics.CommittedChunkId is null)
         {
             return null;
         }
 
-        await using var consumer = await system.CreateConsumerAsync(
+        var consumer = await system.CreateConsumerAsync(
             new ConsumerOptions(stream) { Offset = OffsetSpecification.Last, InitialCredits = 1 }, cancellationToken).ConfigureAwait(false);
+        await using var disposeConsumer = consumer.ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var enumerator = consumer.ReadAllAsync(stop.Token).GetAsyncEnumerator(stop.Token);
         ValueTask<bool> pending = default;
