@@ -8,7 +8,7 @@
 #   ./build.sh build   builds everything (Release)
 #   ./build.sh pack    packs every library in src/, the `streams` tool and the template pack into one folder feed
 #                      (artifacts/packages: .nupkg and .snupkg) and lists it; any pack warning fails it.
-#                      Options: --output DIR, --no-build (pack what the last Release build produced)
+#                      Options: --output DIR, --no-build (pack what the last build produced), --configuration C
 # Point at an existing broker with RABBITMQ_STREAM_URI=rabbitmq-stream://user:pass@host:port/vhost.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -84,12 +84,13 @@ pack_projects=(
 )
 
 cmd_pack() {
-  local output=artifacts/packages build=() project
+  local output=artifacts/packages configuration=Release build=() project
   while (($#)); do
     case $1 in
       --output | -o) output=${2:?--output needs a directory}; shift 2 ;;
       --no-build) build=(--no-build); shift ;;
-      *) echo "unknown pack option: $1 (--output DIR, --no-build)" >&2; return 2 ;;
+      --configuration | -c) configuration=${2:?--configuration needs a value}; shift 2 ;;
+      *) echo "unknown pack option: $1 (--output DIR, --no-build, --configuration C)" >&2; return 2 ;;
     esac
   done
   mkdir -p "$output"
@@ -97,9 +98,12 @@ cmd_pack() {
   rm -f "$output"/*.nupkg "$output"/*.snupkg
   # ContinuousIntegrationBuild: deterministic source paths in the PDBs. -warnaserror: a pack warning (NU5xxx) or any
   # build warning fails the pack.
+  # The template pack has no build output: it is always "built" (restored and packed), never --no-build.
   for project in "${pack_projects[@]}"; do
-    dotnet pack "$project" -c Release "${build[@]}" -o "$output" -warnaserror -nologo -v quiet -clp:NoSummary \
-      -p:ContinuousIntegrationBuild=true
+    local no_build=("${build[@]}")
+    [[ $project == templates/* ]] && no_build=()
+    dotnet pack "$project" -c "$configuration" "${no_build[@]}" -o "$output" -warnaserror -nologo -v quiet \
+      -clp:NoSummary -p:ContinuousIntegrationBuild=true
   done
   echo "packages in $output:"
   (cd "$output" && ls -1 -- *.nupkg *.snupkg | sed 's/^/  /')
