@@ -54,6 +54,13 @@ public sealed class PackageTests
         var readme = Text(package, "README.md");
         Assert.StartsWith("# ", readme, StringComparison.Ordinal);
         Assert.Contains("```", readme, StringComparison.Ordinal); // an example
+        var install = id switch
+        {
+            "Streams.Cli" => "dotnet tool install --global Streams.Cli",
+            "Streams.Hosting.Templates" => "dotnet new install Streams.Hosting.Templates",
+            _ => "dotnet add package " + id,
+        };
+        Assert.Contains(install, readme, StringComparison.Ordinal);
 
         // No invented URLs: the repository has no public one, so only SourceLink's (the clone's origin) may appear.
         var text = nuspec.ToString();
