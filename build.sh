@@ -7,6 +7,9 @@
 #   ./build.sh demo    brings the broker up and runs the web API sample on http://localhost:5080 (Ctrl+C stops it)
 #   ./build.sh hello   brings the broker up and runs the Hello World tutorial (send, then receive one message)
 #   ./build.sh build   builds everything (Release)
+#   ./build.sh pack    packs every library in src/, the `streams` tool and the template pack into one folder feed
+#                      (artifacts/packages: .nupkg and .snupkg) and lists it; any pack warning fails it.
+#                      Options: --output DIR, --no-build (pack what the last build produced), --configuration C
 # Point at an existing broker with RABBITMQ_STREAM_URI=rabbitmq-stream://user:pass@host:port/vhost.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -105,6 +108,44 @@ cmd_test() {
   return $rc
 }
 
+# Every package ./build.sh pack produces, in dependency order (the tests check the list against the feed).
+pack_projects=(
+  src/Streams.Client/Streams.Client.csproj
+  src/Streams.Client.Compression/Streams.Client.Compression.csproj
+  src/Streams.Hosting/Streams.Hosting.csproj
+  src/Streams.Hosting.AspNetCore/Streams.Hosting.AspNetCore.csproj
+  src/Streams.Hosting.OpenTelemetry/Streams.Hosting.OpenTelemetry.csproj
+  src/Streams.Hosting.Testing/Streams.Hosting.Testing.csproj
+  src/Streams.Cli/Streams.Cli.csproj
+  templates/Streams.Hosting.Templates.csproj
+)
+
+cmd_pack() {
+  local output=artifacts/packages configuration=Release build=() project
+  while (($#)); do
+    case $1 in
+      --output | -o) output=${2:?--output needs a directory}; shift 2 ;;
+      --no-build) build=(--no-build); shift ;;
+      --configuration | -c) configuration=${2:?--configuration needs a value}; shift 2 ;;
+      *) echo "unknown pack option: $1 (--output DIR, --no-build, --configuration C)" >&2; return 2 ;;
+    esac
+  done
+  mkdir -p "$output"
+  output=$(cd "$output" && pwd)
+  rm -f "$output"/*.nupkg "$output"/*.snupkg
+  # ContinuousIntegrationBuild: deterministic source paths in the PDBs. -warnaserror: a pack warning (NU5xxx) or any
+  # build warning fails the pack.
+  # The template pack has no build output: it is always "built" (restored and packed), never --no-build.
+  for project in "${pack_projects[@]}"; do
+    local no_build=("${build[@]}")
+    [[ $project == templates/* ]] && no_build=()
+    dotnet pack "$project" -c "$configuration" "${no_build[@]}" -o "$output" -warnaserror -nologo -v quiet \
+      -clp:NoSummary -p:ContinuousIntegrationBuild=true
+  done
+  echo "packages in $output:"
+  (cd "$output" && ls -1 -- *.nupkg *.snupkg | sed 's/^/  /')
+}
+
 cmd_demo() {
   bash scripts/rabbitmq.sh up
   echo "web API on http://localhost:5080 — try: curl -i -X POST localhost:5080/orders -H 'content-type: application/json' -d '{\"id\":\"o-1\",\"customer\":\"ada\",\"amount\":12.5}'"
@@ -122,5 +163,6 @@ case ${1:-} in
   demo) cmd_demo ;;
   hello) cmd_hello ;;
   build) dotnet build Streams.Hosting.sln -c Release ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  pack) shift; cmd_pack "$@" ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

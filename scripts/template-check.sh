@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the `dotnet new` templates (streams-worker, streams-webapi) the way a user with the published packages uses them:
-#   1. packs Streams.Client, Streams.Hosting, Streams.Hosting.OpenTelemetry and Streams.Hosting.Testing, and the
-#      template pack (Streams.Hosting.Templates), into a local folder feed;
+#   1. packs every package (`./build.sh pack`: the libraries, the tool and the template pack Streams.Hosting.Templates)
+#      into a local folder feed, or uses the feed --feed names;
 #   2. installs the template pack from that feed (into a private template hive, not the user's);
 #   3. instantiates each template in a temporary directory (streams-worker as Acme.Billing, streams-webapi as
 #      Acme.Storefront);
@@ -9,14 +9,16 @@
 #      directory, so a package packed earlier with the same version is never picked up from a cache);
 #   5. builds it (warnings are errors) and runs its tests against RabbitMQ in Docker (Streams.Hosting.Testing's fixture:
 #      a Docker engine, and DOCKER_API_VERSION / STREAMS_RABBITMQ_IMAGE / TESTCONTAINERS_RYUK_DISABLED as build.sh sets them).
-# Usage: scripts/template-check.sh [--configuration Release|Debug] [--no-build] [--keep] [--template NAME]...
-#   --no-build       pack what is already built in that configuration (the test suite does this after its build)
+# Usage: scripts/template-check.sh [--configuration Release|Debug] [--no-build | --feed DIR] [--keep] [--template NAME]...
+#   --no-build       pack what is already built in that configuration
+#   --feed DIR       do not pack: use the packages `./build.sh pack --output DIR` made (the test suite packs once)
 #   --keep           leave the temporary directory for inspection
 #   --template NAME  check only that template (streams-worker or streams-webapi; repeatable); default: both
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 configuration=Release
 no_build=()
+given_feed=""
 keep=0
 templates=()
 while (($#)); do
@@ -29,6 +31,7 @@ while (($#)); do
       shift 2 ;;
     --configuration | -c) configuration=$2; shift 2 ;;
     --no-build) no_build=(--no-build); shift ;;
+    --feed) given_feed=$(cd "${2:?--feed needs a directory}" && pwd); shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -58,12 +61,17 @@ for template in "${templates[@]}"; do
   fi
 done
 
-step "pack ${local_packages[*]} $version ($configuration) into $feed"
-for package in "${local_packages[@]}"; do
-  dotnet pack "$root/src/$package/$package.csproj" -c "$configuration" "${no_build[@]}" -o "$feed" -v quiet -nologo
+if [[ -n $given_feed ]]; then
+  feed=$given_feed
+  step "packages from $feed"
+  ls "$feed"
+else
+  step "./build.sh pack --configuration $configuration ${no_build[*]} --output $feed"
+  "$root/build.sh" pack --configuration "$configuration" "${no_build[@]}" --output "$feed"
+fi
+for package in "${local_packages[@]}" Streams.Hosting.Templates; do
+  [[ -f $feed/$package.$version.nupkg ]] || { echo "$feed has no $package.$version.nupkg" >&2; exit 1; }
 done
-dotnet pack "$root/templates/Streams.Hosting.Templates.csproj" -c "$configuration" -o "$feed" -v quiet -nologo
-ls "$feed"
 template_pack=$feed/Streams.Hosting.Templates.$version.nupkg
 for template in "${templates[@]}"; do
   unzip -l "$template_pack" | grep -q "content/$template/.template.config/template.json" ||

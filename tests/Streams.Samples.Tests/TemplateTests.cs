@@ -39,15 +39,17 @@ public sealed class TemplateTests(BrokerFixture fixture)
     }
 
     /// <summary>
-    /// scripts/template-check.sh: pack the libraries and the template pack into a local feed, <c>dotnet new install</c>
-    /// the pack, instantiate both templates, restore with the feed, build, and run each generated test project against
-    /// RabbitMQ in Docker. Packs what this test run was built from.
+    /// scripts/template-check.sh on the feed <c>./build.sh pack</c> made from what this test run was built from
+    /// (<see cref="PackedFeed"/>, shared with <see cref="PackageTests"/>): <c>dotnet new install</c> the template pack,
+    /// instantiate both templates, restore with the feed, build, and run each generated test project against RabbitMQ in
+    /// Docker.
     /// </summary>
     [Fact]
     public async Task Both_templates_install_from_the_feed_instantiate_build_and_pass_their_own_tests()
     {
+        var feed = await PackedFeed.GetPackedAsync();
         await using var check = SampleProcess.StartCommand("bash",
-            [Path.Combine(SampleProcess.RepositoryRoot, "scripts/template-check.sh"), "--configuration", SampleProcess.Configuration, "--no-build"],
+            [Path.Combine(SampleProcess.RepositoryRoot, "scripts/template-check.sh"), "--feed", feed.Directory],
             new Dictionary<string, string> { ["RABBITMQ_STREAM_URI"] = fixture.Uri() },
             SampleProcess.RepositoryRoot);
         await check.WaitForExitAsync(TimeSpan.FromMinutes(10));
