@@ -177,7 +177,7 @@ public sealed class DeadLetterReplayTests(BrokerFixture broker)
         Assert.IsNotType<StreamDeadLetterReplayer>(replayer);
 
         await Assert.ThrowsAsync<StreamDoesNotExistException>(() => replayer.ReplayAsync(dlq, cancellationToken: Ct));
-        Assert.Single(log.GetSnapshot(), e => e.Category == "Streams.Hosting.DeadLetters" && e.Id.Id == 61 && e.Level == LogLevel.Warning);
+        Assert.Single(log.GetSnapshot(), e => e.Category == "Streams.Hosting.DeadLetters" && e.Id.Id == 69 && e.Level == LogLevel.Warning);
 
         await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
         {
@@ -187,7 +187,7 @@ public sealed class DeadLetterReplayTests(BrokerFixture broker)
 
         var result = await replayer.ReplayAsync(dlq, new DeadLetterReplayOptions { Mode = DeadLetterReplayMode.Move }, Ct);
         Assert.Equal(2, result.Replayed);
-        var entry = Assert.Single(log.GetSnapshot(), e => e.Category == "Streams.Hosting.DeadLetters" && e.Id.Id == 60);
+        var entry = Assert.Single(log.GetSnapshot(), e => e.Category == "Streams.Hosting.DeadLetters" && e.Id.Id == 68);
         Assert.Equal($"Dead-letter replay of '{dlq}' (Move, dry run: False): 2 replayed, 0 already replayed, 0 filtered, offsets 0..1", entry.Message);
     }
 
