@@ -17,6 +17,7 @@ internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly StreamsInstrumentation _telemetry;
     private readonly ILogger _routerLogger;
+    private readonly StreamTopologyInitializer? _topology;
     private int _disposed;
 
     /// <summary>One router per super stream published to, created on first use, following its partitions.</summary>
@@ -29,8 +30,10 @@ internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
         TimeProvider time,
         StreamsInstrumentation telemetry,
         ILoggerFactory loggerFactory,
-        IConsumeObserver? observer = null)
+        IConsumeObserver? observer = null,
+        StreamTopologyInitializer? topology = null)
     {
+        _topology = topology;
         _routerLogger = loggerFactory.CreateLogger<SuperStreamRouter>();
         _telemetry = telemetry;
         _backend = backend;
@@ -183,6 +186,24 @@ internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
         _routers.Clear();
     }
 
+    /// <summary>
+    /// Waits (within the publish timeout) until the streams declared with AddStream / AddSuperStream exist: while the
+    /// host connects in the background, or declares them during its start, a publish to one of them would otherwise
+    /// reach the broker first and be told the stream does not exist. When declaring failed, or the host stopped before
+    /// it was done, the send goes ahead and reports what the broker says.
+    /// </summary>
+    private static async Task WhenDeclaredAsync(StreamTopologyInitializer topology, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await topology.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Declaring failed for good (logged and reported by the health check) or was cancelled by the host's stop.
+        }
+    }
+
     /// <summary>Publishes an already built message and waits for its confirm (also used for dead letters).</summary>
     internal async Task SendAsync(string stream, Message message, ulong? deduplicationId, CancellationToken cancellationToken)
     {
@@ -193,6 +214,11 @@ internal sealed class StreamPublisher : IStreamPublisher, IAsyncDisposable
         var start = _time.GetTimestamp();
         try
         {
+            if (_topology is { IsReady: false, Fault: null } topology)
+            {
+                await WhenDeclaredAsync(topology, linked.Token).ConfigureAwait(false);
+            }
+
             await _backend.SendAsync(stream, message, deduplicationId, linked.Token).ConfigureAwait(false);
             statistics.RecordConfirmed(_time.GetElapsedTime(start));
             _telemetry.PublishSucceeded();

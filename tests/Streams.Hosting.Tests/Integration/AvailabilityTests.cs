@@ -115,6 +115,33 @@ public sealed class AvailabilityTests(BrokerFixture broker)
     }
 
     [Fact]
+    public async Task A_publish_to_a_declared_stream_waits_for_its_declaration_when_the_host_connects_in_the_background()
+    {
+        var declared = BrokerFixture.UniqueName("declared-later");
+        var port = TcpForwarder.FreePort();
+        using var host = BuildHost(broker, b => b.AddStream(declared), o =>
+        {
+            PointAt(o, port);
+            o.Publishing.Timeout = TimeSpan.FromSeconds(30);
+        }, new Probe());
+        await host.StartAsync(Ct); // nothing listens on the port yet: connecting and declaring go on in the background
+
+        var publish = host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(declared, new Order("first", 1), Ct);
+        Assert.False(publish.IsCompleted);
+        await using var forwarder = new TcpForwarder(port, broker.Endpoint.Host, broker.Endpoint.Port);
+
+        // Not "stream does not exist": the publish went out once the declaration was done.
+        await publish.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
+        {
+            var stats = await system.GetStreamStatisticsAsync(declared, Ct);
+            Assert.Equal(0UL, stats.CommittedChunkId); // the message is in the declared stream
+        }
+
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task FailFast_start_throws_naming_the_endpoint_when_the_broker_is_down()
     {
         var port = TcpForwarder.FreePort();
