@@ -36,7 +36,7 @@ public static class TestCategories
         foreach (var type in assembly.GetTypes().Where(t => t.IsClass && !t.IsAbstract))
         {
             var collection = type.GetCustomAttributes<CollectionAttribute>().FirstOrDefault();
-            bool inBrokerCollection = collection is not null && CollectionName(collection) is { } name && BrokerCollections.Contains(name);
+            bool inBrokerCollection = collection?.Name is { } name && BrokerCollections.Contains(name);
             bool takesFixture = type.GetConstructors().Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(BrokerFixture)));
             if (!inBrokerCollection && !takesFixture)
             {
@@ -51,7 +51,4 @@ public static class TestCategories
 
         return untagged;
     }
-
-    private static string? CollectionName(CollectionAttribute attribute) =>
-        attribute.GetType().GetProperty("Name")?.GetValue(attribute) as string;
 }

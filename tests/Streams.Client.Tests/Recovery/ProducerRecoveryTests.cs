@@ -31,15 +31,7 @@ public sealed class ProducerRecoveryTests
         }
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
-            await Task.Delay(5, Ct);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) => Streams.Testing.Eventually.TrueAsync(condition);
 
     private static readonly ConnectionClosedEventArgs Lost = new(ConnectionCloseKind.TransportFailure, "test");
 

@@ -166,15 +166,7 @@ public sealed class PartitionRefreshTests(BrokerFixture fixture)
         Assert.Equal(["s-0", "s-2", "s-3"], change.Partitions);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 20 s");
-            await Task.Delay(50, Ct);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.TrueAsync(condition);
 
     private sealed class EmptyTopology : ISuperStreamTopology
     {

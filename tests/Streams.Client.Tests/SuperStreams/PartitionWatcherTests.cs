@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
+using Streams.Testing;
 
 namespace Streams.Client.Tests.SuperStreams;
 
@@ -103,15 +104,7 @@ public sealed class PartitionWatcherTests
         Assert.Equal(queries, topology.Queries);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 10 s");
-            await Task.Delay(10, Ct);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.TrueAsync(condition);
 
     /// <summary>Answers the partition query with <see cref="Partitions"/> (or throws <see cref="Failure"/>), counting the queries.</summary>
     private sealed class ScriptedTopology(IReadOnlyList<string> partitions) : ISuperStreamTopology
