@@ -41,7 +41,13 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.trx")):
         if r.get("outcome") not in ("Failed", "Error", "Timeout"):
             continue
         message = r.findtext(".//t:Message", default="", namespaces=ns).strip().splitlines()
-        print(f"FAILED {r.get('testName')}: " + " | ".join(message[:4])[:600])
+        # Where it failed: the first frames of our own code (the test's line), not the framework's.
+        frames = [f.strip() for f in r.findtext(".//t:StackTrace", default="", namespaces=ns).splitlines()]
+        ours = [f for f in frames if f.startswith("at Streams.")][:3]
+        duration = r.get("duration", "?")
+        print(f"FAILED {r.get('testName')} ({duration}): " + " | ".join(message[:4])[:600])
+        for frame in ours:
+            print(f"    {frame[:300]}")
 PY
 }
 

@@ -36,11 +36,20 @@ internal sealed class Probe
 
     public async Task<List<(object Message, StreamContext Context)>> TakeAsync(int count, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        using var cts = new CancellationTokenSource(limit);
         var list = new List<(object, StreamContext)>();
-        while (list.Count < count)
+        try
         {
-            list.Add(await _received.Reader.ReadAsync(cts.Token));
+            while (list.Count < count)
+            {
+                list.Add(await _received.Reader.ReadAsync(cts.Token));
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            var seen = string.Join(", ", list.Select(r => $"{r.Item1}@{r.Item2.Offset}"));
+            throw new TimeoutException($"The handlers recorded {list.Count} of {count} messages within {limit.TotalSeconds:0.#} s ({Invocations} invocations in all; taken: [{seen}]).");
         }
 
         return list;

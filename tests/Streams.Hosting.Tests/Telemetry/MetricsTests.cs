@@ -129,26 +129,7 @@ public sealed class MetricsTests(BrokerFixture broker)
     [InlineData(4)]
     public async Task Messages_a_filtered_consumer_drops_are_counted_and_logged_at_debug(int maxConcurrency)
     {
-        var stream = BrokerFixture.UniqueName("otel-filtered");
-        await using (var system = await TestHost.ConnectAsync(broker.Endpoint))
-        {
-            await system.CreateStreamAsync(stream, new Streams.Client.StreamSpec { FilterSizeBytes = 32 }, Ct);
-            static Message Text(string text, string? filter)
-            {
-                var message = new Message(Encoding.UTF8.GetBytes(text)) { Properties = new MessageProperties { MessageId = text } };
-                if (filter is not null)
-                {
-                    StreamFilter.SetValue(message, filter);
-                }
-
-                return message;
-            }
-
-            // One batch, so one chunk holding "eu": the broker sends it whole and the consumer drops offsets 1 and 2.
-            await using var producer = await system.CreateProducerAsync(new ProducerOptions(stream) { FilterValue = StreamFilter.ProducerFilterValue }, Ct);
-            await producer.SendBatchAsync([Text("eu-0", "eu"), Text("us-1", "us"), Text("none-2", null), Text("eu-3", "eu")], Ct);
-        }
-
+        var stream = await OneChunkOfFilteredMessagesAsync();
         using var collector = new TelemetryCollector(stream, traces: false);
         var logs = new FakeLogCollector();
         var probe = new Probe();
@@ -182,5 +163,52 @@ public sealed class MetricsTests(BrokerFixture broker)
         Assert.Contains($"{stream}@1 dropped by the consumer's filter (filter value: us; wanted: eu;", dropped[0].Message, StringComparison.Ordinal);
         Assert.Contains($"{stream}@2 dropped by the consumer's filter (filter value: (null); wanted: eu;", dropped[1].Message, StringComparison.Ordinal);
         await host.StopAsync(Ct);
+    }
+
+    /// <summary>
+    /// A new stream holding "eu-0" (eu), "us-1" (us), "none-2" (no filter value) and "eu-3" (eu) in one chunk, so the
+    /// broker sends the chunk whole to an "eu" consumer and the consumer itself drops offsets 1 and 2.
+    /// </summary>
+    /// <remarks>
+    /// The broker writes each message of a publish frame on its own and closes a chunk whenever its writer has nothing
+    /// queued, so under load one batch can end up in two or three chunks (a chunk of "us-1" alone is then skipped by the
+    /// broker's filter and never reaches the consumer). The setup checks the chunk layout and starts over on a new stream
+    /// when the batch was split.
+    /// </remarks>
+    private async Task<string> OneChunkOfFilteredMessagesAsync()
+    {
+        static Message Text(string text, string? filter)
+        {
+            var message = new Message(Encoding.UTF8.GetBytes(text)) { Properties = new MessageProperties { MessageId = text } };
+            if (filter is not null)
+            {
+                StreamFilter.SetValue(message, filter);
+            }
+
+            return message;
+        }
+
+        await using var system = await TestHost.ConnectAsync(broker.Endpoint);
+        var chunks = new List<ulong?>();
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var stream = BrokerFixture.UniqueName("otel-filtered");
+            await system.CreateStreamAsync(stream, new Streams.Client.StreamSpec { FilterSizeBytes = 32 }, Ct);
+            await using (var producer = await system.CreateProducerAsync(new ProducerOptions(stream) { FilterValue = StreamFilter.ProducerFilterValue }, Ct))
+            {
+                await producer.SendBatchAsync([Text("eu-0", "eu"), Text("us-1", "us"), Text("none-2", null), Text("eu-3", "eu")], Ct);
+            }
+
+            var lastChunk = (await system.GetStreamStatisticsAsync(stream, Ct)).LastChunkId;
+            if (lastChunk == 0)
+            {
+                return stream; // one chunk, starting at offset 0
+            }
+
+            chunks.Add(lastChunk);
+            await system.DeleteStreamAsync(stream, Ct);
+        }
+
+        throw new InvalidOperationException($"The broker split every batch of 4 messages into several chunks (last chunk ids: {string.Join(", ", chunks)}).");
     }
 }
