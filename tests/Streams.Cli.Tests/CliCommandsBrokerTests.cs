@@ -164,6 +164,36 @@ public sealed class CliCommandsBrokerTests(BrokerFixture fixture)
         Assert.Equal(1, result.Code);
     }
 
+    [Theory]
+    [InlineData("snappy", CompressionType.Snappy)]
+    [InlineData("lz4", CompressionType.Lz4)]
+    [InlineData("zstd", CompressionType.Zstd)]
+    [InlineData("gzip", CompressionType.Gzip)]
+    public async Task Perf_publish_writes_compressed_sub_entries_and_tail_reads_every_codec(string name, CompressionType codec)
+    {
+        // What perf publish --compression writes: sub-entry batches the broker stores compressed.
+        var stream = BrokerFixture.UniqueName($"cli-codec-{name}");
+        var result = await RunAsync("perf", "publish", "--stream", stream, "--count", "50", "--size", "20", "--sub-entry", "10", "--compression", name);
+        Assert.Equal(0, result.Code);
+        Assert.Contains($"workload=publish-sub-entry-10-{name}", result.Output, StringComparison.Ordinal);
+        Assert.Equal(50, (await RunAsync("tail", "--stream", stream, "--until-end")).Lines.Length);
+
+        // What another client writes with that codec: tail decompresses it (a client without the codec could not).
+        var written = BrokerFixture.UniqueName($"cli-codec-{name}-client");
+        var options = StreamSystemOptions.FromUri(Uri);
+        Streams.Client.Compression.CompressionStreamSystemOptionsExtensions.AddAllCompressionCodecs(options);
+        await using (var system = await StreamSystem.ConnectAsync(options, Ct))
+        {
+            await system.CreateStreamAsync(written, null, Ct);
+            await using var producer = await system.CreateProducerAsync(new ProducerOptions(written), Ct);
+            await producer.SendSubEntryAsync([.. Enumerable.Range(0, 5).Select(i => new Message(System.Text.Encoding.UTF8.GetBytes($"{name}-{i}")))], codec, Ct);
+        }
+
+        result = await RunAsync("tail", "--stream", written, "--until-end");
+        Assert.Equal(0, result.Code);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"{name}-{i}"), result.Lines.Select(l => l.Split('\t')[^1]));
+    }
+
     [Fact]
     public async Task Tail_until_end_on_an_empty_stream_exits_at_once()
     {

@@ -192,7 +192,7 @@ public sealed class ParsingTests
     [InlineData("tail --format ", new[] { "json", "text" })]
     [InlineData("tail --from ", new[] { "first", "last", "next" })]
     [InlineData("create --leader-locator ", new[] { "balanced", "client-local" })]
-    [InlineData("perf publish --compression ", new[] { "gzip", "none" })]
+    [InlineData("perf publish --compression ", new[] { "gzip", "lz4", "none", "snappy", "zstd" })]
     [InlineData("offsets ", new[] { "query", "store", "set" })]
     [InlineData("offsets set s --name n --to ", new[] { "first", "last" })]
     [InlineData("dlq ", new[] { "replay" })]

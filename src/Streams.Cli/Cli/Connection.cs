@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Streams.Client;
+using Streams.Client.Compression;
 
 namespace Streams.Cli.Cli;
 
@@ -53,6 +54,10 @@ internal static class Connection
         var options = StreamSystemOptions.FromUri(uri);
         options.ConnectionName ??= "streams-cli";
         options.LoggerFactory = Logging;
+
+        // Every codec other clients write sub-entry batches with (Snappy, LZ4, Zstd besides the built-in gzip): tail
+        // and stats read any stream, and perf publish --compression offers them all.
+        options.AddAllCompressionCodecs();
         return options;
     }
 

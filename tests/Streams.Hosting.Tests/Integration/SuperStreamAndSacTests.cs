@@ -119,11 +119,33 @@ public sealed class SuperStreamAndSacTests(BrokerFixture broker)
         using var host2 = TestHost.Build(broker, Configure, probe: probe2);
         await host1.StartAsync(Ct);
         await host2.StartAsync(Ct);
-        await TestHost.WaitUntilAsync(
-            () => host1.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers().Concat(host2.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers())
-                .All(s => s.State == StreamConsumerState.Running),
-            "all partition subscriptions running");
-        await Task.Delay(500, Ct); // let the broker finish rebalancing the group
+        IReadOnlyList<StreamConsumerStatus> Of(IHost host) => host.Services.GetRequiredService<IStreamConsumerMonitor>().GetConsumers();
+
+        // Settled: every subscription running, each partition with one active member and each host active on one at
+        // least. The second host's arrival makes the broker move a partition to it, which takes a moment under load;
+        // a message published before that is handled by the first host.
+        bool Settled(out string seen)
+        {
+            var all = Of(host1).Select(s => (Host: 1, Status: s)).Concat(Of(host2).Select(s => (Host: 2, Status: s))).ToList();
+            seen = string.Join("; ", all.Select(a => $"host {a.Host} {a.Status.Partition} {a.Status.State} active={a.Status.IsActive}"));
+            return all.Count == 6
+                && all.All(a => a.Status.State == StreamConsumerState.Running)
+                && all.GroupBy(a => a.Status.Partition).All(g => g.Count(a => a.Status.IsActive) == 1)
+                && all.Any(a => a.Host == 1 && a.Status.IsActive) && all.Any(a => a.Host == 2 && a.Status.IsActive);
+        }
+
+        var seen = "";
+        try
+        {
+            await TestHost.WaitUntilAsync(() => Settled(out seen), "the group settled over both hosts");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}: {seen}", ex);
+        }
+
+        await Task.Delay(300, Ct);
+        Assert.True(Settled(out seen), $"the group did not stay settled: {seen}");
 
         var publisher = host1.Services.GetRequiredService<IStreamPublisher>();
         for (var i = 0; i < 30; i++)
