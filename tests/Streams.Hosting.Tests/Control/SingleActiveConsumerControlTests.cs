@@ -139,7 +139,7 @@ public sealed class SingleActiveConsumerControlTests(BrokerFixture broker)
     private async Task WaitForStoredAsync(string stream, ulong offset)
     {
         await using var system = await TestHost.ConnectAsync(broker.Endpoint);
-        await TestHost.WaitUntilAsync(() => system.QueryOffsetAsync("grp", stream, Ct).GetAwaiter().GetResult() == offset, $"offset {offset} stored");
+        await TestHost.WaitUntilAsync(async () => await system.QueryOffsetAsync("grp", stream, Ct) == offset, $"offset {offset} stored");
     }
 
     private sealed record Group(string Stream, IHost Active, Probe ActiveProbe, IHost Standby, Probe StandbyProbe) : IAsyncDisposable

@@ -199,7 +199,7 @@ public sealed class BrokerScenarios(BrokerFixture broker) : StreamsScenarios
     {
         await using var system = await TestHost.ConnectAsync(broker.Endpoint);
         ulong? stored = null;
-        await TestHost.WaitUntilAsync(() => (stored = system.QueryOffsetAsync(name, stream, Ct).GetAwaiter().GetResult()) == offset, $"offset {offset} stored for {name} (last seen {stored})");
+        await TestHost.WaitUntilAsync(async () => (stored = await system.QueryOffsetAsync(name, stream, Ct)) == offset, $"offset {offset} stored for {name} (last seen {stored})");
     }
 
     private protected override async Task<Message> ReadFirstAsync(IHost host, string stream)

@@ -97,7 +97,7 @@ public sealed class AvailabilityTests(BrokerFixture broker)
 
         // The broker "comes up" on that port.
         await using var forwarder = new TcpForwarder(port, broker.Endpoint.Host, broker.Endpoint.Port);
-        await TestHost.WaitUntilAsync(() => health.CheckHealthAsync(Ct).GetAwaiter().GetResult().Status == HealthStatus.Healthy, "healthy once the broker is reachable");
+        await TestHost.WaitUntilAsync(async () => (await health.CheckHealthAsync(Ct)).Status == HealthStatus.Healthy, "healthy once the broker is reachable");
         Assert.True(forwarder.Accepted > 0, "the host connected through the port it was configured with");
 
         var received = await probe.TakeAsync(1);

@@ -34,7 +34,7 @@ public sealed class LifecycleTests(BrokerFixture broker)
         var received = await probe.TakeAsync(7);
         await using var system = await TestHost.ConnectAsync(broker.Endpoint);
         var sixth = received[5].Context.Offset;
-        await TestHost.WaitUntilAsync(() => system.QueryOffsetAsync("every3", stream, Ct).GetAwaiter().GetResult() == sixth, "offset of the 6th message stored");
+        await TestHost.WaitUntilAsync(async () => await system.QueryOffsetAsync("every3", stream, Ct) == sixth, "offset of the 6th message stored");
         await host.StopAsync(Ct);
         Assert.Equal(received[6].Context.Offset, await system.QueryOffsetAsync("every3", stream, Ct));
     }
@@ -49,7 +49,7 @@ public sealed class LifecycleTests(BrokerFixture broker)
         await host.Services.GetRequiredService<IStreamPublisher>().PublishAsync(stream, new Order("t", 1), Ct);
         var received = await probe.TakeAsync(1);
         await using var system = await TestHost.ConnectAsync(broker.Endpoint);
-        await TestHost.WaitUntilAsync(() => system.QueryOffsetAsync("timed", stream, Ct).GetAwaiter().GetResult() == received[0].Context.Offset, "offset stored by the timer");
+        await TestHost.WaitUntilAsync(async () => await system.QueryOffsetAsync("timed", stream, Ct) == received[0].Context.Offset, "offset stored by the timer");
         await host.StopAsync(Ct);
     }
 

@@ -64,7 +64,7 @@ public sealed class PublisherRecoveryTests(BrokerFixture broker)
         for (var round = 0; round < (producerName is null ? 6 : 3) && (producerName is not null || errors.IsEmpty); round++)
         {
             await TestHost.WaitUntilAsync(
-                () => management.ConnectionNamesAsync(connectionName + "-producer", Ct).GetAwaiter().GetResult().Except(closed).Any(),
+                async () => (await management.ConnectionNamesAsync(connectionName + "-producer", Ct)).Except(closed).Any(),
                 "the producer's (recovered) connection is listed");
             closed.UnionWith(await management.CloseConnectionsAsync(connectionName + "-producer", Ct));
 

@@ -29,7 +29,7 @@ public sealed class RecoveryTests(BrokerFixture broker)
         // The client recovers the subscription itself (a new connection appears); the hosted consumer keeps running.
         var closed = await management.CloseConnectionsAsync(connectionName + "-consumer", Ct);
         Assert.NotEmpty(closed);
-        await TestHost.WaitUntilAsync(() => management.ConnectionNamesAsync(connectionName + "-consumer", Ct).GetAwaiter().GetResult().Except(closed).Any(),
+        await TestHost.WaitUntilAsync(async () => (await management.ConnectionNamesAsync(connectionName + "-consumer", Ct)).Except(closed).Any(),
             "consumer reconnected", TimeSpan.FromSeconds(30));
         Assert.Equal(StreamConsumerState.Running, monitor.GetConsumers()[0].State);
 
