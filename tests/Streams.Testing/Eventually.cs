@@ -6,12 +6,19 @@ namespace Streams.Testing;
 public static class Eventually
 {
     /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; fails naming <paramref name="what"/> after <paramref name="timeout"/> (default 30 s).</summary>
-    public static async Task TrueAsync(Func<bool> condition, string what = "the condition", TimeSpan? timeout = null)
+    public static Task TrueAsync(Func<bool> condition, string what = "the condition", TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return TrueAsync(() => Task.FromResult(condition()), what, timeout);
+    }
+
+    /// <summary>As <see cref="TrueAsync(Func{bool}, string, TimeSpan?)"/> for a condition that asks the broker: awaited, not blocking a pool thread.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what = "the condition", TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
         var limit = timeout ?? TimeSpan.FromSeconds(30);
         var deadline = DateTime.UtcNow + limit;
-        while (!condition())
+        while (!await condition().ConfigureAwait(false))
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -141,34 +141,11 @@ internal static class TestHost
         throw new InvalidOperationException($"Stream '{stream}' ended without a message.");
     }
 
-    /// <summary>As <see cref="WaitUntilAsync(Func{bool}, string, TimeSpan?)"/> for a condition that asks the broker (awaited, not blocking a pool thread).</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
+    /// <summary>Waits for a condition that asks the broker (awaited, not blocking a pool thread); see <see cref="Eventually"/>.</summary>
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) => Eventually.TrueAsync(condition, what, timeout);
 
-            await Task.Delay(50);
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits for a condition other threads make true; see <see cref="Eventually"/>.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) => Eventually.TrueAsync(condition, what, timeout);
 }
 
 [StreamConsumer("set-by-test")]
